@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Glue for the Live Update for Linux 6.12 series. This file is not part of
+# the kernel overlay: it composes build/linux from a 6.12 base, our quilt
+# patches and our sparse tree, builds it, tests it and exports the series.
+#
+#   make deps     install missing host packages (apt-get)
+#   make tree     compose build/linux (cheap to re-run)
+#   make kernel   build/obj/arch/x86/boot/bzImage
+#   make headers  headers_install into build/headers/include
+#   make demo     the main job: boot the patched kernel in QEMU and kexec it
+#   make check    KUnit, kselftests in QEMU (incl. across kexec), checkpatch
+#   make series   git format-patch series in build/series/
+#
+# Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1
+
+BASE	?= /usr/src/linux-source-6.12.tar.xz
+JOBS	?= $(shell nproc)
+CCACHE	:= $(shell command -v ccache)
+KVM	?=
+
+TOP	:= $(abspath .)
+BUILD	:= $(TOP)/build
+SRC	:= $(BUILD)/linux
+OBJ	:= $(BUILD)/obj
+HDR	:= $(BUILD)/headers
+LOGS	:= $(BUILD)/logs
+STDIR	:= tools/testing/selftests/liveupdate
+STOUT	:= $(BUILD)/selftests
+
+export TOP BUILD SRC OBJ HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
+
+
+KMAKE	= $(MAKE) -C $(SRC) O=$(OBJ) ARCH=x86_64 -j$(JOBS) \
+	  $(if $(CCACHE),CC="ccache gcc") $(if $(V),V=1)
+
+# Config fragments, in merge order. dev/qemu.config is the small platform
+# base (serial console, initramfs, kexec); the selftest fragments are part of
+# the series and list what the tests need.
+FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
+	     $(SRC)/$(STDIR)/config.x86_64
+
+.PHONY: all deps tree kernel config headers selftests demo check kunit \
+	kselftest checkpatch series clean distclean help
+
+all: kernel
+
+help:
+	@sed -n '/^#   make/p' Makefile
+
+deps:
+	@$(TOP)/dev/deps.sh
+
+tree: deps
+	@$(TOP)/dev/compose-tree.sh
+
+config: tree
+	@$(TOP)/dev/make-config.sh $(FRAGMENTS)
+
+kernel: config
+	@mkdir -p $(LOGS)
+	@echo "  KERNEL  build/obj/arch/x86/boot/bzImage (W=1; log: build/logs/kernel-build.log)"
+	@$(KMAKE) W=1 bzImage > $(LOGS)/kernel-build.log 2>&1 || \
+		{ tail -n 40 $(LOGS)/kernel-build.log; echo "kernel build failed"; exit 1; }
+	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-build.log | \
+		grep -F -f $(SRC)/.lu-overlay | sort -u); \
+	if [ -n "$$w" ]; then echo "$$w"; echo "W=1 warnings in our files"; exit 1; fi
+
+headers: config
+	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)
+
+selftests: headers
+	@mkdir -p $(STOUT)
+	@$(MAKE) -s -C $(SRC)/$(STDIR) OUTPUT=$(STOUT) \
+		KHDR_INCLUDES="-isystem $(HDR)/include" \
+		$(if $(CCACHE),CC="ccache gcc")
+
+demo: kernel selftests
+	@$(TOP)/dev/demo.sh
+
+check: kernel selftests
+	@$(TOP)/dev/check.sh all
+
+kunit: tree
+	@$(TOP)/dev/check.sh kunit
+
+kselftest: kernel selftests
+	@$(TOP)/dev/check.sh kselftest
+
+checkpatch: tree
+	@$(TOP)/dev/check.sh checkpatch
+
+series: tree
+	@$(TOP)/dev/export-series.sh
+
+clean:
+	rm -rf $(OBJ) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test command: check.sh all|kunit|kselftest|checkpatch
+#
+#   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
+#               .kunitconfig in $KUNITCONFIGS; one result per test case
+#   kselftest   every test in the selftests' vmtests.list, each in its own
+#               QEMU VM through vmtest.sh (single boot or across kexec)
+#   checkpatch  export the series (make series; which also proves it applies
+#               to a pristine base and reproduces build/linux), then
+#               checkpatch.pl --strict --no-signoff on every patch
+#
+# Every result is one line "pass|fail|skip <name>" in build/logs/results.txt;
+# the last line printed is "N passed, N failed[, N skipped]" and the exit
+# status is non-zero if anything failed. A skip is never counted as a pass.
+set -uo pipefail
+: "${TOP:?}" "${BUILD:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}"
+
+KUNITCONFIGS=${KUNITCONFIGS:-$TOP/dev/kunit-wiring.kunitconfig}
+RESULTS=$LOGS/results.txt
+mkdir -p "$LOGS"
+
+step() { printf '\n==== %s\n' "$*"; }
+record() { echo "$1 $2" >> "$RESULTS"; }
+
+run_kunit() {
+	local args=() cfg json=$LOGS/kunit.json
+
+	step "KUnit (kunit.py, x86_64 under QEMU)"
+	for cfg in $KUNITCONFIGS; do
+		args+=(--kunitconfig "$cfg")
+		echo "kunitconfig: ${cfg#"$TOP"/}"
+	done
+	rm -f "$json"
+	(cd "$SRC" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
+		--build_dir="$BUILD/kunit" --jobs="${JOBS:-2}" --timeout=900 \
+		${CCACHE:+--make_options "CC=ccache gcc"} \
+		--json="$json" "${args[@]}") > "$LOGS/kunit.log" 2>&1
+	local rc=$?
+	grep -E '^\[..:..:..\] (\[|=|Testing complete|Elapsed)' "$LOGS/kunit.log" |
+		sed 's/^\[..:..:..\] //'
+	if [ ! -s "$json" ]; then
+		echo "kunit.py produced no results (exit $rc); log: build/logs/kunit.log"
+		tail -n 30 "$LOGS/kunit.log"
+		record fail kunit
+		return
+	fi
+	python3 - "$json" "$RESULTS" <<-'EOF'
+	import json, sys
+	data = json.load(open(sys.argv[1]))
+	verdicts = {"PASS": "pass", "SKIP": "skip"}
+	def walk(tests, prefix):
+	    for t in tests:
+	        name = prefix + t["name"]
+	        if t.get("sub_groups") or t.get("test_cases"):
+	            yield from walk(t.get("sub_groups", []) + t.get("test_cases", []), name + ".")
+	        else:
+	            yield verdicts.get(t["status"], "fail"), name
+	rows = list(walk(data.get("sub_groups", []) + data.get("test_cases", []), "kunit/"))
+	if not rows:
+	    rows = [("fail", "kunit/(no test cases ran)")]
+	with open(sys.argv[2], "a") as out:
+	    for verdict, name in rows:
+	        out.write(f"{verdict} {name}\n")
+	EOF
+	[ $rc = 0 ] || grep -q '^fail kunit/' "$RESULTS" || record fail "kunit/kunit.py (exit $rc)"
+}
+
+run_kselftest() {
+	local list=$STOUT/vmtests.list
+
+	step "kselftests in QEMU (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/<test>.log)"
+	if [ ! -s "$list" ]; then
+		echo "no $list: run 'make selftests'"
+		record fail kselftest/build
+		return
+	fi
+	local tmp=$LOGS/vmtest-results.txt
+	rm -f "$tmp"
+	"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
+		-l "$LOGS" -r "$tmp" ${KVM:+-K} $(cat "$list")
+	sed 's#^\([a-z]*\) #\1 kselftest/#' "$tmp" >> "$RESULTS"
+}
+
+run_checkpatch() {
+	local p out
+
+	step "series export and checkpatch.pl --strict --no-signoff"
+	# checkpatch's SPDX check runs "python3" and needs python3-ply and
+	# python3-git from Debian: prefer the system python over any other.
+	local PATH=/usr/bin:$PATH
+	if ! "$TOP/dev/export-series.sh"; then
+		record fail series/export
+		return
+	fi
+	record pass series/applies-and-matches-build-linux
+	for p in "$BUILD"/series/*.patch; do
+		[ "$(basename "$p")" = 0000-cover-letter.patch ] && continue
+		# From the series' git tree: the SPDX check needs a git work tree.
+		out=$(cd "$BUILD/series-git" && ./scripts/checkpatch.pl --strict \
+			--no-signoff --terse --show-types "$p" 2>&1)
+		if [ $? = 0 ]; then
+			record pass "checkpatch/$(basename "$p")"
+		else
+			echo "checkpatch: $(basename "$p"):"
+			echo "$out" | sed 's/^/    /'
+			record fail "checkpatch/$(basename "$p")"
+		fi
+	done
+	echo "checkpatch: $(grep -c '^pass checkpatch/' "$RESULTS") patches clean," \
+	     "$(grep -c '^fail checkpatch/' "$RESULTS") with findings"
+}
+
+what=${1:-all}
+rm -f "$RESULTS"
+start=$(date +%s)
+case $what in
+all)		run_kunit; run_kselftest; run_checkpatch ;;
+kunit)		run_kunit ;;
+kselftest)	run_kselftest ;;
+checkpatch)	run_checkpatch ;;
+*)		echo "usage: $0 all|kunit|kselftest|checkpatch" >&2; exit 2 ;;
+esac
+
+passed=$(grep -c '^pass ' "$RESULTS")
+failed=$(grep -c '^fail ' "$RESULTS")
+skipped=$(grep -c '^skip ' "$RESULTS")
+step "summary ($(( $(date +%s) - start ))s; every result in build/logs/results.txt)"
+grep -E '^(fail|skip) ' "$RESULTS" | sed 's/^/  /'
+line="$passed passed, $failed failed"
+[ "$skipped" != 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the host packages the workspace needs, quietly, and only when one
+# is missing (a dpkg query is all a warm run costs).
+set -euo pipefail
+
+pkgs=(
+	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
+	python3 python3-ply python3-git rsync perl git ccache quilt
+	qemu-system-x86 kexec-tools
+	linux-source-6.12
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "  DEPS    installing: ${missing[*]}"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: need root to install ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || apt-get update
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

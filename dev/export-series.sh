@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Export the series as git format-patch files in build/series/.
+#
+# Each commit of the series is described by one file patches/commits/*.msg,
+# taken in file-name order:
+#
+#   subsystem: summary                  <- subject
+#                                       <- blank line
+#   Why, then what (the commit body).
+#
+#   Patch: <quilt patch in patches/>    <- base edits this commit carries
+#   File: <path>                        <- sparse-tree files (or dir/) it adds
+#
+# The Patch: names, in commit order, must be exactly patches/series; every
+# sparse-tree file must be claimed by a File: line (the longest matching
+# path wins) and every File: line must claim something.
+#
+# The commits are built in a git repository holding the pristine base
+# (build/series-git, created once per base), formatted with git format-patch,
+# then checked: git am of the patches onto the base must give the same tree,
+# and that tree must be identical to build/linux.
+set -euo pipefail
+: "${TOP:?}" "${BUILD:?}" "${SRC:?}"
+
+GIT=$BUILD/series-git
+OUT=$BUILD/series
+base_id=$(cat "$SRC/.lu-base")
+base_dir=$(sed -n 's/^dir://p' <<< "$base_id")
+[ -n "$base_dir" ] || base_dir=$BUILD/base
+
+die() { echo "series: $*" >&2; exit 1; }
+git_() { git -C "$GIT" -c core.autocrlf=false -c advice.detachedHead=false "$@"; }
+
+mapfile -t msgs < <(find "$TOP/patches/commits" -name '*.msg' | sort)
+[ ${#msgs[@]} -gt 0 ] || die "no commits in patches/commits/"
+
+# 1. Validate the commit descriptions against patches/series and the tree.
+mapfile -t quilt < <(grep -Ev '^[[:space:]]*(#|$)' "$TOP/patches/series" || true)
+mapfile -t claimed < <(sed -n 's/^Patch: *//p' "${msgs[@]}")
+[ "${quilt[*]}" = "${claimed[*]}" ] ||
+	die "Patch: lines (${claimed[*]:-none}) do not match patches/series (${quilt[*]:-none})"
+
+declare -A owner
+mapfile -t files < "$SRC/.lu-overlay"
+for f in "${files[@]}"; do
+	best="" best_len=0
+	for m in "${msgs[@]}"; do
+		while IFS= read -r c; do
+			if [ "$f" = "$c" ] || { [ "${c: -1}" = / ] && [ "${f#"$c"}" != "$f" ]; }; then
+				[ ${#c} -gt $best_len ] && best=$m best_len=${#c}
+			fi
+		done < <(sed -n 's/^File: *//p' "$m")
+	done
+	[ -n "$best" ] || die "$f is not claimed by any File: line in patches/commits/"
+	owner[$f]=$best
+done
+for m in "${msgs[@]}"; do
+	while IFS= read -r c; do
+		hit=0
+		for f in "${files[@]}"; do
+			{ [ "$f" = "$c" ] || { [ "${c: -1}" = / ] && [ "${f#"$c"}" != "$f" ]; }; } &&
+				hit=1 && break
+		done
+		[ $hit = 1 ] || die "$(basename "$m"): 'File: $c' matches no file"
+	done < <(sed -n 's/^File: *//p' "$m")
+done
+
+# 2. A git repository with the pristine base, made once per base.
+if [ "$(cat "$GIT/.lu-base" 2>/dev/null)" != "$base_id" ]; then
+	echo "  GIT     committing the pristine base (once per base)"
+	rm -rf "$GIT"
+	mkdir -p "$GIT"
+	rsync -a --exclude=/.git "$base_dir/" "$GIT/"
+	git_ init -q
+	git_ add -A -f
+	git_ -c user.name=base -c user.email=base@localhost \
+		commit -q -m "Linux $(sed -n 2p "$BUILD/base-version.txt")"
+	git_ tag -f base >/dev/null
+	echo "$base_id" > "$GIT/.lu-base"
+fi
+echo ".lu-base" > "$GIT/.git/info/exclude"
+git_ checkout -q -f -B series base
+git_ clean -q -f -d -x -e .lu-base
+
+# 3. One commit per description.
+name=$(git -C "$TOP" config user.name || echo "Live Update developers")
+email=$(git -C "$TOP" config user.email || echo "liveupdate@localhost")
+date=$(git -C "$TOP" log -1 --format=%aD 2>/dev/null || date -R)
+for m in "${msgs[@]}"; do
+	while IFS= read -r p; do
+		git_ apply --index "$TOP/patches/$p" || die "$p does not apply in series order"
+	done < <(sed -n 's/^Patch: *//p' "$m")
+	for f in "${files[@]}"; do
+		[ "${owner[$f]}" = "$m" ] || continue
+		mkdir -p "$(dirname "$GIT/$f")"
+		cp --preserve=mode "$TOP/$f" "$GIT/$f"
+		git_ add -f "$f"
+	done
+	grep -Ev '^(Patch|File):' "$m" > "$GIT/.git/lu-msg"
+	GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
+	git_ -c user.name="$name" -c user.email="$email" \
+		commit -q --allow-empty -F "$GIT/.git/lu-msg" ||
+		die "commit for $(basename "$m") failed"
+done
+
+rm -rf "$OUT"
+git_ format-patch -q -o "$OUT" --no-signature base..series
+echo "  SERIES  $(ls "$OUT" | wc -l) patches in build/series/"
+
+# 4. The patches apply to the pristine base and give build/linux exactly.
+git_ checkout -q -f -B series-am base
+git_ -c user.name="$name" -c user.email="$email" am -q "$OUT"/*.patch ||
+	{ git_ am --abort || true; die "git am of build/series onto the base failed"; }
+[ "$(git_ rev-parse 'series-am^{tree}')" = "$(git_ rev-parse 'series^{tree}')" ] ||
+	die "git am gives a different tree than the series commits"
+if ! diff -r -q --no-dereference -x .git -x .pc -x patches -x '.lu-*' "$SRC" "$GIT" \
+	> "$BUILD/series-diff.txt"; then
+	head -n 20 "$BUILD/series-diff.txt" >&2
+	die "build/series does not reproduce build/linux (see build/series-diff.txt)"
+fi
+git_ checkout -q series
+echo "  SERIES  git am onto the base reproduces build/linux"

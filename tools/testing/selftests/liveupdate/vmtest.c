@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stage and kexec helpers for tests run by vmtest_init. See vmtest.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/reboot.h>
+#include <sys/syscall.h>
+
+#include "vmtest.h"
+
+/* The initramfs, kept by the "retain_initrd" boot parameter. */
+#define VMTEST_INITRD		"/sys/firmware/initrd"
+#define VMTEST_CMDLINE_MAX	2048
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n;
+}
+
+int vmtest_cmdline_get(const char *key, char *buf, size_t len)
+{
+	char cmdline[VMTEST_CMDLINE_MAX];
+	size_t klen = strlen(key), vlen;
+	char *tok, *save;
+	int ret;
+
+	ret = read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (ret < 0)
+		return ret;
+	for (tok = strtok_r(cmdline, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (strncmp(tok, key, klen) || tok[klen] != '=')
+			continue;
+		vlen = strlen(tok + klen + 1);
+		if (vlen >= len)
+			return -ENOSPC;
+		memcpy(buf, tok + klen + 1, vlen + 1);
+		return vlen;
+	}
+	return -ENOENT;
+}
+
+int vmtest_stage(void)
+{
+	char val[16], *end;
+	long stage;
+	int ret;
+
+	ret = vmtest_cmdline_get("vmtest.stage", val, sizeof(val));
+	if (ret == -ENOENT)
+		return 1;
+	if (ret <= 0)
+		return -1;
+	stage = strtol(val, &end, 10);
+	if (*end || stage < 1 || stage > 1000)
+		return -1;
+	return stage;
+}
+
+int vmtest_boot_id(char *buf, size_t len)
+{
+	return read_file("/proc/sys/kernel/random/boot_id", buf, len);
+}
+
+/* This boot's command line minus any vmtest.stage/prev_boot_id, plus new ones. */
+static int next_cmdline(int next_stage, char *out, size_t len)
+{
+	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64];
+	char *tok, *save;
+	size_t used = 0;
+	int ret;
+
+	ret = read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (ret < 0)
+		return ret;
+	ret = vmtest_boot_id(boot_id, sizeof(boot_id));
+	if (ret < 0)
+		return ret;
+
+	out[0] = '\0';
+	for (tok = strtok_r(cmdline, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (!strncmp(tok, "vmtest.stage=", 13) ||
+		    !strncmp(tok, "vmtest.prev_boot_id=", 20))
+			continue;
+		ret = snprintf(out + used, len - used, "%s ", tok);
+		if (ret < 0 || (size_t)ret >= len - used)
+			return -E2BIG;
+		used += ret;
+	}
+	ret = snprintf(out + used, len - used,
+		       "vmtest.stage=%d vmtest.prev_boot_id=%s",
+		       next_stage, boot_id);
+	if (ret < 0 || (size_t)ret >= len - used)
+		return -E2BIG;
+	return 0;
+}
+
+/*
+ * kexec_file_load() refuses a file that is open for writing, and reads the
+ * whole file, so the retained initramfs is copied from sysfs into a tmpfs
+ * file that is then reopened read-only and unlinked: the copy is freed when
+ * the returned fd is closed (the loaded image lives in kernel memory).
+ */
+static int copy_initrd(void)
+{
+	char tmpl[] = "/tmp/vmtest-initrd-XXXXXX";
+	int in, out, ret;
+	char buf[65536];
+	ssize_t n;
+
+	in = open(VMTEST_INITRD, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = mkostemp(tmpl, O_CLOEXEC);
+	if (out < 0) {
+		ret = -errno;
+		goto err_close_in;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, n) != n) {
+			n = -1;
+			errno = EIO;
+			break;
+		}
+	}
+	ret = n < 0 ? -errno : 0;
+	close(out);
+	if (!ret) {
+		ret = open(tmpl, O_RDONLY | O_CLOEXEC);
+		if (ret < 0)
+			ret = -errno;
+	}
+	unlink(tmpl);
+err_close_in:
+	close(in);
+	return ret;
+}
+
+int vmtest_kexec_load(int next_stage)
+{
+	char cmdline[VMTEST_CMDLINE_MAX];
+	int kfd, ifd, ret;
+
+	ret = next_cmdline(next_stage, cmdline, sizeof(cmdline));
+	if (ret)
+		return ret;
+
+	kfd = open(VMTEST_KERNEL, O_RDONLY | O_CLOEXEC);
+	if (kfd < 0)
+		return -errno;
+	ifd = copy_initrd();
+	if (ifd < 0) {
+		ret = ifd;
+		goto out_close_kernel;
+	}
+	ret = 0;
+	if (syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmdline) + 1,
+		    cmdline, 0UL))
+		ret = -errno;
+	close(ifd);
+out_close_kernel:
+	close(kfd);
+	return ret;
+}
+
+int vmtest_kexec_reboot(void)
+{
+	sync();
+	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+		LINUX_REBOOT_CMD_KEXEC, NULL);
+	return -errno;
+}

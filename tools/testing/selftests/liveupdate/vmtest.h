@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the QEMU test VM's init (vmtest_init.c) and by tests
+ * that run inside that VM, possibly across kexec.
+ *
+ * A test is a program in /tests of the VM's initramfs. The init runs it once
+ * per stage; the current stage number comes from "vmtest.stage=<n>" on the
+ * kernel command line (absent on the first boot, i.e. stage 1). The test's
+ * exit status tells the init what to do next:
+ *
+ *   KSFT_PASS (0)             the test is complete and passed
+ *   KSFT_SKIP (4)             the test could not run here (reported as skip)
+ *   VMTEST_EXIT_NEXT_STAGE    this stage passed: kexec into the same kernel
+ *                             and initramfs, then run the next stage
+ *   anything else             failure
+ *
+ * On each kexec the init adds "vmtest.stage=<n+1>" and
+ * "vmtest.prev_boot_id=<uuid of the kernel that did the kexec>" to the
+ * command line, so a stage can prove that it runs in a new kernel.
+ */
+#ifndef _VMTEST_H
+#define _VMTEST_H
+
+#include <stddef.h>
+
+#define VMTEST_EXIT_NEXT_STAGE	42
+
+#define VMTEST_KERNEL		"/boot/bzImage"
+#define VMTEST_TESTS_DIR	"/tests"
+
+/* Current stage: the value of vmtest.stage=, 1 when absent, -1 if invalid. */
+int vmtest_stage(void);
+
+/*
+ * Copy the value of "<key>=" from /proc/cmdline into @buf. Returns the length
+ * of the value, -ENOENT if the key is absent, -ENOSPC if @buf is too small,
+ * or another -errno.
+ */
+int vmtest_cmdline_get(const char *key, char *buf, size_t len);
+
+/* This boot's /proc/sys/kernel/random/boot_id, without the newline. */
+int vmtest_boot_id(char *buf, size_t len);
+
+/*
+ * Load the running kernel's image and initramfs with kexec_file_load(), with
+ * the command line of this boot and the stage marker for @next_stage.
+ * Returns 0 or -errno.
+ */
+int vmtest_kexec_load(int next_stage);
+
+/* reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with -errno. */
+int vmtest_kexec_reboot(void);
+
+#endif /* _VMTEST_H */

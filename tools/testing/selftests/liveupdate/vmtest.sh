@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run live update selftests in QEMU, one VM per test, across kexec.
+#
+# The initramfs holds vmtest_init as /init, the tests in /tests and the kernel
+# image in /boot, so the init can kexec into the same kernel (the initramfs
+# itself is kept by "retain_initrd"). The serial console, with host-side
+# timestamps, goes to <logdir>/<test>.log. A test fails when its VM times out,
+# when the kernel oopses, panics or warns, when the init reports no result,
+# or when the number of kernel boots differs from the stages the test ran.
+#
+# Usage: vmtest.sh -k <bzImage> -d <test-bin-dir> [options] <test>...
+#   -l <dir>    log directory (default: ./vmtest-logs)
+#   -t <secs>   timeout per VM run (default: 300)
+#   -m <size>   guest memory (default: 2G)
+#   -s <n>      guest CPUs (default: 2)
+#   -a <args>   extra kernel command line
+#   -r <file>   append "<pass|fail|skip> <test>" lines to <file>
+#   -K          use KVM instead of TCG
+#   -C          also show the console on the terminal
+#
+# Exit status: 0 if every test passed or skipped, 1 otherwise.
+
+set -u
+
+srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
+kernel="" bindir="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
+append="" results="" kvm=0 console=0
+
+usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+while getopts "k:d:l:t:m:s:a:r:KCh" opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	d) bindir=$OPTARG ;;
+	l) logdir=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	s) smp=$OPTARG ;;
+	a) append=$OPTARG ;;
+	r) results=$OPTARG ;;
+	K) kvm=1 ;;
+	C) console=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ -n "$kernel" ] && [ -n "$bindir" ] && [ $# -gt 0 ] || usage
+[ -f "$kernel" ] || { echo "vmtest: no kernel image $kernel" >&2; exit 1; }
+[ -x "$bindir/vmtest_init" ] || { echo "vmtest: no $bindir/vmtest_init" >&2; exit 1; }
+
+mkdir -p "$logdir"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The initramfs: built with the kernel's own gen_init_cpio, so no root
+# privileges are needed for /dev/console.
+cc -O2 -o "$work/gen_init_cpio" "$srctree/usr/gen_init_cpio.c" || exit 1
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	for d in /proc /sys /tmp /boot /tests; do echo "dir $d 0755 0 0"; done
+	echo "file /init $bindir/vmtest_init 0755 0 0"
+	echo "file /boot/bzImage $(readlink -f "$kernel") 0644 0 0"
+	for f in "$bindir"/*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		[ "$(basename "$f")" = vmtest_init ] && continue
+		echo "file /tests/$(basename "$f") $(readlink -f "$f") 0755 0 0"
+	done
+} > "$work/initramfs.list"
+"$work/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio" || exit 1
+
+if [ $kvm = 1 ]; then
+	accel=(-accel kvm -cpu host)
+else
+	accel=(-accel tcg)
+fi
+bios=()
+for d in /usr/share/qemu /usr/share/qemu-firmware; do
+	[ -f "$d/qboot.rom" ] && bios=(-bios qboot.rom) && break
+done
+
+# Prefix every console line with the host time since QEMU started.
+stamp() {
+	perl -MTime::HiRes=time -e '$t0 = time; $| = 1;' -e \
+		'while (<STDIN>) { s/\r//g; printf "[%8.3f] %s", time - $t0, $_ }'
+}
+
+# The console log goes to a file, and to the terminal as well with -C.
+save_log() {
+	if [ $console = 1 ]; then
+		tee "$1"
+	else
+		cat > "$1"
+	fi
+}
+
+# Print "<seconds>" between "vmtest: kexec stage=N" and the next
+# "vmtest: init stage=N" for every kexec in a log, one per line.
+kexec_times() {
+	awk '
+	/vmtest: kexec stage=/ { t = substr($2, 1, length($2) - 1) + 0; pending = 1 }
+	/vmtest: init stage=/ && pending {
+		sub(/^\[ */, ""); printf "%.1f\n", ($1 + 0) - t; pending = 0
+	}' "$1"
+}
+
+# Console lines that fail a test whatever its result.
+kernel_trouble='Kernel panic|Oops|BUG:|WARNING:|general protection fault'
+kernel_trouble+='|UBSAN:|KASAN:|Call Trace:'
+
+fails=0
+for test in "$@"; do
+	log="$logdir/$test.log"
+	if [ ! -x "$bindir/$test" ]; then
+		echo "FAIL $test: no such test binary in $bindir"
+		[ -n "$results" ] && echo "fail $test" >> "$results"
+		fails=$((fails + 1))
+		continue
+	fi
+
+	start=$(date +%s.%N)
+	timeout -k 5 "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
+		-display none -monitor none -serial stdio "${accel[@]}" "${bios[@]}" \
+		-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initramfs.cpio" \
+		-append "console=ttyS0 panic=-1 retain_initrd vmtest.test=$test $append" \
+		< /dev/null 2>&1 | stamp | save_log "$log"
+	rc=${PIPESTATUS[0]}
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+
+	result=$(grep -oE "vmtest: RESULT $test (pass|fail|skip) stage=[0-9]+.*" \
+		"$log" | tail -n 1)
+	verdict=$(echo "$result" | awk '{ print $4 }')
+	stage=$(echo "$result" | sed -n 's/.* stage=\([0-9]*\).*/\1/p')
+	boots=$(grep -c 'Linux version ' "$log")
+	inits=$(grep -c 'vmtest: init stage=' "$log")
+	trouble=$(grep -m 3 -E "$kernel_trouble" "$log")
+	why=""
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		why="timed out after ${timeout}s"
+	elif [ -n "$trouble" ]; then
+		why="kernel reported: $(echo "$trouble" | head -n 1 | cut -c12-)"
+	elif [ -z "$verdict" ]; then
+		why="no result from the VM (qemu exit $rc)"
+	elif [ "$boots" != "$stage" ] || [ "$inits" != "$stage" ]; then
+		why="$boots kernel boots and $inits inits for $stage stages"
+	elif [ "$verdict" = fail ]; then
+		why="test failed in stage $stage${result#*stage=[0-9]}"
+	fi
+
+	kx=$(kexec_times "$log" | paste -sd, -)
+	detail="$boots boot(s)${kx:+, kexec->init ${kx}s}, $(printf '%.1f' "$secs")s"
+	if [ -n "$why" ]; then
+		echo "FAIL $test: $why ($detail)"
+		echo "---- last lines of $log ----"
+		tail -n 40 "$log" | sed 's/^/    /'
+		[ -n "$results" ] && echo "fail $test" >> "$results"
+		fails=$((fails + 1))
+	elif [ "$verdict" = skip ]; then
+		echo "SKIP $test ($detail)"
+		[ -n "$results" ] && echo "skip $test" >> "$results"
+	else
+		echo "PASS $test ($detail)"
+		[ -n "$results" ] && echo "pass $test" >> "$results"
+	fi
+done
+
+[ $fails = 0 ]
