@@ -17,7 +17,7 @@
 set -uo pipefail
 : "${TOP:?}" "${BUILD:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}"
 
-KUNITCONFIGS=${KUNITCONFIGS:-$TOP/dev/kunit-wiring.kunitconfig}
+KUNITCONFIGS=${KUNITCONFIGS:-$SRC/kernel/liveupdate/.kunitconfig}
 RESULTS=$LOGS/results.txt
 mkdir -p "$LOGS"
 
@@ -30,12 +30,12 @@ run_kunit() {
 	step "KUnit (kunit.py, x86_64 under QEMU)"
 	for cfg in $KUNITCONFIGS; do
 		args+=(--kunitconfig "$cfg")
-		echo "kunitconfig: ${cfg#"$TOP"/}"
+		echo "kunitconfig: ${cfg#"$SRC"/}"
 	done
 	rm -f "$json"
 	(cd "$SRC" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
 		--build_dir="$BUILD/kunit" --jobs="${JOBS:-2}" --timeout=900 \
-		${CCACHE:+--make_options "CC=ccache gcc"} \
+		--make_options W=1 ${CCACHE:+--make_options "CC=ccache gcc"} \
 		--json="$json" "${args[@]}") > "$LOGS/kunit.log" 2>&1
 	local rc=$?
 	grep -E '^\[..:..:..\] (\[|=|Testing complete|Elapsed)' "$LOGS/kunit.log" |
@@ -65,6 +65,16 @@ run_kunit() {
 	        out.write(f"{verdict} {name}\n")
 	EOF
 	[ $rc = 0 ] || grep -q '^fail kunit/' "$RESULTS" || record fail "kunit/kunit.py (exit $rc)"
+
+	# The KUnit kernel is built with W=1: our files must not warn.
+	local warn
+	warn=$(grep -E ': (warning|error):' "$LOGS/kunit.log" | grep -F -f "$SRC/.lu-overlay")
+	if [ -n "$warn" ]; then
+		echo "$warn"
+		record fail kunit/W=1-warnings-in-our-files
+	else
+		record pass kunit/W=1-warnings-in-our-files
+	fi
 }
 
 run_kselftest() {

@@ -79,12 +79,18 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 		done < <(find .pc -mindepth 2 -type f ! -name '.*' |
 			 cut -d/ -f3- | sort -u)
 	fi
-	if [ -n "$(quilt applied 2>/dev/null || true)" ]; then
+	# Pop with the series as it was pushed: patches/series may have been
+	# reordered or edited since, and quilt refuses to pop by a series
+	# that no longer matches what is applied.
+	# (quilt reads the series location from .pc/.quilt_series.)
+	if [ -f .lu-applied-series ] && [ -f .pc/applied-patches ]; then
+		echo "$SRC/.lu-applied-series" > .pc/.quilt_series
 		quilt pop -a -q >/dev/null || {
 			echo "compose: 'quilt pop' failed: refresh your edits in build/linux" \
 			     "(quilt refresh) or move them into patches/ first" >&2
 			exit 1
 		}
+		echo series > .pc/.quilt_series
 	fi
 	if grep -Eqv '^[[:space:]]*(#|$)' patches/series; then
 		quilt push -a -q >/dev/null || {
@@ -93,6 +99,7 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 			exit 1
 		}
 	fi
+	cp patches/series .lu-applied-series
 	kept=0
 	for f in "${!old_sum[@]}"; do
 		if [ -f "$f" ] && [ "$(sha1sum < "$f")" = "${old_sum[$f]}" ]; then

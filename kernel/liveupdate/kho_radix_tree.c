@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: KHO memory tracker
+ *
+ * Kexec HandOver records every preserved block of memory in a radix tree
+ * whose layout is handover ABI (see the "KHO preserved-memory radix tree"
+ * section of <linux/kho/abi/kexec_handover.h>). The tree is live: a block is
+ * added when it is preserved and removed when it is unpreserved, at any time
+ * before the kexec jump, so there is no separate serialization step and
+ * nothing to do at reboot. Whatever the tree holds when the old kernel jumps
+ * is what the next kernel reserves.
+ *
+ * Outgoing side: kho_radix_init() allocates the root table, kho_radix_add()
+ * sets a block's bit and allocates the table and leaf pages on its path on
+ * demand, kho_radix_remove() clears the bit. Nodes are never freed while the
+ * tree is in use (a node that becomes empty costs one page until the reboot);
+ * kho_radix_destroy() frees the whole tree when KHO is torn down.
+ *
+ * Incoming side: kho_radix_walk() reads a tree left by the previous kernel,
+ * given the physical address of its root, and reports every block. The
+ * previous kernel's data is not trusted: a node address that is not page
+ * aligned, or that the caller's &kho_radix_walker.node_ok rejects, or a key
+ * that does not decode to a valid block stops the walk with -EINVAL. The
+ * walk is bounded by the fixed depth of the tree, so a corrupted tree cannot
+ * make it loop.
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/bitops.h>
+#include <linux/cleanup.h>
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/kho_radix_tree.h>
+#include <linux/mm.h>
+#include <kunit/visibility.h>
+
+#define KHO_TABLE_ENTRIES	BIT(KHO_TABLE_SIZE_LOG2)
+#define KHO_LEAF_BITS		BIT(KHO_BITMAP_SIZE_LOG2)
+
+/* The largest order a key can describe: the block must fit in 64 bits. */
+#define KHO_KEY_MAX_ORDER	(KHO_ORDER_0_LOG2 - 1)
+
+/* The leaf bitmap is used as a Linux bitmap of native u64 words. */
+static_assert(BITS_PER_LONG == 64);
+
+/**
+ * kho_radix_encode_key() - the radix tree key of a block
+ * @phys: physical address of the block, aligned to its size.
+ * @order: the block is ``2^order`` pages.
+ *
+ * Return: the key, or 0 (never a valid key) if @phys is not aligned to the
+ * block size or @order is too large to describe a block.
+ */
+u64 kho_radix_encode_key(phys_addr_t phys, unsigned int order)
+{
+	if (order > KHO_KEY_MAX_ORDER ||
+	    !IS_ALIGNED(phys, (phys_addr_t)PAGE_SIZE << order))
+		return 0;
+	return BIT_ULL(KHO_ORDER_0_LOG2 - order) | (phys >> (PAGE_SHIFT + order));
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_encode_key);
+
+/**
+ * kho_radix_decode_key() - the block a radix tree key describes
+ * @key: the key.
+ * @phys: set to the block's physical address.
+ * @order: set to the block's order.
+ *
+ * Return: 0, or -EINVAL if @key is not a valid key (zero, an order bit above
+ * %KHO_ORDER_0_LOG2, or an order too large for a 64-bit address).
+ */
+int kho_radix_decode_key(u64 key, phys_addr_t *phys, unsigned int *order)
+{
+	unsigned int top = fls64(key);
+
+	if (top < KHO_ORDER_0_LOG2 + 1 - KHO_KEY_MAX_ORDER ||
+	    top > KHO_ORDER_0_LOG2 + 1)
+		return -EINVAL;
+	*order = KHO_ORDER_0_LOG2 + 1 - top;
+	*phys = (key & ~BIT_ULL(top - 1)) << (PAGE_SHIFT + *order);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_decode_key);
+
+/* Index of @key's child in a table node at @level (1 .. depth - 1). */
+static unsigned int kho_radix_index(u64 key, unsigned int level)
+{
+	unsigned int shift = KHO_BITMAP_SIZE_LOG2 +
+			     KHO_TABLE_SIZE_LOG2 * (level - 1);
+
+	return (key >> shift) & (KHO_TABLE_ENTRIES - 1);
+}
+
+/*
+ * The leaf that holds @key's bit, allocating the missing nodes on the way
+ * when @alloc is true. Returns NULL when a node is missing and !@alloc, or
+ * ERR_PTR(-ENOMEM).
+ */
+static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
+					     u64 key, bool alloc)
+{
+	struct kho_radix_table *table = tree->root;
+	unsigned int level;
+
+	lockdep_assert_held(&tree->lock);
+
+	for (level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
+		u64 *slot = &table->child[kho_radix_index(key, level)];
+
+		if (!*slot) {
+			void *node;
+
+			if (!alloc)
+				return NULL;
+			node = (void *)get_zeroed_page(GFP_KERNEL);
+			if (!node)
+				return ERR_PTR(-ENOMEM);
+			*slot = virt_to_phys(node);
+		}
+		table = phys_to_virt(*slot);
+	}
+	return (struct kho_radix_leaf *)table;
+}
+
+/**
+ * kho_radix_init() - set up an empty outgoing tree
+ * @tree: the tree.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int kho_radix_init(struct kho_radix_tree *tree)
+{
+	tree->root = (struct kho_radix_table *)get_zeroed_page(GFP_KERNEL);
+	if (!tree->root)
+		return -ENOMEM;
+	mutex_init(&tree->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_init);
+
+static void kho_radix_free_node(phys_addr_t phys, unsigned int level)
+{
+	struct kho_radix_table *table = phys_to_virt(phys);
+	unsigned int i;
+
+	for (i = 0; level && i < KHO_TABLE_ENTRIES; i++) {
+		if (table->child[i])
+			kho_radix_free_node(table->child[i], level - 1);
+	}
+	free_page((unsigned long)table);
+}
+
+/**
+ * kho_radix_destroy() - free every node of an outgoing tree
+ * @tree: the tree, set up by kho_radix_init().
+ *
+ * The tree must not be in use any more.
+ */
+void kho_radix_destroy(struct kho_radix_tree *tree)
+{
+	if (!tree->root)
+		return;
+	kho_radix_free_node(virt_to_phys(tree->root), KHO_TREE_MAX_DEPTH - 1);
+	tree->root = NULL;
+	mutex_destroy(&tree->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_destroy);
+
+/**
+ * kho_radix_add() - record a preserved block
+ * @tree: the outgoing tree.
+ * @pfn: first page frame of the block, aligned to ``2^order``.
+ * @order: the block is ``2^order`` pages.
+ *
+ * Context: may sleep; takes @tree->lock.
+ * Return: 0 on success;
+ * -EINVAL if @pfn is not aligned to the block size or @order is too large;
+ * -EEXIST if exactly this block is already recorded;
+ * -ENOMEM if a node could not be allocated (nothing is recorded).
+ */
+int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
+		  unsigned int order)
+{
+	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
+	struct kho_radix_leaf *leaf;
+
+	if (!key)
+		return -EINVAL;
+
+	guard(mutex)(&tree->lock);
+	leaf = kho_radix_leaf(tree, key, true);
+	if (IS_ERR(leaf))
+		return PTR_ERR(leaf);
+	if (__test_and_set_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
+		return -EEXIST;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_add);
+
+/**
+ * kho_radix_remove() - forget a preserved block
+ * @tree: the outgoing tree.
+ * @pfn: first page frame of the block, as given to kho_radix_add().
+ * @order: order of the block, as given to kho_radix_add().
+ *
+ * Context: may sleep; takes @tree->lock.
+ * Return: 0, -EINVAL for an invalid block, or -ENOENT if exactly this block
+ * is not recorded.
+ */
+int kho_radix_remove(struct kho_radix_tree *tree, unsigned long pfn,
+		     unsigned int order)
+{
+	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
+	struct kho_radix_leaf *leaf;
+
+	if (!key)
+		return -EINVAL;
+
+	guard(mutex)(&tree->lock);
+	leaf = kho_radix_leaf(tree, key, false);
+	if (!leaf ||
+	    !__test_and_clear_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
+		return -ENOENT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_remove);
+
+static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
+			       unsigned int level, u64 prefix)
+{
+	struct kho_radix_table *table;
+	unsigned int order, i;
+	phys_addr_t phys;
+	int err;
+
+	if (!node || !PAGE_ALIGNED(node) || (w->node_ok && !w->node_ok(w, node)))
+		return -EINVAL;
+
+	if (!level) {
+		unsigned long *bitmap = phys_to_virt(node);
+		unsigned long bit;
+
+		for_each_set_bit(bit, bitmap, KHO_LEAF_BITS) {
+			if (kho_radix_decode_key(prefix | bit, &phys, &order))
+				return -EINVAL;
+			err = w->block(w, phys, order);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+
+	table = phys_to_virt(node);
+	for (i = 0; i < KHO_TABLE_ENTRIES; i++) {
+		unsigned int shift = KHO_BITMAP_SIZE_LOG2 +
+				     KHO_TABLE_SIZE_LOG2 * (level - 1);
+
+		if (!table->child[i])
+			continue;
+		err = kho_radix_walk_node(w, table->child[i], level - 1,
+					  prefix | ((u64)i << shift));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/**
+ * kho_radix_walk() - report every block recorded in a tree
+ * @root: physical address of the tree's root table node.
+ * @w: the callbacks.
+ *
+ * Reads a tree written by this or by the previous kernel and calls
+ * @w->block for each recorded block in ascending key order. Nothing is
+ * modified.
+ *
+ * Context: any context in which @w's callbacks may run; the tree must not
+ * change during the walk.
+ * Return: 0 after the whole tree was walked; -EINVAL if a node address or a
+ * key is invalid (a corrupted tree); or the first non-zero value returned by
+ * @w->block. Blocks reported before an error stay reported.
+ */
+int kho_radix_walk(phys_addr_t root, struct kho_radix_walker *w)
+{
+	return kho_radix_walk_node(w, root, KHO_TREE_MAX_DEPTH - 1, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_walk);
