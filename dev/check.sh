@@ -5,7 +5,7 @@
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS; one result per test case
-#   kselftest   every test in the selftests' vmtests.list, each in its own
+#   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
 #   checkpatch  export the series (make series; which also proves it applies
 #               to a pristine base and reproduces build/linux), then
@@ -78,18 +78,17 @@ run_kunit() {
 }
 
 run_kselftest() {
-	local list=$STOUT/vmtests.list
+	local list=$SRC/$STDIR/vmtests.list tmp=$LOGS/vmtest-results.txt
 
 	step "kselftests in QEMU (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/<test>.log)"
-	if [ ! -s "$list" ]; then
-		echo "no $list: run 'make selftests'"
+	if [ ! -x "$STOUT/vmtest_init" ]; then
+		echo "no $STOUT/vmtest_init: run 'make selftests'"
 		record fail kselftest/build
 		return
 	fi
-	local tmp=$LOGS/vmtest-results.txt
 	rm -f "$tmp"
 	"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
-		-l "$LOGS" -r "$tmp" ${KVM:+-K} $(cat "$list")
+		-f "$list" -l "$LOGS" -r "$tmp" ${KVM:+-K}
 	sed 's#^\([a-z]*\) #\1 kselftest/#' "$tmp" >> "$RESULTS"
 }
 

@@ -79,11 +79,12 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 		done < <(find .pc -mindepth 2 -type f ! -name '.*' |
 			 cut -d/ -f3- | sort -u)
 	fi
-	# Pop with the series as it was pushed: patches/series may have been
+	# Pop by the list of what is applied: patches/series may have been
 	# reordered or edited since, and quilt refuses to pop by a series
-	# that no longer matches what is applied.
-	# (quilt reads the series location from .pc/.quilt_series.)
-	if [ -f .lu-applied-series ] && [ -f .pc/applied-patches ]; then
+	# that no longer matches what is applied. (quilt reads the series
+	# location from .pc/.quilt_series.)
+	if [ -s .pc/applied-patches ]; then
+		cp .pc/applied-patches .lu-applied-series
 		echo "$SRC/.lu-applied-series" > .pc/.quilt_series
 		quilt pop -a -q >/dev/null || {
 			echo "compose: 'quilt pop' failed: refresh your edits in build/linux" \
@@ -99,7 +100,6 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 			exit 1
 		}
 	fi
-	cp patches/series .lu-applied-series
 	kept=0
 	for f in "${!old_sum[@]}"; do
 		if [ -f "$f" ] && [ "$(sha1sum < "$f")" = "${old_sum[$f]}" ]; then

@@ -8,14 +8,54 @@
 #include <asm/page.h>
 
 /**
+ * DOC: KHO root FDT
+ *
+ * The outgoing kernel describes what it hands over in one page holding a
+ * flattened device tree, the *root FDT*, which is itself preserved memory.
+ * Its physical address reaches the next kernel through the architecture's
+ * boot protocol (on x86 a ``SETUP_KEXEC_KHO`` setup_data entry), together
+ * with the scratch array (an array of &struct kho_scratch). The tree is::
+ *
+ *   / {
+ *       compatible = "kho-v4";
+ *       preserved-memory-map = <u64>;    physical address of the root
+ *                                        table of the radix tree below
+ *       <name> {                         one node per subtree
+ *           preserved-data = <u64>;      physical address of the blob
+ *           blob-size = <u64>;           length of the blob in bytes
+ *       };
+ *   };
+ *
+ * Integer properties are raw native-endian u64 values, not FDT cells, and
+ * the whole tree fits in one page. Node names are the names passed to
+ * kho_add_subtree(). The compatible string versions everything described in
+ * this file: the FDT properties, the radix tree, the scratch array and the
+ * vmalloc descriptors. Any change to them requires a new compatible string;
+ * a kernel that does not know the string of the previous one boots without
+ * reviving anything.
+ */
+
+/* Compatible string of the root node of the KHO FDT. */
+#define KHO_FDT_COMPATIBLE		"kho-v4"
+
+/* Root property: physical address of the preserved-memory radix tree. */
+#define KHO_FDT_MEMORY_MAP_PROP_NAME	"preserved-memory-map"
+
+/* Subtree property: physical address of the blob. */
+#define KHO_FDT_SUB_TREE_PROP_NAME	"preserved-data"
+
+/* Subtree property: length of the blob in bytes. */
+#define KHO_FDT_SUB_TREE_SIZE_PROP_NAME	"blob-size"
+
+/**
  * DOC: KHO preserved-memory radix tree
  *
  * The outgoing kernel records every preserved block of memory in a radix
  * tree that the next kernel walks in early boot, before its page allocator
  * exists, to reserve those blocks. The layout below is a contract between
- * the two kernels, versioned by the KHO root compatible string
- * %KHO_FDT_COMPATIBLE: any change to it needs a new compatible string, and
- * only kernels with the same string can hand memory over to each other.
+ * the two kernels, versioned by %KHO_FDT_COMPATIBLE: any change to it needs
+ * a new compatible string, and only kernels with the same string can hand
+ * memory over to each other.
  *
  * A block is ``2^order`` pages at a physical address aligned to its size.
  * It is identified by one 64-bit key that holds both the order and the

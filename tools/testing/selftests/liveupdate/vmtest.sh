@@ -10,7 +10,10 @@
 # when the kernel oopses, panics or warns, when the init reports no result,
 # or when the number of kernel boots differs from the stages the test ran.
 #
-# Usage: vmtest.sh -k <bzImage> -d <test-bin-dir> [options] <test>...
+# Usage: vmtest.sh -k <bzImage> -d <test-bin-dir> [options] [<test>...]
+#   -f <file>   run the tests listed in <file>, one per line:
+#               <test>[:<variant>] [extra kernel command line]
+#               (the test sees vmtest.variant=<variant>; '#' starts a comment)
 #   -l <dir>    log directory (default: ./vmtest-logs)
 #   -t <secs>   timeout per VM run (default: 300)
 #   -m <size>   guest memory (default: 2G)
@@ -25,15 +28,16 @@
 set -u
 
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
-kernel="" bindir="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
+kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
 append="" results="" kvm=0 console=0
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:l:t:m:s:a:r:KCh" opt; do
+while getopts "k:d:f:l:t:m:s:a:r:KCh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
+	f) list=$OPTARG ;;
 	l) logdir=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	m) mem=$OPTARG ;;
@@ -46,7 +50,18 @@ while getopts "k:d:l:t:m:s:a:r:KCh" opt; do
 	esac
 done
 shift $((OPTIND - 1))
-[ -n "$kernel" ] && [ -n "$bindir" ] && [ $# -gt 0 ] || usage
+# One entry per VM run: "<test>[:<variant>] [kernel args]".
+runs=()
+for t in "$@"; do
+	runs+=("$t")
+done
+if [ -n "$list" ]; then
+	while read -r line; do
+		line=${line%%#*}
+		[ -n "${line// /}" ] && runs+=("$(echo $line)")
+	done < "$list"
+fi
+[ -n "$kernel" ] && [ -n "$bindir" ] && [ ${#runs[@]} -gt 0 ] || usage
 [ -f "$kernel" ] || { echo "vmtest: no kernel image $kernel" >&2; exit 1; }
 [ -x "$bindir/vmtest_init" ] || { echo "vmtest: no $bindir/vmtest_init" >&2; exit 1; }
 
@@ -111,20 +126,28 @@ kernel_trouble='Kernel panic|Oops|BUG:|WARNING:|general protection fault'
 kernel_trouble+='|UBSAN:|KASAN:|Call Trace:'
 
 fails=0
-for test in "$@"; do
-	log="$logdir/$test.log"
+for run in "${runs[@]}"; do
+	spec=${run%% *}
+	args=${run#"$spec"}
+	test=${spec%%:*}
+	variant=""
+	[ "$spec" != "$test" ] && variant=${spec#*:}
+	name=$test${variant:+:$variant}
+	log="$logdir/$test${variant:+-$variant}.log"
 	if [ ! -x "$bindir/$test" ]; then
-		echo "FAIL $test: no such test binary in $bindir"
-		[ -n "$results" ] && echo "fail $test" >> "$results"
+		echo "FAIL $name: no such test binary in $bindir"
+		[ -n "$results" ] && echo "fail $name" >> "$results"
 		fails=$((fails + 1))
 		continue
 	fi
 
+	cmdline="console=ttyS0 panic=-1 retain_initrd vmtest.test=$test"
+	cmdline+="${variant:+ vmtest.variant=$variant}$args $append"
 	start=$(date +%s.%N)
 	timeout -k 5 "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
 		-display none -monitor none -serial stdio "${accel[@]}" "${bios[@]}" \
 		-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 retain_initrd vmtest.test=$test $append" \
+		-append "$cmdline" \
 		< /dev/null 2>&1 | stamp | save_log "$log"
 	rc=${PIPESTATUS[0]}
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
@@ -152,17 +175,17 @@ for test in "$@"; do
 	kx=$(kexec_times "$log" | paste -sd, -)
 	detail="$boots boot(s)${kx:+, kexec->init ${kx}s}, $(printf '%.1f' "$secs")s"
 	if [ -n "$why" ]; then
-		echo "FAIL $test: $why ($detail)"
+		echo "FAIL $name: $why ($detail)"
 		echo "---- last lines of $log ----"
 		tail -n 40 "$log" | sed 's/^/    /'
-		[ -n "$results" ] && echo "fail $test" >> "$results"
+		[ -n "$results" ] && echo "fail $name" >> "$results"
 		fails=$((fails + 1))
 	elif [ "$verdict" = skip ]; then
-		echo "SKIP $test ($detail)"
-		[ -n "$results" ] && echo "skip $test" >> "$results"
+		echo "SKIP $name ($detail)"
+		[ -n "$results" ] && echo "skip $name" >> "$results"
 	else
-		echo "PASS $test ($detail)"
-		[ -n "$results" ] && echo "pass $test" >> "$results"
+		echo "PASS $name ($detail)"
+		[ -n "$results" ] && echo "pass $name" >> "$results"
 	fi
 done
 

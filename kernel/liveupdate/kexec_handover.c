@@ -1,0 +1,1119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: Kexec HandOver
+ *
+ * Kexec HandOver (KHO) lets a kernel keep chosen memory intact across a
+ * kexec into the next kernel and tell that kernel where it is.
+ *
+ * Scratch memory. A kernel started by KHO cannot know which memory the old
+ * kernel preserved until it has read the handover data, yet it needs memory
+ * to boot. So every KHO kernel sets aside *scratch* areas: a low-memory
+ * area, a global one and one per NUMA node (``kho_scratch=`` sizes them).
+ * They are handed to the buddy allocator as CMA pageblocks, so only movable
+ * allocations land there and nothing the kernel preserves can be inside.
+ * The next kernel is loaded into scratch, and boots with memblock allowed to
+ * allocate from scratch only, until it knows what is preserved. Scratch is
+ * inherited unchanged by every following kernel.
+ *
+ * Outgoing side, in order:
+ *
+ * 1. kho_init() (fs_initcall) sets up the memory tracker (kho_radix_tree.c)
+ *    and the root FDT, a preserved page that holds the compatible string,
+ *    the tracker's root and the named subtrees.
+ * 2. Users preserve folios and page ranges (kho_preserve_folio(),
+ *    kho_preserve_pages()) and add their own serialized state as subtrees
+ *    (kho_add_subtree()), at any time; the tracker is updated at once, so
+ *    there is no finalization step and nothing to do at reboot.
+ * 3. kexec_file_load() places every segment inside scratch
+ *    (kho_locate_mem_hole()) and adds the scratch array as one more segment
+ *    (kho_fill_kimage()); the architecture hands the root FDT and the array
+ *    to the next kernel (on x86 in a SETUP_KEXEC_KHO setup_data entry).
+ *
+ * Incoming side, in order:
+ *
+ * 1. kho_populate(), very early: validate the root FDT, add the scratch
+ *    areas to memblock and restrict memblock to them.
+ * 2. kho_memory_init(), right before memblock_free_all(): make scratch CMA
+ *    again, walk the tracker and reserve every preserved block, recording
+ *    its order in the head page.
+ * 3. Users find their subtrees (kho_retrieve_subtree()) and take their
+ *    memory back (kho_restore_folio(), kho_restore_pages()). Preserved
+ *    memory that is never restored stays reserved.
+ *
+ * Unhappy paths. The incoming data is not trusted. A bad root FDT or scratch
+ * array disables revival for this boot: it boots as a cold boot and the old
+ * memory is reused. A corrupted tracker found while walking it also disables
+ * revival (is_kho_boot() becomes false), but the blocks reserved until then
+ * stay reserved. Either way one line is logged and the kernel boots; KHO
+ * never panics on bad handover data. A failure to set up the outgoing side
+ * at boot disables KHO for this kernel (kho_is_enabled() is false).
+ */
+
+#define pr_fmt(fmt) "KHO: " fmt
+
+#include <linux/cma.h>
+#include <linux/cleanup.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/kexec.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho/abi/kexec_handover.h>
+#include <linux/kho_radix_tree.h>
+#include <linux/kmemleak.h>
+#include <linux/libfdt.h>
+#include <linux/log2.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/page-isolation.h>
+#include <linux/pgalloc_tag.h>
+#include <linux/unaligned.h>
+#include <asm/early_ioremap.h>
+
+#include "../../mm/internal.h"
+#include "kexec_handover_internal.h"
+
+/*
+ * Head pages of the preserved blocks of the previous kernel carry
+ * KHO_PAGE_MAGIC in the upper half of page->private and the block's order
+ * in the lower half, from kho_memory_init() until the block is restored.
+ * This is private to the incoming kernel, not handover ABI.
+ */
+#define KHO_PAGE_MAGIC		0x4b484f50U	/* "KHOP" */
+
+/* Scratch areas are whole CMA pageblocks and buddy blocks. */
+#define KHO_SCRATCH_ALIGN	max_t(phys_addr_t, CMA_MIN_ALIGNMENT_BYTES, \
+				      PAGE_SIZE << MAX_PAGE_ORDER)
+
+static bool kho_enable __ro_after_init =
+	IS_ENABLED(CONFIG_KEXEC_HANDOVER_ENABLE_DEFAULT);
+
+/* Scratch sizes: a percentage of what the kernel reserved, or explicit. */
+static unsigned int scratch_scale __initdata = 200;
+static phys_addr_t scratch_size_lowmem __initdata;
+static phys_addr_t scratch_size_global __initdata;
+static phys_addr_t scratch_size_pernode __initdata;
+static bool scratch_explicit __initdata;
+
+/*
+ * The scratch areas of this kernel: reserved at boot on a cold boot, or the
+ * incoming array in a KHO boot. Written once in early boot, read-only after.
+ */
+static struct kho_scratch *kho_scratch __ro_after_init;
+static unsigned int kho_scratch_cnt __ro_after_init;
+
+/**
+ * struct kho_out - the outgoing side
+ * @lock: protects the contents of @fdt (subtree changes).
+ * @tree: the preserved-memory tracker (has its own lock).
+ * @fdt: the root FDT page, itself preserved.
+ */
+struct kho_out {
+	struct mutex lock;	/* protects the contents of @fdt */
+	struct kho_radix_tree tree;
+	void *fdt;
+};
+
+static struct kho_out kho_out = {
+	.lock = __MUTEX_INITIALIZER(kho_out.lock),
+};
+
+/**
+ * struct kho_in - what the previous kernel handed over
+ * @fdt_phys: physical address of its root FDT, 0 if this is not a KHO boot
+ *            (or revival was disabled).
+ * @scratch_phys: physical address of the scratch array, 0 if none.
+ * @scratch_cnt: number of entries of the scratch array.
+ * @mem_map: physical address of the tracker's root.
+ *
+ * Set by kho_populate() in early boot; @fdt_phys is cleared again if the
+ * tracker turns out to be corrupted. Read-only afterwards.
+ */
+struct kho_in {
+	phys_addr_t fdt_phys;
+	phys_addr_t scratch_phys;
+	unsigned int scratch_cnt;
+	phys_addr_t mem_map;
+};
+
+static struct kho_in kho_in __ro_after_init;
+
+static int __init kho_parse_enable(char *p)
+{
+	return kstrtobool(p, &kho_enable);
+}
+early_param("kho", kho_parse_enable);
+
+/*
+ * kho_scratch=<percent>% or kho_scratch=<lowmem>,<global>,<pernode>, with
+ * memparse() suffixes. Anything else is rejected as a whole.
+ */
+static int __init kho_parse_scratch_size(char *p)
+{
+	phys_addr_t sizes[3];
+	size_t len;
+	char *end;
+	int i;
+
+	if (!p)
+		return -EINVAL;
+
+	len = strlen(p);
+	if (len > 1 && p[len - 1] == '%') {
+		char digits[11];
+		unsigned int scale;
+
+		if (len - 1 >= sizeof(digits))
+			return -EINVAL;
+		memcpy(digits, p, len - 1);
+		digits[len - 1] = '\0';
+		if (kstrtouint(digits, 10, &scale))
+			return -EINVAL;
+		scratch_scale = scale;
+		return 0;
+	}
+
+	for (i = 0; i < 3; i++) {
+		sizes[i] = memparse(p, &end);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		if (i < 2 && *p++ != ',')
+			return -EINVAL;
+	}
+	if (*p || !(sizes[0] | sizes[1] | sizes[2]))
+		return -EINVAL;
+
+	scratch_size_lowmem = sizes[0];
+	scratch_size_global = sizes[1];
+	scratch_size_pernode = sizes[2];
+	scratch_explicit = true;
+	return 0;
+}
+early_param("kho_scratch", kho_parse_scratch_size);
+
+/* The name later kernels use for the same parameter. */
+static int __init kho_parse_bootmem_size(char *p)
+{
+	return kho_parse_scratch_size(p);
+}
+early_param("kho_bootmem", kho_parse_bootmem_size);
+
+/**
+ * kho_is_enabled() - whether this kernel hands memory over on kexec
+ *
+ * Return: the value of ``kho=``, or false if KHO could not be set up.
+ */
+bool kho_is_enabled(void)
+{
+	return kho_enable;
+}
+EXPORT_SYMBOL_GPL(kho_is_enabled);
+
+/**
+ * is_kho_boot() - whether this kernel was started with KHO data
+ *
+ * Reliable from kho_populate() on; false again if the previous kernel's
+ * memory map could not be read.
+ *
+ * Return: true if preserved memory and subtrees can be retrieved.
+ */
+bool is_kho_boot(void)
+{
+	return !!kho_in.fdt_phys;
+}
+EXPORT_SYMBOL_GPL(is_kho_boot);
+
+static bool kho_scratch_overlaps(phys_addr_t phys, phys_addr_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < kho_scratch_cnt; i++) {
+		if (phys < kho_scratch[i].addr + kho_scratch[i].size &&
+		    kho_scratch[i].addr < phys + size)
+			return true;
+	}
+	return false;
+}
+
+/* The size of the scratch area that covers @kern bytes of kernel memory. */
+static phys_addr_t __init kho_scratch_scaled(phys_addr_t kern)
+{
+	return round_up(div_u64((u64)kern * scratch_scale, 100),
+			KHO_SCRATCH_ALIGN);
+}
+
+/*
+ * Cold boot: reserve the scratch areas from memblock, sized after what the
+ * kernel itself reserved so far. On failure KHO is disabled.
+ */
+static void __init kho_reserve_scratch(void)
+{
+	phys_addr_t size, addr, lowmem, all;
+	unsigned int max_cnt;
+	int nid;
+
+	max_cnt = num_node_state(N_MEMORY) + 2;
+	kho_scratch = memblock_alloc(sizeof(*kho_scratch) * max_cnt, PAGE_SIZE);
+	if (!kho_scratch)
+		goto err_disable;
+
+	lowmem = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE);
+	all = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
+
+	size = scratch_explicit ? scratch_size_lowmem : kho_scratch_scaled(lowmem);
+	if (size) {
+		addr = memblock_phys_alloc_range(size, KHO_SCRATCH_ALIGN, 0,
+						 ARCH_LOW_ADDRESS_LIMIT);
+		if (!addr)
+			goto err_free;
+		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
+	}
+
+	if (scratch_explicit)
+		size = scratch_size_global;
+	else
+		size = max(kho_scratch_scaled(all) - min(kho_scratch_scaled(all), size),
+			   KHO_SCRATCH_ALIGN);
+	if (size) {
+		addr = memblock_phys_alloc(size, KHO_SCRATCH_ALIGN);
+		if (!addr)
+			goto err_free;
+		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
+	}
+
+	for_each_node_state(nid, N_MEMORY) {
+		size = scratch_explicit ? scratch_size_pernode :
+		       kho_scratch_scaled(memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE,
+								      nid));
+		if (!size)
+			continue;
+		addr = memblock_alloc_range_nid(size, KHO_SCRATCH_ALIGN, 0,
+						MEMBLOCK_ALLOC_ACCESSIBLE, nid, true);
+		if (!addr)
+			goto err_free;
+		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
+	}
+	return;
+
+err_free:
+	while (kho_scratch_cnt--)
+		memblock_phys_free(kho_scratch[kho_scratch_cnt].addr,
+				   kho_scratch[kho_scratch_cnt].size);
+	memblock_free(kho_scratch, sizeof(*kho_scratch) * max_cnt);
+	kho_scratch = NULL;
+	kho_scratch_cnt = 0;
+err_disable:
+	pr_err("failed to reserve scratch memory, disabling kexec handover\n");
+	kho_enable = false;
+}
+
+/* KHO boot: keep the inherited scratch areas scratch, as CMA pageblocks. */
+static void __init kho_scratch_set_cma(void)
+{
+	unsigned long pfn, end;
+	unsigned int i;
+
+	for (i = 0; i < kho_scratch_cnt; i++) {
+		pfn = PHYS_PFN(kho_scratch[i].addr);
+		end = PHYS_PFN(kho_scratch[i].addr + kho_scratch[i].size);
+		for (; pfn < end; pfn += pageblock_nr_pages) {
+			struct page *page = pfn_to_page(pfn);
+
+			set_pageblock_migratetype(page, MIGRATE_CMA);
+#ifdef CONFIG_CMA
+			page_zone(page)->cma_pages += pageblock_nr_pages;
+#endif
+		}
+	}
+}
+
+/**
+ * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
+ * @w: the walker.
+ * @blocks: number of blocks reserved so far.
+ */
+struct kho_mem_walk {
+	struct kho_radix_walker w;
+	unsigned long blocks;
+};
+
+/* A tracker node of the previous kernel must be RAM outside scratch. */
+static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
+{
+	return memblock_is_region_memory(node, PAGE_SIZE) &&
+	       !kho_scratch_overlaps(node, PAGE_SIZE);
+}
+
+static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
+				   unsigned int order)
+{
+	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	phys_addr_t size;
+	struct page *page;
+
+	if (order > BITS_PER_LONG - PAGE_SHIFT - 2)
+		return -EINVAL;
+	size = (phys_addr_t)PAGE_SIZE << order;
+	if (!memblock_is_region_memory(phys, size) ||
+	    kho_scratch_overlaps(phys, size))
+		return -EINVAL;
+
+	if (memblock_reserve(phys, size) ||
+	    memblock_reserved_mark_noinit(phys, size))
+		return -ENOMEM;
+
+	page = pfn_to_page(PHYS_PFN(phys));
+	set_page_private(page, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	mw->blocks++;
+	return 0;
+}
+
+/**
+ * kho_memory_init() - reserve scratch or the preserved memory
+ *
+ * Called from mm_core_init() right before memblock_free_all(). On a cold
+ * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
+ * keeps the inherited scratch areas as scratch and reserves every block the
+ * previous kernel preserved.
+ *
+ * Context: early boot, memblock still active, single threaded.
+ */
+void __init kho_memory_init(void)
+{
+	struct kho_mem_walk mw = {
+		.w.node_ok = kho_walk_node_ok,
+		.w.block = kho_walk_reserve,
+	};
+	int err;
+
+	if (!kho_in.scratch_phys) {
+		if (kho_enable)
+			kho_reserve_scratch();
+		return;
+	}
+
+	kho_scratch = phys_to_virt(kho_in.scratch_phys);
+	kho_scratch_cnt = kho_in.scratch_cnt;
+	kho_scratch_set_cma();
+
+	err = kho_radix_walk(kho_in.mem_map, &mw.w);
+	if (err) {
+		pr_warn("corrupted preserved-memory map after %lu blocks (%pe), disabling KHO revival\n",
+			mw.blocks, ERR_PTR(err));
+		kho_in.fdt_phys = 0;
+		return;
+	}
+	pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
+}
+
+/**
+ * kho_populate() - accept the handover data of the previous kernel
+ * @fdt_phys: physical address of the previous kernel's root FDT.
+ * @fdt_len: its length, one page.
+ * @scratch_phys: physical address of the scratch array.
+ * @scratch_len: its length in bytes.
+ *
+ * Called by the architecture's boot code as soon as it finds the handover
+ * data, before memblock allocations matter. Validates the root FDT, adds the
+ * scratch areas to memblock, flags them %MEMBLOCK_KHO_SCRATCH and restricts
+ * memblock allocations to them. If anything is invalid, logs one line and
+ * leaves the boot a cold boot.
+ *
+ * Context: early boot, before the page allocator, single threaded.
+ */
+void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
+			 phys_addr_t scratch_phys, u64 scratch_len)
+{
+	struct kho_scratch *scratch = NULL;
+	const char *reason = NULL;
+	const void *fdt, *prop;
+	unsigned int i, cnt = 0;
+	phys_addr_t mem_map = 0;
+	int len;
+
+	fdt = early_memremap(fdt_phys, fdt_len);
+	if (!fdt) {
+		reason = "cannot map the FDT";
+		goto out;
+	}
+	if (fdt_len < PAGE_SIZE || fdt_check_header(fdt) ||
+	    fdt_totalsize(fdt) > fdt_len) {
+		reason = "invalid FDT";
+		goto out;
+	}
+	if (fdt_node_check_compatible(fdt, 0, KHO_FDT_COMPATIBLE)) {
+		reason = "unknown FDT compatible";
+		goto out;
+	}
+	prop = fdt_getprop(fdt, 0, KHO_FDT_MEMORY_MAP_PROP_NAME, &len);
+	if (!prop || len != sizeof(u64)) {
+		reason = "no preserved-memory map";
+		goto out;
+	}
+	mem_map = get_unaligned((const u64 *)prop);
+	if (!mem_map || !PAGE_ALIGNED(mem_map)) {
+		reason = "invalid preserved-memory map";
+		goto out;
+	}
+
+	if (!scratch_len || scratch_len % sizeof(*scratch) ||
+	    scratch_len / sizeof(*scratch) > UINT_MAX) {
+		reason = "invalid scratch array";
+		goto out;
+	}
+	scratch = early_memremap(scratch_phys, scratch_len);
+	if (!scratch) {
+		reason = "cannot map the scratch array";
+		goto out;
+	}
+	for (cnt = 0; cnt < scratch_len / sizeof(*scratch); cnt++) {
+		phys_addr_t addr = scratch[cnt].addr, size = scratch[cnt].size;
+
+		if (memblock_add(addr, size) ||
+		    memblock_mark_kho_scratch(addr, size)) {
+			reason = "cannot add the scratch areas";
+			goto err_clear;
+		}
+	}
+	if (memblock_reserve(scratch_phys, scratch_len)) {
+		reason = "cannot reserve the scratch array";
+		goto err_clear;
+	}
+
+	memblock_set_kho_scratch_only();
+	kho_in.fdt_phys = fdt_phys;
+	kho_in.scratch_phys = scratch_phys;
+	kho_in.scratch_cnt = cnt;
+	kho_in.mem_map = mem_map;
+	goto out;
+
+err_clear:
+	for (i = 0; i < cnt; i++)
+		memblock_clear_kho_scratch(scratch[i].addr, scratch[i].size);
+out:
+	if (scratch)
+		early_memunmap(scratch, scratch_len);
+	if (fdt)
+		early_memunmap((void *)fdt, fdt_len);
+	if (reason)
+		pr_warn("%s, disabling KHO revival\n", reason);
+	else
+		pr_info("found kexec handover data\n");
+}
+
+/**
+ * kho_preserve_folio() - preserve a folio across kexec
+ * @folio: the folio; it must not be in a scratch area.
+ *
+ * Records the folio so that the next kernel keeps its memory and can
+ * restore it with kho_restore_folio(). The caller keeps its reference until
+ * the kexec (or kho_unpreserve_folio()).
+ *
+ * Context: may sleep.
+ * Return: 0 on success;
+ * -EOPNOTSUPP if KHO is disabled;
+ * -EINVAL if the folio is inside a scratch area;
+ * -EEXIST if the folio is already preserved;
+ * -ENOMEM if the tracker could not grow.
+ */
+int kho_preserve_folio(struct folio *folio)
+{
+	unsigned long pfn = folio_pfn(folio);
+	unsigned int order = folio_order(folio);
+
+	if (!kho_enable)
+		return -EOPNOTSUPP;
+	if (kho_scratch_overlaps(PFN_PHYS(pfn), folio_size(folio))) {
+		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
+		return -EINVAL;
+	}
+	return kho_radix_add(&kho_out.tree, pfn, order);
+}
+EXPORT_SYMBOL_GPL(kho_preserve_folio);
+
+/**
+ * kho_unpreserve_folio() - stop preserving a folio
+ * @folio: a folio preserved with kho_preserve_folio().
+ *
+ * Context: may sleep.
+ */
+void kho_unpreserve_folio(struct folio *folio)
+{
+	if (!kho_enable)
+		return;
+	WARN_ON_ONCE(kho_radix_remove(&kho_out.tree, folio_pfn(folio),
+				      folio_order(folio)));
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_folio);
+
+/*
+ * The order of the block that starts at @pfn when preserving the @nr pages
+ * from @pfn on: naturally aligned, no larger than what is left, and within
+ * one NUMA node.
+ */
+static unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
+{
+	unsigned int order = min_t(unsigned int, pfn ? __ffs(pfn) : BITS_PER_LONG,
+				   ilog2(nr));
+
+	while (order && pfn_to_nid(pfn) != pfn_to_nid(pfn + (1UL << order) - 1))
+		order--;
+	return order;
+}
+
+/**
+ * kho_preserve_pages() - preserve a range of order-0 pages across kexec
+ * @page: the first page.
+ * @nr_pages: number of contiguous pages.
+ *
+ * The range is recorded as naturally aligned blocks. The next kernel gets
+ * the pages back, as order-0 pages, with kho_restore_pages() on exactly the
+ * same range.
+ *
+ * Context: may sleep.
+ * Return: 0 on success, or the errors of kho_preserve_folio(); on failure
+ * nothing of the range is preserved.
+ */
+int kho_preserve_pages(struct page *page, unsigned long nr_pages)
+{
+	unsigned long start = page_to_pfn(page), end = start + nr_pages;
+	unsigned long pfn = start;
+	unsigned int order;
+	int err = 0;
+
+	if (!kho_enable)
+		return -EOPNOTSUPP;
+	if (!nr_pages)
+		return -EINVAL;
+	if (kho_scratch_overlaps(PFN_PHYS(start), PFN_PHYS(nr_pages))) {
+		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
+		return -EINVAL;
+	}
+
+	while (pfn < end) {
+		order = kho_block_order(pfn, end - pfn);
+		err = kho_radix_add(&kho_out.tree, pfn, order);
+		if (err)
+			goto err_unpreserve;
+		pfn += 1UL << order;
+	}
+	return 0;
+
+err_unpreserve:
+	end = pfn;
+	for (pfn = start; pfn < end; pfn += 1UL << order) {
+		order = kho_block_order(pfn, end - pfn);
+		kho_radix_remove(&kho_out.tree, pfn, order);
+	}
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_preserve_pages);
+
+/**
+ * kho_unpreserve_pages() - stop preserving a range of pages
+ * @page: the first page, as given to kho_preserve_pages().
+ * @nr_pages: the number of pages, as given to kho_preserve_pages().
+ *
+ * Context: may sleep.
+ */
+void kho_unpreserve_pages(struct page *page, unsigned long nr_pages)
+{
+	unsigned long pfn = page_to_pfn(page), end = pfn + nr_pages;
+	unsigned int order;
+
+	if (!kho_enable)
+		return;
+	for (; pfn < end; pfn += 1UL << order) {
+		order = kho_block_order(pfn, end - pfn);
+		WARN_ON_ONCE(kho_radix_remove(&kho_out.tree, pfn, order));
+	}
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_pages);
+
+/**
+ * kho_alloc_preserve() - allocate zeroed memory and preserve it
+ * @size: bytes needed; rounded up to a power-of-two number of pages.
+ *
+ * For serialized state that the next kernel reads: pass its physical
+ * address in a subtree or in other preserved memory.
+ *
+ * Context: may sleep.
+ * Return: the memory, or ERR_PTR(-EINVAL) if @size is 0, ERR_PTR(-E2BIG)
+ * if it is larger than the largest buddy block, ERR_PTR(-ENOMEM), or the
+ * error of kho_preserve_folio().
+ */
+void *kho_alloc_preserve(size_t size)
+{
+	struct folio *folio;
+	unsigned int order;
+	int err;
+
+	if (!size)
+		return ERR_PTR(-EINVAL);
+	order = get_order(size);
+	if (order > MAX_PAGE_ORDER)
+		return ERR_PTR(-E2BIG);
+
+	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+	if (!folio)
+		return ERR_PTR(-ENOMEM);
+	err = kho_preserve_folio(folio);
+	if (err) {
+		folio_put(folio);
+		return ERR_PTR(err);
+	}
+	return folio_address(folio);
+}
+EXPORT_SYMBOL_GPL(kho_alloc_preserve);
+
+/**
+ * kho_unpreserve_free() - unpreserve and free kho_alloc_preserve() memory
+ * @mem: what kho_alloc_preserve() returned, or NULL.
+ *
+ * Context: may sleep.
+ */
+void kho_unpreserve_free(void *mem)
+{
+	struct folio *folio;
+
+	if (!mem)
+		return;
+	folio = virt_to_folio(mem);
+	kho_unpreserve_folio(folio);
+	folio_put(folio);
+}
+EXPORT_SYMBOL_GPL(kho_unpreserve_free);
+
+/* The order recorded in @page if it heads an incoming block, else -1. */
+static int kho_incoming_order(struct page *page)
+{
+	unsigned long info;
+
+	if (!page)
+		return -1;
+	info = page_private(page);
+	if (info >> 32 != KHO_PAGE_MAGIC)
+		return -1;
+	return info & U32_MAX;
+}
+
+/* Turn a reserved incoming block into live pages: a folio or order-0 pages. */
+static void kho_init_block(struct page *page, unsigned int order, bool folio)
+{
+	unsigned long i, nr = 1UL << order;
+
+	set_page_private(page, 0);
+	for (i = 0; i < nr; i++) {
+		set_page_count(page + i, folio && i ? 0 : 1);
+		clear_page_tag_ref(page + i);
+	}
+	if (folio && order)
+		prep_compound_page(page, order);
+	adjust_managed_page_count(page, nr);
+}
+
+/**
+ * kho_restore_folio() - take back a folio preserved by the previous kernel
+ * @phys: physical address of the folio, as preserved.
+ *
+ * Context: may sleep.
+ * Return: the folio, with one reference, or NULL if no folio was preserved
+ * at @phys or it was already restored.
+ */
+struct folio *kho_restore_folio(phys_addr_t phys)
+{
+	struct page *page = pfn_to_online_page(PHYS_PFN(phys));
+	int order = kho_incoming_order(page);
+
+	if (WARN_ON(!PAGE_ALIGNED(phys) || order < 0 || order > MAX_PAGE_ORDER))
+		return NULL;
+	kho_init_block(page, order, true);
+	return page_folio(page);
+}
+EXPORT_SYMBOL_GPL(kho_restore_folio);
+
+/**
+ * kho_restore_pages() - take back pages preserved by the previous kernel
+ * @phys: physical address of the first page, as given to
+ *        kho_preserve_pages().
+ * @nr_pages: the number of pages, as given to kho_preserve_pages().
+ *
+ * Context: may sleep.
+ * Return: the first page, every page of the range with one reference, or
+ * NULL (and nothing restored) if the range was not preserved this way.
+ */
+struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
+{
+	unsigned long start = PHYS_PFN(phys), end = start + nr_pages, pfn;
+	int order;
+
+	if (WARN_ON(!PAGE_ALIGNED(phys) || !nr_pages))
+		return NULL;
+
+	/* Check the whole range first: all or nothing. */
+	for (pfn = start; pfn < end; pfn += 1UL << order) {
+		order = kho_incoming_order(pfn_to_online_page(pfn));
+		if (WARN_ON(order < 0 || (1UL << order) > end - pfn))
+			return NULL;
+	}
+	for (pfn = start; pfn < end; pfn += 1UL << order) {
+		order = kho_incoming_order(pfn_to_page(pfn));
+		kho_init_block(pfn_to_page(pfn), order, false);
+	}
+	return pfn_to_page(start);
+}
+EXPORT_SYMBOL_GPL(kho_restore_pages);
+
+/**
+ * kho_restore_free() - free kho_alloc_preserve() memory of the previous kernel
+ * @mem: the memory (the previous kernel's physical address, mapped), or NULL.
+ *
+ * Context: may sleep.
+ */
+void kho_restore_free(void *mem)
+{
+	struct folio *folio;
+
+	if (!mem)
+		return;
+	folio = kho_restore_folio(__pa(mem));
+	if (folio)
+		folio_put(folio);
+}
+EXPORT_SYMBOL_GPL(kho_restore_free);
+
+/**
+ * kho_is_preserved() - whether memory was preserved by the previous kernel
+ * @phys: physical address of the first page.
+ * @nr_pages: number of pages.
+ *
+ * Use it to validate every address found in handover data before
+ * dereferencing it: it is true only if every page of the range belongs to a
+ * block the previous kernel preserved that is not restored yet.
+ *
+ * Return: true if the whole range is preserved, false otherwise or if this
+ * is not a KHO boot.
+ */
+bool kho_is_preserved(phys_addr_t phys, unsigned long nr_pages)
+{
+	unsigned long pfn = PHYS_PFN(phys), end = pfn + nr_pages;
+
+	if (!is_kho_boot() || !PAGE_ALIGNED(phys) || !nr_pages || end < pfn)
+		return false;
+
+	while (pfn < end) {
+		unsigned long head = pfn;
+		unsigned int o;
+		int order = -1;
+
+		/* The block holding pfn starts at pfn aligned to its order. */
+		for (o = 0; o < BITS_PER_LONG - PAGE_SHIFT; o++) {
+			head = pfn & ~((1UL << o) - 1);
+			order = kho_incoming_order(pfn_to_online_page(head));
+			if (order >= (int)o)
+				break;
+		}
+		if (order < (int)o)
+			return false;
+		pfn = head + (1UL << order);
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(kho_is_preserved);
+
+/* Turn libfdt errors into errnos: only running out of room is -ENOMEM. */
+static int kho_fdt_errno(int fdt_err)
+{
+	return fdt_err == -FDT_ERR_NOSPACE ? -ENOMEM : -EINVAL;
+}
+
+/**
+ * kho_add_subtree() - hand a named blob over to the next kernel
+ * @name: the name the next kernel looks it up by; unique.
+ * @blob: the blob, in memory the caller preserved (kho_alloc_preserve()).
+ * @size: meaningful length of the blob in bytes.
+ *
+ * Context: may sleep.
+ * Return: 0 on success;
+ * -EOPNOTSUPP if KHO is disabled;
+ * -EEXIST if a subtree called @name exists;
+ * -ENOMEM if the one-page root FDT has no room left;
+ * -EINVAL for any other failure (e.g. an invalid name). Nothing is added
+ * on failure.
+ */
+int kho_add_subtree(const char *name, void *blob, size_t size)
+{
+	u64 phys = virt_to_phys(blob), len = size;
+	void *fdt = kho_out.fdt;
+	int off, err;
+
+	if (!kho_enable)
+		return -EOPNOTSUPP;
+
+	guard(mutex)(&kho_out.lock);
+	err = fdt_open_into(fdt, fdt, PAGE_SIZE);
+	if (err)
+		return -EINVAL;
+	if (fdt_subnode_offset(fdt, 0, name) >= 0) {
+		err = -EEXIST;
+		goto out_pack;
+	}
+	off = fdt_add_subnode(fdt, 0, name);
+	if (off < 0) {
+		err = kho_fdt_errno(off);
+		goto out_pack;
+	}
+	err = fdt_setprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &phys, sizeof(phys));
+	if (!err)
+		err = fdt_setprop(fdt, off, KHO_FDT_SUB_TREE_SIZE_PROP_NAME, &len,
+				  sizeof(len));
+	if (err) {
+		fdt_del_node(fdt, off);
+		err = kho_fdt_errno(err);
+	}
+out_pack:
+	fdt_pack(fdt);
+	return err;
+}
+EXPORT_SYMBOL_GPL(kho_add_subtree);
+
+/**
+ * kho_remove_subtree() - stop handing a blob over
+ * @blob: the blob given to kho_add_subtree().
+ *
+ * Removes the first subtree whose blob is @blob; nothing if there is none.
+ *
+ * Context: may sleep.
+ */
+void kho_remove_subtree(void *blob)
+{
+	u64 phys = virt_to_phys(blob);
+	void *fdt = kho_out.fdt;
+	const void *prop;
+	int off, len;
+
+	if (!kho_enable)
+		return;
+
+	guard(mutex)(&kho_out.lock);
+	if (fdt_open_into(fdt, fdt, PAGE_SIZE))
+		return;
+	fdt_for_each_subnode(off, fdt, 0) {
+		prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
+		if (prop && len == sizeof(phys) &&
+		    get_unaligned((const u64 *)prop) == phys) {
+			fdt_del_node(fdt, off);
+			break;
+		}
+	}
+	fdt_pack(fdt);
+}
+EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/**
+ * kho_retrieve_subtree() - find a blob the previous kernel handed over
+ * @name: its name.
+ * @phys: set to the physical address of the blob.
+ * @size: if not NULL, set to the length of the blob.
+ *
+ * Only the location is returned: the caller validates the contents and
+ * restores the memory when done with it (e.g. kho_restore_free()).
+ *
+ * Return: 0 on success;
+ * -ENOENT if this is not a KHO boot or there is no subtree @name;
+ * -EINVAL if @phys is NULL or the subtree's properties are malformed.
+ */
+int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size)
+{
+	const void *fdt, *data, *len;
+	int off, data_len, len_len;
+
+	if (!is_kho_boot())
+		return -ENOENT;
+	if (!phys)
+		return -EINVAL;
+
+	fdt = phys_to_virt(kho_in.fdt_phys);
+	off = fdt_subnode_offset(fdt, 0, name);
+	if (off < 0)
+		return -ENOENT;
+
+	data = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &data_len);
+	len = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_SIZE_PROP_NAME, &len_len);
+	if (!data || data_len != sizeof(u64) || !len || len_len != sizeof(u64)) {
+		pr_warn("subtree '%s' has malformed properties\n", name);
+		return -EINVAL;
+	}
+	*phys = get_unaligned((const u64 *)data);
+	if (size)
+		*size = get_unaligned((const u64 *)len);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
+
+/**
+ * kho_fill_kimage() - add the handover data to a kexec image
+ * @image: the image being loaded by kexec_file_load().
+ *
+ * Records the root FDT and adds the scratch array as a segment. Called
+ * before the architecture's image loader, which passes both on.
+ *
+ * Return: 0, or the error of kexec_add_buffer().
+ */
+int kho_fill_kimage(struct kimage *image)
+{
+	struct kexec_buf scratch;
+	int err;
+
+	if (!kho_enable || image->type == KEXEC_TYPE_CRASH)
+		return 0;
+
+	image->kho.fdt = virt_to_phys(kho_out.fdt);
+	scratch = (struct kexec_buf) {
+		.image = image,
+		.buffer = kho_scratch,
+		.bufsz = sizeof(*kho_scratch) * kho_scratch_cnt,
+		.mem = KEXEC_BUF_MEM_UNKNOWN,
+		.memsz = sizeof(*kho_scratch) * kho_scratch_cnt,
+		.buf_align = SZ_64K,
+		.buf_max = ULONG_MAX,
+		.top_down = true,
+	};
+	err = kexec_add_buffer(&scratch);
+	if (err)
+		return err;
+	image->kho.scratch = &image->segment[image->nr_segments - 1];
+	return 0;
+}
+
+/**
+ * kho_locate_mem_hole() - place a kexec segment inside scratch
+ * @kbuf: the segment.
+ * @func: the generic callback that tries to place @kbuf in a memory range.
+ *
+ * The next kernel boots from scratch only, so every segment must be there.
+ *
+ * Return: 1 if KHO does not apply (disabled, or a crash kernel); 0 when the
+ * segment was placed; -EADDRNOTAVAIL if no scratch area has room.
+ */
+int kho_locate_mem_hole(struct kexec_buf *kbuf,
+			int (*func)(struct resource *, void *))
+{
+	unsigned int i;
+
+	if (!kho_enable || kbuf->image->type == KEXEC_TYPE_CRASH)
+		return 1;
+
+	for (i = 0; i < kho_scratch_cnt; i++) {
+		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
+						     kho_scratch[i].size);
+
+		if (func(&res, kbuf) == 1)
+			return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/**
+ * kho_out_fdt() - the outgoing root FDT
+ *
+ * For the KHO test module, which damages it on purpose.
+ *
+ * Return: the root FDT page, or NULL if KHO is not set up.
+ */
+void *kho_out_fdt(void)
+{
+	return kho_out.fdt;
+}
+
+static int __init kho_build_fdt(void *fdt)
+{
+	u64 mem_map = virt_to_phys(kho_out.tree.root);
+	int err;
+
+	err = fdt_create(fdt, PAGE_SIZE);
+	err = err ?: fdt_finish_reservemap(fdt);
+	err = err ?: fdt_begin_node(fdt, "");
+	err = err ?: fdt_property_string(fdt, "compatible", KHO_FDT_COMPATIBLE);
+	err = err ?: fdt_property(fdt, KHO_FDT_MEMORY_MAP_PROP_NAME, &mem_map,
+				  sizeof(mem_map));
+	err = err ?: fdt_end_node(fdt);
+	err = err ?: fdt_finish(fdt);
+	return err ? -EINVAL : 0;
+}
+
+/* Cold boot: hand the reserved scratch areas to the buddy allocator as CMA. */
+static void __init kho_scratch_release_cma(void)
+{
+	unsigned long pfn, end;
+	unsigned int i;
+
+	for (i = 0; i < kho_scratch_cnt; i++) {
+		kmemleak_ignore_phys(kho_scratch[i].addr);
+		pfn = PHYS_PFN(kho_scratch[i].addr);
+		end = PHYS_PFN(kho_scratch[i].addr + kho_scratch[i].size);
+		for (; pfn < end; pfn += pageblock_nr_pages)
+			init_cma_reserved_pageblock(pfn_to_page(pfn));
+	}
+}
+
+/* Cold boot, KHO failed to start: give the scratch areas back as RAM. */
+static void __init kho_scratch_release(void)
+{
+	unsigned long pfn, end;
+	unsigned int i;
+
+	for (i = 0; i < kho_scratch_cnt; i++) {
+		pfn = PHYS_PFN(kho_scratch[i].addr);
+		end = PHYS_PFN(kho_scratch[i].addr + kho_scratch[i].size);
+		for (; pfn < end; pfn++)
+			free_reserved_page(pfn_to_page(pfn));
+	}
+	kho_scratch_cnt = 0;
+}
+
+static int __init kho_init(void)
+{
+	void *fdt;
+	int err;
+
+	if (!kho_enable)
+		return 0;
+
+	err = kho_radix_init(&kho_out.tree);
+	if (err)
+		goto err_disable;
+
+	fdt = kho_alloc_preserve(PAGE_SIZE);
+	if (IS_ERR(fdt)) {
+		err = PTR_ERR(fdt);
+		goto err_destroy_tree;
+	}
+	kho_out.fdt = fdt;
+	err = kho_build_fdt(fdt);
+	if (err)
+		goto err_free_fdt;
+
+	if (!kho_in.scratch_phys)
+		kho_scratch_release_cma();
+	return 0;
+
+err_free_fdt:
+	kho_out.fdt = NULL;
+	kho_unpreserve_free(fdt);
+err_destroy_tree:
+	kho_radix_destroy(&kho_out.tree);
+err_disable:
+	pr_err("failed to set up (%pe), disabling kexec handover\n", ERR_PTR(err));
+	if (!kho_in.scratch_phys)
+		kho_scratch_release();
+	kho_enable = false;
+	return err;
+}
+fs_initcall(kho_init);

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: Kexec HandOver test module
+ *
+ * Exercises KHO across a real kexec, driven from userspace through debugfs
+ * (tools/testing/selftests/liveupdate/kho_kexec_test.c):
+ *
+ * ``kho_test/preserve`` (write a seed): fill folios of every order from 0 to
+ * %MAX_PAGE_ORDER and a few page ranges of odd sizes with pseudo-random
+ * data derived from the seed, preserve them, and hand their description
+ * over as the subtree "kho_test".
+ *
+ * ``kho_test/verify`` (read): in the next kernel, find the subtree, restore
+ * every folio and range, compare every byte with the data the seed gives,
+ * and free all of it. Reads "ok <bytes>" or "fail <reason>".
+ *
+ * ``kho_test/state`` (read): whether KHO is enabled and this is a KHO boot.
+ *
+ * ``kho_test/corrupt`` (write "compatible" or "tracker"): damage this
+ * kernel's outgoing handover data, so the next kernel must reject it
+ * without crashing.
+ *
+ * The subtree layout is private to this test and versioned by its magic.
+ */
+
+#define pr_fmt(fmt) "kho_test: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho/abi/kexec_handover.h>
+#include <linux/libfdt.h>
+#include <linux/mm.h>
+#include <linux/init.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <linux/unaligned.h>
+
+#include "../kernel/liveupdate/kexec_handover_internal.h"
+
+#define KHO_TEST_NAME		"kho_test"
+#define KHO_TEST_MAGIC		0x4b484f5445535432ULL	/* "KHOTEST2" */
+#define KHO_TEST_NR_FOLIOS	(MAX_PAGE_ORDER + 1)
+
+static const unsigned long kho_test_range_pages[] = { 1, 7, 300, 1000 };
+
+#define KHO_TEST_NR_RANGES	ARRAY_SIZE(kho_test_range_pages)
+
+/* The subtree blob: one page describing everything preserved. */
+struct kho_test_state {
+	u64 magic;
+	u64 seed;
+	u32 nr_folios;
+	u32 nr_ranges;
+	struct {
+		u64 phys;
+		u64 order;
+	} folios[KHO_TEST_NR_FOLIOS];
+	struct {
+		u64 phys;
+		u64 nr_pages;
+	} ranges[KHO_TEST_NR_RANGES];
+};
+
+static_assert(sizeof(struct kho_test_state) <= PAGE_SIZE);
+
+static DEFINE_MUTEX(kho_test_lock);	/* serialises the debugfs actions */
+
+/* xorshift64*: cheap, deterministic data that depends on seed and block. */
+static u64 kho_test_next(u64 *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dULL;
+}
+
+static u64 kho_test_block_seed(u64 seed, unsigned int block)
+{
+	return (seed ^ (0x9e3779b97f4a7c15ULL * (block + 1))) | 1;
+}
+
+static void kho_test_fill(void *mem, size_t size, u64 seed, unsigned int block)
+{
+	u64 x = kho_test_block_seed(seed, block), *p = mem;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(u64); i++)
+		p[i] = kho_test_next(&x);
+}
+
+/* Returns the byte offset of the first difference, or -1 if equal. */
+static long kho_test_check(const void *mem, size_t size, u64 seed,
+			   unsigned int block)
+{
+	u64 x = kho_test_block_seed(seed, block);
+	const u64 *p = mem;
+	size_t i;
+
+	for (i = 0; i < size / sizeof(u64); i++) {
+		if (p[i] != kho_test_next(&x))
+			return i * sizeof(u64);
+	}
+	return -1;
+}
+
+static int kho_test_preserve(u64 seed)
+{
+	struct kho_test_state *state;
+	struct folio *folio;
+	unsigned int i;
+	void *mem;
+	int err;
+
+	state = kho_alloc_preserve(sizeof(*state));
+	if (IS_ERR(state))
+		return PTR_ERR(state);
+	state->magic = KHO_TEST_MAGIC;
+	state->seed = seed;
+
+	for (i = 0; i < KHO_TEST_NR_FOLIOS; i++) {
+		folio = folio_alloc(GFP_KERNEL, i);
+		if (!folio) {
+			err = -ENOMEM;
+			goto err_unpreserve;
+		}
+		kho_test_fill(folio_address(folio), folio_size(folio), seed, i);
+		err = kho_preserve_folio(folio);
+		if (err) {
+			folio_put(folio);
+			goto err_unpreserve;
+		}
+		state->folios[i].phys = PFN_PHYS(folio_pfn(folio));
+		state->folios[i].order = i;
+		state->nr_folios++;
+	}
+
+	for (i = 0; i < KHO_TEST_NR_RANGES; i++) {
+		size_t size = kho_test_range_pages[i] * PAGE_SIZE;
+
+		mem = alloc_pages_exact(size, GFP_KERNEL);
+		if (!mem) {
+			err = -ENOMEM;
+			goto err_unpreserve;
+		}
+		kho_test_fill(mem, size, seed, KHO_TEST_NR_FOLIOS + i);
+		err = kho_preserve_pages(virt_to_page(mem), kho_test_range_pages[i]);
+		if (err) {
+			free_pages_exact(mem, size);
+			goto err_unpreserve;
+		}
+		state->ranges[i].phys = virt_to_phys(mem);
+		state->ranges[i].nr_pages = kho_test_range_pages[i];
+		state->nr_ranges++;
+	}
+
+	err = kho_add_subtree(KHO_TEST_NAME, state, sizeof(*state));
+	if (err)
+		goto err_unpreserve;
+	pr_info("preserved %u folios and %u page ranges, seed %llu\n",
+		state->nr_folios, state->nr_ranges, seed);
+	return 0;
+
+err_unpreserve:
+	while (state->nr_ranges--) {
+		i = state->nr_ranges;
+		mem = phys_to_virt(state->ranges[i].phys);
+		kho_unpreserve_pages(virt_to_page(mem), state->ranges[i].nr_pages);
+		free_pages_exact(mem, state->ranges[i].nr_pages * PAGE_SIZE);
+	}
+	while (state->nr_folios--) {
+		folio = pfn_folio(PHYS_PFN(state->folios[state->nr_folios].phys));
+		kho_unpreserve_folio(folio);
+		folio_put(folio);
+	}
+	kho_unpreserve_free(state);
+	return err;
+}
+
+/* Restore, check and free everything; fills @res with the outcome. */
+static void kho_test_verify(char *res, size_t len)
+{
+	struct kho_test_state *state;
+	unsigned long verified = 0;
+	unsigned int i, j;
+	struct folio *folio;
+	struct page *page;
+	phys_addr_t phys;
+	size_t size;
+	long bad;
+	int err;
+
+	err = kho_retrieve_subtree(KHO_TEST_NAME, &phys, &size);
+	if (err) {
+		snprintf(res, len, "fail no subtree (%d)\n", err);
+		return;
+	}
+	if (size != sizeof(*state) || !kho_is_preserved(phys, 1)) {
+		snprintf(res, len, "fail bad subtree at %pa size %zu\n", &phys, size);
+		return;
+	}
+	state = phys_to_virt(phys);
+	if (state->magic != KHO_TEST_MAGIC ||
+	    state->nr_folios != KHO_TEST_NR_FOLIOS ||
+	    state->nr_ranges != KHO_TEST_NR_RANGES) {
+		snprintf(res, len, "fail bad state magic/counts\n");
+		return;
+	}
+
+	for (i = 0; i < state->nr_folios; i++) {
+		phys = state->folios[i].phys;
+		folio = kho_restore_folio(phys);
+		if (!folio || folio_order(folio) != state->folios[i].order) {
+			snprintf(res, len, "fail folio %u not restored\n", i);
+			return;
+		}
+		bad = kho_test_check(folio_address(folio), folio_size(folio),
+				     state->seed, i);
+		verified += bad < 0 ? folio_size(folio) : 0;
+		folio_put(folio);
+		if (bad >= 0) {
+			snprintf(res, len, "fail folio %u order %u differs at byte %ld\n",
+				 i, i, bad);
+			return;
+		}
+	}
+
+	for (i = 0; i < state->nr_ranges; i++) {
+		unsigned long nr = state->ranges[i].nr_pages;
+
+		page = kho_restore_pages(state->ranges[i].phys, nr);
+		if (!page) {
+			snprintf(res, len, "fail range %u not restored\n", i);
+			return;
+		}
+		bad = kho_test_check(page_address(page), nr * PAGE_SIZE,
+				     state->seed, KHO_TEST_NR_FOLIOS + i);
+		for (j = 0; j < nr; j++)
+			__free_page(page + j);
+		if (bad >= 0) {
+			snprintf(res, len, "fail range %u differs at byte %ld\n", i, bad);
+			return;
+		}
+		verified += nr * PAGE_SIZE;
+	}
+
+	kho_restore_free(state);
+	snprintf(res, len, "ok %lu\n", verified);
+}
+
+static ssize_t preserve_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	u64 seed;
+	int err;
+
+	err = kstrtou64_from_user(buf, count, 0, &seed);
+	if (err)
+		return err;
+	guard(mutex)(&kho_test_lock);
+	err = kho_test_preserve(seed);
+	return err ? err : count;
+}
+
+static ssize_t verify_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	static char res[128];
+
+	guard(mutex)(&kho_test_lock);
+	if (!*ppos)
+		kho_test_verify(res, sizeof(res));
+	return simple_read_from_buffer(buf, count, ppos, res, strlen(res));
+}
+
+static ssize_t state_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	phys_addr_t phys;
+	char res[96];
+	int len;
+
+	len = scnprintf(res, sizeof(res), "enabled %d kho_boot %d subtree %d\n",
+			kho_is_enabled(), is_kho_boot(),
+			!kho_retrieve_subtree(KHO_TEST_NAME, &phys, NULL));
+	return simple_read_from_buffer(buf, count, ppos, res, len);
+}
+
+/* Damage the outgoing handover data in ways the next kernel must survive. */
+static int kho_test_corrupt(const char *what)
+{
+	void *fdt = kho_out_fdt();
+	struct kho_radix_table *root;
+	const void *prop;
+	unsigned int i;
+	int len;
+
+	if (!fdt)
+		return -EOPNOTSUPP;
+	if (sysfs_streq(what, "compatible"))
+		return fdt_setprop_inplace(fdt, 0, "compatible", "kho-v0",
+					   sizeof("kho-v0")) ? -EINVAL : 0;
+	if (!sysfs_streq(what, "tracker"))
+		return -EINVAL;
+
+	/* Make the last child of the root table point to a misaligned node. */
+	prop = fdt_getprop(fdt, 0, KHO_FDT_MEMORY_MAP_PROP_NAME, &len);
+	if (!prop || len != sizeof(u64))
+		return -EINVAL;
+	root = phys_to_virt(get_unaligned((const u64 *)prop));
+	for (i = ARRAY_SIZE(root->child); i--;) {
+		if (root->child[i]) {
+			root->child[i] |= 8;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static ssize_t corrupt_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	char buf[16];
+	int err;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	guard(mutex)(&kho_test_lock);
+	err = kho_test_corrupt(buf);
+	if (!err)
+		pr_info("corrupted the outgoing %s\n", strim(buf));
+	return err ? err : count;
+}
+
+static const struct file_operations preserve_fops = {
+	.write = preserve_write,
+};
+
+static const struct file_operations verify_fops = {
+	.read = verify_read,
+};
+
+static const struct file_operations state_fops = {
+	.read = state_read,
+};
+
+static const struct file_operations corrupt_fops = {
+	.write = corrupt_write,
+};
+
+static int __init kho_test_init(void)
+{
+	struct dentry *dir = debugfs_create_dir(KHO_TEST_NAME, NULL);
+
+	debugfs_create_file("preserve", 0200, dir, NULL, &preserve_fops);
+	debugfs_create_file("verify", 0400, dir, NULL, &verify_fops);
+	debugfs_create_file("state", 0400, dir, NULL, &state_fops);
+	debugfs_create_file("corrupt", 0200, dir, NULL, &corrupt_fops);
+	return 0;
+}
+late_initcall(kho_test_init);

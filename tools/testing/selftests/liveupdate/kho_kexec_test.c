@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kexec HandOver across real kexecs, driven through the KHO test module
+ * (CONFIG_TEST_KEXEC_HANDOVER, /sys/kernel/debug/kho_test/).
+ *
+ * Default variant, three kernels: stage 1 preserves folios of every buddy
+ * order and page ranges filled with seeded data; stage 2 restores and
+ * verifies every byte, checks that the freed memory shows up in MemFree,
+ * and preserves a second set; stage 3 verifies the second set, so a chained
+ * second kexec works too.
+ *
+ * Variants "corrupt-compatible" and "corrupt-tracker": stage 1 preserves,
+ * then damages the root FDT's compatible string or a node of the memory
+ * tracker; stage 2 must boot with KHO revival disabled, say so in one log
+ * line, report no subtree, and keep working.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "vmtest.h"
+
+#define KHO_TEST_DIR	"/sys/kernel/debug/kho_test"
+
+static int read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : 0;
+}
+
+static long mem_free_kib(void)
+{
+	char buf[4096], *p;
+
+	if (read_text("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nMemFree:");
+	return p ? strtol(p + 9, NULL, 10) : -1;
+}
+
+/* Whether the kernel log holds a line containing @needle. */
+static int kmsg_has(const char *needle)
+{
+	char rec[1024];
+	int fd, found = 0;
+	ssize_t n;
+
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, needle)) {
+			found = 1;
+			break;
+		}
+	}
+	close(fd);
+	return found;
+}
+
+static void expect_state(const char *want)
+{
+	char state[128];
+	int ret = read_text(KHO_TEST_DIR "/state", state, sizeof(state));
+
+	ksft_test_result(ret > 0 && !strcmp(state, want), "state is \"%s\" (got \"%s\")\n",
+			 want, ret > 0 ? state : strerror(-ret));
+}
+
+static void kho_preserve(const char *seed)
+{
+	int ret = write_text(KHO_TEST_DIR "/preserve", seed);
+
+	ksft_test_result(!ret, "preserve with seed %s%s%s\n", seed,
+			 ret ? ": " : "", ret ? strerror(-ret) : "");
+}
+
+/* Verify, and check that the restored memory is free again afterwards. */
+static void kho_verify(void)
+{
+	char res[128];
+	long before, after, bytes = 0;
+	int ret;
+
+	before = mem_free_kib();
+	ret = read_text(KHO_TEST_DIR "/verify", res, sizeof(res));
+	after = mem_free_kib();
+	if (ret > 0 && !strncmp(res, "ok ", 3))
+		bytes = strtol(res + 3, NULL, 10);
+
+	ksft_test_result(bytes > 0, "restored data verified byte for byte (%s)\n",
+			 ret > 0 ? res : strerror(-ret));
+	ksft_test_result(bytes > 0 && before > 0 && after > 0 &&
+			 (after - before) * 1024 >= bytes * 9 / 10,
+			 "freed memory is usable: MemFree +%ld KiB for %ld KiB restored\n",
+			 after - before, bytes / 1024);
+}
+
+static int stage_default(int stage)
+{
+	switch (stage) {
+	case 1:
+		ksft_set_plan(2);
+		expect_state("enabled 1 kho_boot 0 subtree 0");
+		kho_preserve("1");
+		break;
+	case 2:
+		ksft_set_plan(4);
+		expect_state("enabled 1 kho_boot 1 subtree 1");
+		kho_verify();
+		kho_preserve("2");
+		break;
+	case 3:
+		ksft_set_plan(3);
+		expect_state("enabled 1 kho_boot 1 subtree 1");
+		kho_verify();
+		break;
+	default:
+		ksft_exit_fail_msg("unexpected stage %d\n", stage);
+	}
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	if (stage < 3)
+		return VMTEST_EXIT_NEXT_STAGE;
+	ksft_exit_pass();
+}
+
+static int stage_corrupt(int stage, const char *what, const char *log_line)
+{
+	char res[128];
+	size_t size = 64 << 20;
+	char *mem;
+	int ret;
+
+	if (stage == 1) {
+		ksft_set_plan(2);
+		kho_preserve("3");
+		ret = write_text(KHO_TEST_DIR "/corrupt", what);
+		ksft_test_result(!ret, "corrupt the outgoing %s\n", what);
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+
+	ksft_set_plan(4);
+	expect_state("enabled 1 kho_boot 0 subtree 0");
+	ksft_test_result(kmsg_has(log_line), "kernel log says \"%s\"\n", log_line);
+	ret = read_text(KHO_TEST_DIR "/verify", res, sizeof(res));
+	ksft_test_result(ret > 0 && !strncmp(res, "fail no subtree", 15),
+			 "nothing to retrieve (%s)\n", ret > 0 ? res : strerror(-ret));
+
+	/* The kernel keeps working: allocate and touch 64 MiB. */
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem != MAP_FAILED) {
+		memset(mem, 0x5a, size);
+		munmap(mem, size);
+	}
+	ksft_test_result(mem != MAP_FAILED, "64 MiB allocated and written\n");
+
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+int main(void)
+{
+	char variant[64] = "";
+	int stage = vmtest_stage();
+
+	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
+	ksft_print_header();
+	if (access(KHO_TEST_DIR, F_OK))
+		ksft_exit_skip("no %s (CONFIG_TEST_KEXEC_HANDOVER, debugfs)\n", KHO_TEST_DIR);
+
+	if (!variant[0])
+		return stage_default(stage);
+	if (!strcmp(variant, "corrupt-compatible"))
+		return stage_corrupt(stage, "compatible",
+				     "unknown FDT compatible, disabling KHO revival");
+	if (!strcmp(variant, "corrupt-tracker"))
+		return stage_corrupt(stage, "tracker",
+				     "corrupted preserved-memory map");
+	ksft_exit_fail_msg("unknown variant %s\n", variant);
+}
