@@ -17,25 +17,28 @@
 #define VMTEST_INITRD		"/sys/firmware/initrd"
 #define VMTEST_CMDLINE_MAX	2048
 
-static int read_file(const char *path, char *buf, size_t len)
+int vmtest_read_file(const char *path, char *buf, size_t len)
 {
-	ssize_t n;
+	size_t used = 0;
+	ssize_t n = 0;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, len - 1);
+	/* proc files hand out one page per read(): read to the end. */
+	while (used < len - 1 && (n = read(fd, buf + used, len - 1 - used)) > 0)
+		used += n;
 	if (n < 0) {
 		n = -errno;
 		close(fd);
 		return n;
 	}
 	close(fd);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return n;
+	buf[used] = '\0';
+	while (used > 0 && (buf[used - 1] == '\n' || buf[used - 1] == ' '))
+		buf[--used] = '\0';
+	return used;
 }
 
 int vmtest_cmdline_get(const char *key, char *buf, size_t len)
@@ -45,7 +48,7 @@ int vmtest_cmdline_get(const char *key, char *buf, size_t len)
 	char *tok, *save;
 	int ret;
 
-	ret = read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	ret = vmtest_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 	if (ret < 0)
 		return ret;
 	for (tok = strtok_r(cmdline, " ", &save); tok;
@@ -80,7 +83,7 @@ int vmtest_stage(void)
 
 int vmtest_boot_id(char *buf, size_t len)
 {
-	return read_file("/proc/sys/kernel/random/boot_id", buf, len);
+	return vmtest_read_file("/proc/sys/kernel/random/boot_id", buf, len);
 }
 
 /* This boot's command line minus any vmtest.stage/prev_boot_id, plus new ones. */
@@ -91,7 +94,7 @@ static int next_cmdline(int next_stage, char *out, size_t len)
 	size_t used = 0;
 	int ret;
 
-	ret = read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	ret = vmtest_read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 	if (ret < 0)
 		return ret;
 	ret = vmtest_boot_id(boot_id, sizeof(boot_id));

@@ -28,6 +28,12 @@
 #define VMTEST_KERNEL		"/boot/bzImage"
 #define VMTEST_TESTS_DIR	"/tests"
 
+/*
+ * Read a small text file into @buf (NUL-terminated, trailing newlines and
+ * spaces removed). Returns the length or -errno.
+ */
+int vmtest_read_file(const char *path, char *buf, size_t len);
+
 /* Current stage: the value of vmtest.stage=, 1 when absent, -1 if invalid. */
 int vmtest_stage(void);
 
