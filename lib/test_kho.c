@@ -212,6 +212,25 @@ static void kho_test_verify(char *res, size_t len)
 		return;
 	}
 
+	/*
+	 * Check every block before restoring any, so that a second read after
+	 * a failed one reports an error instead of restoring twice.
+	 */
+	for (i = 0; i < state->nr_folios; i++) {
+		if (state->folios[i].order > MAX_PAGE_ORDER ||
+		    !kho_is_preserved(state->folios[i].phys,
+				      1UL << state->folios[i].order)) {
+			snprintf(res, len, "fail folio %u not preserved\n", i);
+			return;
+		}
+	}
+	for (i = 0; i < state->nr_ranges; i++) {
+		if (!kho_is_preserved(state->ranges[i].phys, state->ranges[i].nr_pages)) {
+			snprintf(res, len, "fail range %u not preserved\n", i);
+			return;
+		}
+	}
+
 	for (i = 0; i < state->nr_folios; i++) {
 		phys = state->folios[i].phys;
 		folio = kho_restore_folio(phys);
