@@ -89,7 +89,18 @@ run_kselftest() {
 	rm -f "$tmp"
 	"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
 		-f "$list" -l "$LOGS" -r "$tmp" ${KVM:+-K}
+	local rc=$? want got
+	touch "$tmp"
 	sed 's#^\([a-z]*\) #\1 kselftest/#' "$tmp" >> "$RESULTS"
+
+	# Every line of the list must have given a result: a runner that
+	# died half way must not shrink the count.
+	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
+	got=$(wc -l < "$tmp")
+	if [ "$got" != "$want" ]; then
+		echo "vmtest.sh (exit $rc) reported $got of $want runs"
+		record fail "kselftest/missing-results ($got of $want)"
+	fi
 }
 
 run_checkpatch() {

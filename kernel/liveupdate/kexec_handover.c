@@ -326,9 +326,7 @@ static void __init kho_scratch_set_cma(void)
 			struct page *page = pfn_to_page(pfn);
 
 			set_pageblock_migratetype(page, MIGRATE_CMA);
-#ifdef CONFIG_CMA
 			page_zone(page)->cma_pages += pageblock_nr_pages;
-#endif
 		}
 	}
 }
@@ -432,18 +430,32 @@ void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 {
 	struct kho_scratch *scratch = NULL;
 	const char *reason = NULL;
-	const void *fdt, *prop;
+	const void *fdt = NULL, *prop;
 	unsigned int i, cnt = 0;
 	phys_addr_t mem_map = 0;
 	int len;
+
+	/*
+	 * Check the lengths before mapping anything: early_memremap() warns
+	 * about sizes it cannot map, and bad handover data must only cost
+	 * one log line.
+	 */
+	if (fdt_len != PAGE_SIZE) {
+		reason = "invalid FDT size";
+		goto out;
+	}
+	if (!scratch_len || scratch_len % sizeof(*scratch) ||
+	    scratch_len / sizeof(*scratch) > MAX_NUMNODES + 2) {
+		reason = "invalid scratch array";
+		goto out;
+	}
 
 	fdt = early_memremap(fdt_phys, fdt_len);
 	if (!fdt) {
 		reason = "cannot map the FDT";
 		goto out;
 	}
-	if (fdt_len < PAGE_SIZE || fdt_check_header(fdt) ||
-	    fdt_totalsize(fdt) > fdt_len) {
+	if (fdt_check_header(fdt) || fdt_totalsize(fdt) > fdt_len) {
 		reason = "invalid FDT";
 		goto out;
 	}
@@ -462,11 +474,6 @@ void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 		goto out;
 	}
 
-	if (!scratch_len || scratch_len % sizeof(*scratch) ||
-	    scratch_len / sizeof(*scratch) > UINT_MAX) {
-		reason = "invalid scratch array";
-		goto out;
-	}
 	scratch = early_memremap(scratch_phys, scratch_len);
 	if (!scratch) {
 		reason = "cannot map the scratch array";
