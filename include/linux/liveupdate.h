@@ -115,8 +115,9 @@ struct liveupdate_file_ops {
  * @compatible: names, and versions, the format of the handler's
  *              serialized data. The next kernel hands a preserved file only
  *              to the handler with the same string.
- * @list: private to LUO: entry in the list of registered handlers.
- * @flbs: private to LUO: the FLBs linked to this handler.
+ *
+ * The remaining fields are private to LUO: the entry in the list of
+ * registered handlers and the list of linked FLBs.
  */
 struct liveupdate_file_handler {
 	const struct liveupdate_file_ops *ops;
@@ -171,6 +172,7 @@ struct liveupdate_flb_ops {
  * @retrieved: incoming: @count, @data and @obj are valid.
  */
 struct luo_flb_state {
+	/* Serializes the callbacks and protects the fields below. */
 	struct mutex lock;
 	long count;
 	u64 data;
@@ -183,10 +185,10 @@ struct luo_flb_state {
  * struct liveupdate_flb - a File-Lifecycle-Bound global object
  * @ops: the callbacks.
  * @compatible: names, and versions, the format of the FLB's data.
- * @outgoing: private to LUO: state for the next kernel.
- * @incoming: private to LUO: state from the previous kernel.
- * @list: private to LUO: entry in the list of registered FLBs.
- * @users: private to LUO: number of handlers the FLB is linked to.
+ *
+ * The remaining fields are private to LUO: the state for the next kernel
+ * and the state from the previous one, the entry in the list of
+ * registered FLBs and the number of handlers the FLB is linked to.
  *
  * An FLB is an object that several preserved files share, such as the
  * state of an IOMMU: it is preserved with the first file that needs it and

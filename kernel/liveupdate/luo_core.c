@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: Live Update Orchestrator
+ *
+ * A live update replaces the running kernel with kexec while chosen state,
+ * such as the memory of virtual machines or a warm cache, survives in RAM.
+ * Kexec HandOver (KHO) keeps the memory; the Live Update Orchestrator (LUO)
+ * lets userspace choose what to keep and gives it back in the next kernel.
+ *
+ * Userspace works with *sessions*, named groups of preserved files, through
+ * ``/dev/liveupdate``:
+ *
+ * 1. An agent opens ``/dev/liveupdate``, creates sessions and preserves
+ *    file descriptors in them, each under a token of its choice. The
+ *    subsystem that owns each kind of file, a *file handler*, saves the
+ *    file's state right away.
+ * 2. The agent keeps the session descriptors open, loads the next kernel
+ *    with kexec_file_load() and reboots with ``LINUX_REBOOT_CMD_KEXEC``.
+ *    LUO then *freezes* every session: handlers make their saved state
+ *    final, and LUO writes the sessions and their files into memory
+ *    preserved with KHO, found by the next kernel under the KHO subtree
+ *    "LUO".
+ * 3. In the next kernel the agent opens ``/dev/liveupdate``, retrieves the
+ *    sessions by name and the files by token, and finishes each session
+ *    once it is done with it.
+ *
+ * Unhappy paths:
+ *
+ * - Closing a session before the reboot undoes all its preservation; an
+ *   agent that crashes therefore leaves nothing behind.
+ * - If a handler fails to freeze, everything frozen so far is unfrozen,
+ *   reboot() fails with the handler's error and the system keeps running
+ *   with every session intact; the reboot may be tried again.
+ * - If the data handed over by the previous kernel is corrupted or of
+ *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
+ *   fails with ``EIO`` for the rest of this boot, and the preserved memory
+ *   stays reserved. The kernel does not panic; a plain reboot or kexec
+ *   gets the machine back to a clean state.
+ *
+ * LUO is enabled with ``liveupdate=on`` on a kernel with KHO enabled
+ * (``kho=on``); otherwise ``/dev/liveupdate`` does not exist.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/kstrtox.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "luo_internal.h"
+
+DECLARE_RWSEM(luo_serialize_rwsem);
+DECLARE_RWSEM(luo_register_rwsem);
+
+static bool luo_param __initdata;
+
+/* Set at early_initcall, cleared at late_initcall if setup fails. */
+static bool luo_enabled __ro_after_init;
+
+/* The outgoing "LUO" subtree blob. */
+struct luo_ser *luo_ser_out;
+
+/**
+ * struct luo_incoming - what the previous kernel handed over
+ * @sessions_pa: head of the incoming session block chain, 0 if none.
+ * @liveupdate_num: number of the live update that booted this kernel, 0
+ *                  after a cold boot.
+ * @error: set when the handover data is unusable: every open of the
+ *         device fails with -EIO for the rest of the boot.
+ * @done: the sessions were deserialized (or failed to be).
+ * @lock: protects @error and @done.
+ */
+struct luo_incoming {
+	u64 sessions_pa;
+	u64 liveupdate_num;
+	int error;
+	bool done;
+	/* Serializes the deserialization on first open. */
+	struct mutex lock;
+};
+
+static struct luo_incoming luo_in = {
+	.lock = __MUTEX_INITIALIZER(luo_in.lock),
+};
+
+static int __init luo_parse_enable(char *p)
+{
+	return kstrtobool(p, &luo_param);
+}
+early_param("liveupdate", luo_parse_enable);
+
+/**
+ * liveupdate_enabled - whether live update is enabled
+ *
+ * Return: true if this kernel was booted with ``liveupdate=on`` and KHO
+ * enabled, and LUO could set itself up.
+ */
+bool liveupdate_enabled(void)
+{
+	return luo_enabled;
+}
+EXPORT_SYMBOL_GPL(liveupdate_enabled);
+
+/*
+ * Read the "LUO" subtree handed over by the previous kernel. Runs early so
+ * that the incoming state is known before the file handlers register; the
+ * sessions themselves are built on first open, when the handlers exist.
+ * Nothing here may panic: bad data disables the incoming side only.
+ */
+static int __init luo_early_init(void)
+{
+	struct luo_ser *ser;
+	phys_addr_t phys;
+	size_t size;
+	int err;
+
+	if (!luo_param || !kho_is_enabled())
+		return 0;
+
+	/*
+	 * Enabled from here on, so that handlers can register whatever the
+	 * order of their initcalls; luo_late_init() disables LUO again if it
+	 * cannot set up the outgoing state.
+	 */
+	luo_enabled = true;
+
+	err = kho_retrieve_subtree(LUO_KHO_ENTRY_NAME, &phys, &size);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		goto err_disable;
+
+	err = -EINVAL;
+	if (size < sizeof(*ser) || !PAGE_ALIGNED(phys) ||
+	    !kho_is_preserved(phys, 1))
+		goto err_disable;
+
+	ser = phys_to_virt(phys);
+	if (strncmp(ser->compatible, LUO_ABI_COMPATIBLE, LUO_ABI_COMPAT_LEN)) {
+		pr_err("incoming state is \"%.*s\", not \"%s\": not taking it over\n",
+		       LUO_ABI_COMPAT_LEN, ser->compatible, LUO_ABI_COMPATIBLE);
+		luo_in.error = -EIO;
+		return 0;
+	}
+
+	err = luo_flb_incoming_setup(ser->flbs_pa);
+	if (err)
+		goto err_disable;
+
+	luo_in.sessions_pa = ser->sessions_pa;
+	luo_in.liveupdate_num = ser->liveupdate_num;
+	kho_restore_free(ser);
+
+	pr_info("live update number %llu\n", luo_in.liveupdate_num);
+	return 0;
+
+err_disable:
+	pr_err("incoming state is unusable (%pe): not taking it over\n",
+	       ERR_PTR(err));
+	luo_in.error = -EIO;
+	return 0;
+}
+early_initcall(luo_early_init);
+
+/**
+ * luo_incoming_setup_once - build the incoming sessions on first use
+ *
+ * Context: process context; the file handlers of the incoming files must be
+ * registered.
+ * Return: 0, or -EIO if the incoming state is unusable, now or since an
+ * earlier attempt.
+ */
+int luo_incoming_setup_once(void)
+{
+	guard(mutex)(&luo_in.lock);
+
+	if (luo_in.done || luo_in.error)
+		return luo_in.error;
+
+	luo_in.done = true;
+	if (luo_session_deserialize(luo_in.sessions_pa))
+		luo_in.error = -EIO;
+
+	return luo_in.error;
+}
+
+/**
+ * luo_ucmd_respond - copy an ioctl's reply to userspace
+ * @ucmd: the call.
+ * @size: size of the reply in the kernel.
+ *
+ * Copies as much of &luo_ucmd.cmd as both the caller and the kernel know.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int luo_ucmd_respond(struct luo_ucmd *ucmd, size_t size)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, size)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * luo_ioctl_dispatch - run an ioctl from a dispatch table
+ * @ops: the table, indexed by command number minus @base.
+ * @nr_ops: number of entries of @ops.
+ * @base: command number of the first entry.
+ * @kind: for session ioctls, the kind of the session (%LUO_KIND_*);
+ *        0 for device ioctls.
+ * @ucmd: the call, with &luo_ucmd.session set for session ioctls.
+ * @buf: a buffer large enough for every argument structure of @ops.
+ * @cmd: the ioctl number.
+ * @arg: the ioctl argument.
+ *
+ * Checks the command and the argument's size, copies the argument into
+ * @buf, extended with zeroes to the kernel's size, and runs the command.
+ *
+ * Return: the command's result; -EINVAL for a command number outside the
+ * table, an ioctl that does not apply to this kind of session or a size
+ * below the mandatory fields; -ENOIOCTLCMD for an unknown ioctl number;
+ * -E2BIG if the argument is larger than the kernel's and the excess is
+ * not zero; -EFAULT.
+ */
+long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
+			unsigned int base, unsigned int kind,
+			struct luo_ucmd *ucmd, void *buf, unsigned int cmd,
+			unsigned long arg)
+{
+	const struct luo_ioctl_op *op;
+	unsigned int nr = _IOC_NR(cmd);
+	int err;
+
+	if (nr < base || nr - base >= nr_ops)
+		return -EINVAL;
+	op = &ops[nr - base];
+
+	ucmd->ubuffer = (void __user *)arg;
+	err = get_user(ucmd->user_size, (u32 __user *)ucmd->ubuffer);
+	if (err)
+		return err;
+
+	if (!op->execute || op->ioctl_num != cmd)
+		return -ENOIOCTLCMD;
+	if (op->kinds && !(op->kinds & kind))
+		return -EINVAL;
+	if (ucmd->user_size < op->min_size)
+		return -EINVAL;
+
+	err = copy_struct_from_user(buf, op->size, ucmd->ubuffer,
+				    ucmd->user_size);
+	if (err)
+		return err;
+
+	ucmd->cmd = buf;
+	return op->execute(ucmd);
+}
+
+/* Install @file at the reserved @fd after copying @fd into the reply. */
+static int luo_install_reply(struct luo_ucmd *ucmd, size_t size,
+			     s32 *fdp, int fd, struct file *file)
+{
+	int err;
+
+	*fdp = fd;
+	err = luo_ucmd_respond(ucmd, size);
+	if (err) {
+		fput(file);
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
+static int luo_ioctl_create_session(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
+	struct file *file;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	err = luo_session_create(argp->name, &file);
+	if (err)
+		goto err_put_fd;
+
+	return luo_install_reply(ucmd, sizeof(*argp), &argp->fd, fd, file);
+
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+static int luo_ioctl_retrieve_session(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
+	struct file *file;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	err = luo_session_retrieve(argp->name, &file);
+	if (err)
+		goto err_put_fd;
+
+	return luo_install_reply(ucmd, sizeof(*argp), &argp->fd, fd, file);
+
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+union luo_device_ioctl_buf {
+	struct liveupdate_ioctl_create_session create;
+	struct liveupdate_ioctl_retrieve_session retrieve;
+};
+
+#define LUO_DEVICE_OP(_ioctl, _fn, _type, _last)			\
+	LUO_IOCTL_OP(_ioctl, _fn, _type, _last, 0, union luo_device_ioctl_buf)
+
+static const struct luo_ioctl_op luo_device_ops[] = {
+	LUO_DEVICE_OP(LIVEUPDATE_IOCTL_CREATE_SESSION, luo_ioctl_create_session,
+		      struct liveupdate_ioctl_create_session, name),
+	LUO_DEVICE_OP(LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
+		      luo_ioctl_retrieve_session,
+		      struct liveupdate_ioctl_retrieve_session, name),
+};
+
+static long luo_device_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	union luo_device_ioctl_buf buf;
+	struct luo_ucmd ucmd = {};
+
+	return luo_ioctl_dispatch(luo_device_ops, ARRAY_SIZE(luo_device_ops),
+				  LIVEUPDATE_CMD_BASE, 0, &ucmd, &buf, cmd,
+				  arg);
+}
+
+/*
+ * One agent at a time: the device is exclusive, so that two agents cannot
+ * interleave their view of the sessions. Sessions are separate files and
+ * outlive the device file.
+ */
+static atomic_t luo_device_busy = ATOMIC_INIT(0);
+
+static int luo_device_open(struct inode *inode, struct file *filp)
+{
+	int err;
+
+	if (atomic_cmpxchg(&luo_device_busy, 0, 1))
+		return -EBUSY;
+
+	err = luo_incoming_setup_once();
+	if (err)
+		atomic_set(&luo_device_busy, 0);
+	return err;
+}
+
+static int luo_device_release(struct inode *inode, struct file *filp)
+{
+	atomic_set(&luo_device_busy, 0);
+	return 0;
+}
+
+static const struct file_operations luo_device_fops = {
+	.owner = THIS_MODULE,
+	.open = luo_device_open,
+	.release = luo_device_release,
+	.unlocked_ioctl = luo_device_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice luo_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "liveupdate",
+	.fops = &luo_device_fops,
+};
+
+static int __init luo_outgoing_setup(void)
+{
+	struct luo_ser *ser;
+	int err;
+
+	ser = kho_alloc_preserve(sizeof(*ser));
+	if (IS_ERR(ser))
+		return PTR_ERR(ser);
+
+	strscpy_pad(ser->compatible, LUO_ABI_COMPATIBLE);
+	ser->liveupdate_num = luo_in.liveupdate_num + 1;
+
+	err = luo_flb_outgoing_setup(ser);
+	if (err)
+		goto err_free;
+
+	err = kho_add_subtree(LUO_KHO_ENTRY_NAME, ser, sizeof(*ser));
+	if (err)
+		goto err_free;
+
+	luo_ser_out = ser;
+	return 0;
+
+err_free:
+	kho_unpreserve_free(ser);
+	return err;
+}
+
+/*
+ * late_initcall: KHO's outgoing state exists from fs_initcall on, and the
+ * device must not appear before the handlers built into the kernel, which
+ * register at late_initcall too, could be found.
+ */
+static int __init luo_late_init(void)
+{
+	int err;
+
+	if (!luo_param)
+		return 0;
+	if (!kho_is_enabled()) {
+		pr_warn("Disabling liveupdate because KHO is disabled\n");
+		goto err_disabled;
+	}
+
+	err = luo_session_fs_init();
+	if (err)
+		goto err_disable;
+
+	err = luo_outgoing_setup();
+	if (err)
+		goto err_disable;
+
+	err = misc_register(&luo_miscdev);
+	if (err) {
+		pr_err("cannot register /dev/liveupdate: %pe\n", ERR_PTR(err));
+		return 0;
+	}
+	return 0;
+
+err_disable:
+	pr_err("disabled: cannot set up the outgoing state: %pe\n",
+	       ERR_PTR(err));
+err_disabled:
+	luo_enabled = false;
+	return 0;
+}
+late_initcall(luo_late_init);
+
+/**
+ * liveupdate_reboot - freeze and serialize every session for the next kernel
+ *
+ * Called by kernel_kexec() before it shuts the system down. Freezes every
+ * outgoing session and writes it into the handover data. On success the
+ * sessions stay frozen: every later session operation blocks until the
+ * kexec happens.
+ *
+ * Context: process context, with the kexec lock held.
+ * Return: 0, also when live update is disabled; or the error of the first
+ * handler that failed to freeze, in which case everything is unfrozen and
+ * the system can keep running.
+ */
+int liveupdate_reboot(void)
+{
+	int err;
+
+	if (!liveupdate_enabled())
+		return 0;
+
+	down_write(&luo_serialize_rwsem);
+	err = luo_session_serialize(luo_ser_out);
+	if (err) {
+		up_write(&luo_serialize_rwsem);
+		return err;
+	}
+	luo_flb_serialize();
+
+	/* Held forever: nothing may change the sessions any more. */
+	return 0;
+}

@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: LUO files and file handlers
+ *
+ * LUO does not know how to preserve any file itself. Subsystems register a
+ * *file handler* (&struct liveupdate_file_handler) for the kind of file
+ * they own, and LUO drives each preserved file through the handler's
+ * callbacks:
+ *
+ * 1. %LIVEUPDATE_SESSION_PRESERVE_FD: the first handler whose
+ *    ``can_preserve`` accepts the file ``preserve``\ s it. LUO holds a
+ *    reference to the file from now on.
+ * 2. reboot(): ``freeze``, in preservation order. LUO records the
+ *    handler's compatible string, its handle and the token.
+ * 3. In the next kernel: on the first %LIVEUPDATE_SESSION_RETRIEVE_FD of
+ *    the token, or when another file needs it, ``retrieve`` builds a new
+ *    file; later retrievals return the same file.
+ * 4. %LIVEUPDATE_SESSION_FINISH: ``can_finish`` for every file, then
+ *    ``finish`` in reverse preservation order.
+ *
+ * Unhappy paths:
+ *
+ * - The session is closed before reboot: ``unpreserve``, in reverse
+ *   preservation order; the file is as if it had never been preserved.
+ * - ``freeze`` fails: ``unfreeze`` for the files frozen before it, and the
+ *   reboot fails (see luo_session.c).
+ * - ``retrieve`` fails: the error is remembered and returned by every
+ *   later retrieval of the token; ``finish`` then discards the file.
+ * - ``can_finish`` says no: the finish fails with -EBUSY and nothing
+ *   changes; it may be tried again.
+ *
+ * A file, or rather what the handler's ``get_id`` says it is (an inode,
+ * for memfds), is managed by LUO at most once: from its preservation until
+ * its session is closed, and from its retrieval until its session is
+ * finished. A second preservation fails with -EBUSY.
+ *
+ * Files may depend on other files of the same session, by token:
+ * liveupdate_get_token_outgoing() and liveupdate_get_file_incoming().
+ *
+ * Locking: everything a file does happens under its session's mutex, which
+ * therefore serializes the callbacks of each file. The handler list is
+ * protected by &luo_register_rwsem, held only while looking a handler up.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "luo_internal.h"
+
+/**
+ * struct luo_file - a preserved file
+ * @fh: the handler, of which LUO holds a module reference.
+ * @file: outgoing: the preserved file, of which LUO holds a reference.
+ *        Incoming: the retrieved file with LUO's reference, or NULL while
+ *        the file is not retrieved.
+ * @serialized_data: the handler's handle of the preserved file.
+ * @private_data: outgoing: the handler's runtime state.
+ * @token: the user's token, unique within the session.
+ * @id: the identity in &luo_file_ids; valid while the file is managed.
+ * @retrieve_status: incoming: 0 if not retrieved, 1 if retrieved, or the
+ *                   negative errno of the failed retrieve.
+ * @retrieving: incoming: the handler's retrieve is running, to detect
+ *              dependency cycles.
+ * @frozen: outgoing: the handler's freeze succeeded.
+ * @list: entry in &luo_file_set.files.
+ *
+ * Protected by the mutex of the session the file belongs to.
+ */
+struct luo_file {
+	struct liveupdate_file_handler *fh;
+	struct file *file;
+	u64 serialized_data;
+	void *private_data;
+	u64 token;
+	unsigned long id;
+	int retrieve_status;
+	bool retrieving;
+	bool frozen;
+	struct list_head list;
+};
+
+/* The registered handlers, protected by luo_register_rwsem. */
+static LIST_HEAD(luo_file_handlers);
+
+/* What LUO manages, by handler identity; see the DOC block. */
+static DEFINE_XARRAY(luo_file_ids);
+
+/**
+ * luo_file_set_init - initialise an empty file set
+ * @set: the set.
+ */
+void luo_file_set_init(struct luo_file_set *set)
+{
+	INIT_LIST_HEAD(&set->files);
+	set->count = 0;
+	kho_block_set_init(&set->bs, sizeof(struct luo_file_ser));
+}
+
+static unsigned long luo_file_id(struct liveupdate_file_handler *fh,
+				 struct file *file)
+{
+	if (fh->ops->get_id)
+		return fh->ops->get_id(file);
+	return (unsigned long)file;
+}
+
+static struct luo_file *luo_file_find(struct luo_file_set *set, u64 token)
+{
+	struct luo_file *lf;
+
+	list_for_each_entry(lf, &set->files, list)
+		if (lf->token == token)
+			return lf;
+	return NULL;
+}
+
+/* The handler for @file, with a reference on its module, or NULL. */
+static struct liveupdate_file_handler *luo_handler_for_file(struct file *file)
+{
+	struct liveupdate_file_handler *fh;
+
+	guard(rwsem_read)(&luo_register_rwsem);
+
+	list_for_each_entry(fh, &luo_file_handlers, list) {
+		if (!fh->ops->can_preserve(fh, file))
+			continue;
+		/* A handler whose module is going away is no handler. */
+		if (!try_module_get(fh->ops->owner))
+			return NULL;
+		return fh;
+	}
+	return NULL;
+}
+
+/* The handler of @compatible, with a reference on its module, or NULL. */
+static struct liveupdate_file_handler *
+luo_handler_for_compatible(const char *compatible)
+{
+	struct liveupdate_file_handler *fh;
+
+	guard(rwsem_read)(&luo_register_rwsem);
+
+	list_for_each_entry(fh, &luo_file_handlers, list) {
+		if (strncmp(fh->compatible, compatible,
+			    LIVEUPDATE_HNDL_COMPAT_LENGTH))
+			continue;
+		if (!try_module_get(fh->ops->owner))
+			return NULL;
+		return fh;
+	}
+	return NULL;
+}
+
+static void luo_file_args(struct luo_session *session, struct luo_file *lf,
+			  struct liveupdate_file_op_args *args)
+{
+	*args = (struct liveupdate_file_op_args) {
+		.handler = lf->fh,
+		.session = &session->handle,
+		.retrieve_status = lf->retrieve_status,
+		.file = lf->file,
+		.serialized_data = lf->serialized_data,
+		.private_data = lf->private_data,
+	};
+}
+
+/**
+ * luo_preserve_file - preserve a file in an outgoing session
+ * @session: the session.
+ * @token: the user's token for the file.
+ * @fd: the file descriptor of the file.
+ *
+ * Context: process context, with @session's mutex held.
+ * Return: 0; -EEXIST if @token is used in the session; -ENOSPC or -ENOMEM
+ * if the session's serialization cannot grow; -EBADF if @fd is not open;
+ * -ENOENT if no handler accepts the file; -EBUSY if LUO manages the file
+ * already; or an error from the handler or one of its FLBs. On error
+ * nothing changed.
+ */
+int luo_preserve_file(struct luo_session *session, u64 token, int fd)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct liveupdate_file_op_args args;
+	struct liveupdate_file_handler *fh;
+	struct luo_file *lf;
+	struct file *file;
+	int err;
+
+	lockdep_assert_held(&session->mutex);
+
+	if (luo_file_find(set, token))
+		return -EEXIST;
+
+	err = kho_block_set_grow(&set->bs, set->count + 1);
+	if (err)
+		return err;
+
+	file = fget(fd);
+	if (!file) {
+		err = -EBADF;
+		goto err_shrink;
+	}
+
+	fh = luo_handler_for_file(file);
+	if (!fh) {
+		err = -ENOENT;
+		goto err_fput;
+	}
+
+	lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+	if (!lf) {
+		err = -ENOMEM;
+		goto err_module_put;
+	}
+	lf->fh = fh;
+	lf->file = file;
+	lf->token = token;
+	lf->id = luo_file_id(fh, file);
+
+	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+	if (err)
+		goto err_free;
+
+	err = luo_flb_file_preserve(fh);
+	if (err)
+		goto err_erase;
+
+	luo_file_args(session, lf, &args);
+	err = fh->ops->preserve(&args);
+	if (err)
+		goto err_flb;
+
+	lf->serialized_data = args.serialized_data;
+	lf->private_data = args.private_data;
+	list_add_tail(&lf->list, &set->files);
+	set->count++;
+	return 0;
+
+err_flb:
+	luo_flb_file_unpreserve(fh);
+err_erase:
+	xa_erase(&luo_file_ids, lf->id);
+err_free:
+	kfree(lf);
+err_module_put:
+	module_put(fh->ops->owner);
+err_fput:
+	fput(file);
+err_shrink:
+	kho_block_set_shrink(&set->bs, set->count);
+	return err;
+}
+
+static void luo_file_unpreserve(struct luo_session *session,
+				struct luo_file *lf)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct liveupdate_file_op_args args;
+
+	luo_file_args(session, lf, &args);
+	lf->fh->ops->unpreserve(&args);
+	luo_flb_file_unpreserve(lf->fh);
+	xa_erase(&luo_file_ids, lf->id);
+	module_put(lf->fh->ops->owner);
+	fput(lf->file);
+
+	list_del(&lf->list);
+	set->count--;
+	kho_block_set_shrink(&set->bs, set->count);
+	kfree(lf);
+}
+
+/**
+ * luo_file_unpreserve_all - unpreserve every file of an outgoing session
+ * @session: the session, being closed.
+ *
+ * Files are unpreserved in reverse preservation order, so that a file goes
+ * before the files it depends on.
+ *
+ * Context: process context, with @session's mutex held.
+ */
+void luo_file_unpreserve_all(struct luo_session *session)
+{
+	struct luo_file *lf, *tmp;
+
+	lockdep_assert_held(&session->mutex);
+
+	list_for_each_entry_safe_reverse(lf, tmp, &session->file_set.files,
+					 list)
+		luo_file_unpreserve(session, lf);
+}
+
+/* Unfreeze, in preservation order, the frozen files of @session. */
+static void luo_file_unfreeze_all(struct luo_session *session)
+{
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf;
+
+	list_for_each_entry(lf, &session->file_set.files, list) {
+		if (!lf->frozen)
+			break;
+		lf->frozen = false;
+		if (!lf->fh->ops->unfreeze)
+			continue;
+		luo_file_args(session, lf, &args);
+		lf->fh->ops->unfreeze(&args);
+	}
+	kho_block_set_clear(&session->file_set.bs);
+}
+
+/**
+ * luo_file_freeze - freeze and serialize the files of an outgoing session
+ * @session: the session.
+ * @ser: where to describe the serialized files.
+ *
+ * Freezes the files in preservation order and writes one &struct
+ * luo_file_ser per file. If a file fails to freeze, the files frozen before
+ * it are unfrozen and the entries wiped.
+ *
+ * Context: in reboot(), with @session's mutex held.
+ * Return: 0, or the error of the handler that failed to freeze.
+ */
+int luo_file_freeze(struct luo_session *session, struct luo_file_set_ser *ser)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct liveupdate_file_op_args args;
+	struct kho_block_set_it it;
+	struct luo_file *lf;
+	int err;
+
+	lockdep_assert_held(&session->mutex);
+
+	kho_block_set_it_init(&it, &set->bs);
+	list_for_each_entry(lf, &set->files, list) {
+		struct luo_file_ser *entry;
+
+		/* The set was grown with every file preserved. */
+		entry = kho_block_set_it_reserve_entry(&it);
+		if (WARN_ON_ONCE(!entry)) {
+			err = -ENOSPC;
+			goto err_unfreeze;
+		}
+
+		if (lf->fh->ops->freeze) {
+			luo_file_args(session, lf, &args);
+			err = lf->fh->ops->freeze(&args);
+			if (err) {
+				pr_err("session '%s': token %llu (%s): freeze failed: %pe\n",
+				       session->name, lf->token,
+				       lf->fh->compatible, ERR_PTR(err));
+				goto err_unfreeze;
+			}
+			lf->serialized_data = args.serialized_data;
+		}
+		lf->frozen = true;
+
+		strscpy_pad(entry->compatible, lf->fh->compatible);
+		entry->data = lf->serialized_data;
+		entry->token = lf->token;
+	}
+
+	ser->files = kho_block_set_head_pa(&set->bs);
+	ser->count = set->count;
+	return 0;
+
+err_unfreeze:
+	luo_file_unfreeze_all(session);
+	return err;
+}
+
+/**
+ * luo_file_unfreeze - undo luo_file_freeze()
+ * @session: a session whose files were all frozen.
+ *
+ * Context: in reboot(), with @session's mutex held.
+ */
+void luo_file_unfreeze(struct luo_session *session)
+{
+	lockdep_assert_held(&session->mutex);
+	luo_file_unfreeze_all(session);
+}
+
+/*
+ * Retrieve @lf if it is not yet, and return its file with a new reference.
+ * Recurses through liveupdate_get_file_incoming() when the handler needs
+ * other files; @retrieving turns a dependency cycle into -ELOOP.
+ */
+static int luo_file_get(struct luo_session *session, struct luo_file *lf,
+			struct file **filep)
+{
+	struct liveupdate_file_op_args args;
+	int err;
+
+	if (lf->retrieve_status < 0)
+		return lf->retrieve_status;
+	if (lf->retrieving)
+		return -ELOOP;
+
+	if (!lf->retrieve_status) {
+		luo_file_args(session, lf, &args);
+		args.file = NULL;
+		lf->retrieving = true;
+		err = lf->fh->ops->retrieve(&args);
+		lf->retrieving = false;
+		if (!err && !args.file)
+			err = -EIO;
+		if (err) {
+			pr_warn("session '%s': token %llu (%s): retrieve failed: %pe\n",
+				session->name, lf->token, lf->fh->compatible,
+				ERR_PTR(err));
+			lf->retrieve_status = err;
+			return err;
+		}
+
+		lf->file = args.file;
+		lf->retrieve_status = 1;
+		lf->id = luo_file_id(lf->fh, lf->file);
+		err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+		if (err) {
+			/* Only a handler bug can make a new file a duplicate. */
+			pr_warn("session '%s': token %llu: cannot track the retrieved file: %pe\n",
+				session->name, lf->token, ERR_PTR(err));
+			lf->id = 0;
+		}
+	}
+
+	*filep = get_file(lf->file);
+	return 0;
+}
+
+/**
+ * luo_retrieve_file - retrieve a file of an incoming session
+ * @session: the session.
+ * @token: the file's token.
+ * @filep: where to return the file, with a reference for the caller.
+ *
+ * Context: process context, with @session's mutex held.
+ * Return: 0; -ENOENT if the session has no file with @token; the error of
+ * the handler's retrieve, now or from an earlier attempt; -ELOOP if the
+ * file depends on itself through other files.
+ */
+int luo_retrieve_file(struct luo_session *session, u64 token,
+		      struct file **filep)
+{
+	struct luo_file *lf;
+
+	lockdep_assert_held(&session->mutex);
+
+	lf = luo_file_find(&session->file_set, token);
+	if (!lf)
+		return -ENOENT;
+
+	return luo_file_get(session, lf, filep);
+}
+
+/**
+ * luo_file_finish - finish every file of an incoming session
+ * @session: the session.
+ *
+ * All or nothing: first asks every handler whether it can finish, then
+ * finishes the files in reverse preservation order and forgets them.
+ * Retrieved files stay open for whoever holds them.
+ *
+ * Context: process context, with @session's mutex held.
+ * Return: 0, also for an empty session; -EBUSY if a handler vetoed, in
+ * which case nothing changed.
+ */
+int luo_file_finish(struct luo_session *session)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct liveupdate_file_op_args args;
+	struct luo_file *lf, *tmp;
+
+	lockdep_assert_held(&session->mutex);
+
+	list_for_each_entry(lf, &set->files, list) {
+		if (!lf->fh->ops->can_finish)
+			continue;
+		luo_file_args(session, lf, &args);
+		if (!lf->fh->ops->can_finish(&args))
+			return -EBUSY;
+	}
+
+	list_for_each_entry_safe_reverse(lf, tmp, &set->files, list) {
+		luo_file_args(session, lf, &args);
+		if (lf->retrieve_status <= 0)
+			args.file = NULL;
+		lf->fh->ops->finish(&args);
+		luo_flb_file_finish(lf->fh);
+		if (lf->retrieve_status > 0) {
+			if (lf->id)
+				xa_erase(&luo_file_ids, lf->id);
+			fput(lf->file);
+		}
+		module_put(lf->fh->ops->owner);
+		list_del(&lf->list);
+		set->count--;
+		kfree(lf);
+	}
+	return 0;
+}
+
+/**
+ * luo_file_deserialize - build the files of an incoming session
+ * @session: the new incoming session, not yet visible.
+ * @ser: where the previous kernel serialized its files.
+ *
+ * Every file gets a record that is not yet retrieved and a reference on
+ * its handler's module. The file chain is released once read. On error the
+ * records built so far are left behind (see luo_session_deserialize()).
+ *
+ * Return: 0; -ENOENT if no registered handler has a file's compatible
+ * string; -EINVAL if the chain or its entries are corrupted; -ENOMEM.
+ */
+int luo_file_deserialize(struct luo_session *session,
+			 const struct luo_file_set_ser *ser)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct kho_block_set_it it;
+	struct luo_file_ser *entry;
+	struct kho_block_set bs;
+	int err;
+
+	if (!ser->files) {
+		if (ser->count)
+			return -EINVAL;
+		return 0;
+	}
+
+	kho_block_set_init(&bs, sizeof(struct luo_file_ser));
+	err = kho_block_set_restore(&bs, ser->files);
+	if (err)
+		return err;
+
+	kho_block_set_it_init(&it, &bs);
+	while ((entry = kho_block_set_it_read_entry(&it))) {
+		struct liveupdate_file_handler *fh;
+		struct luo_file *lf;
+		size_t len;
+
+		len = strnlen(entry->compatible, sizeof(entry->compatible));
+		if (!len || len == sizeof(entry->compatible))
+			return -EINVAL;
+		if (luo_file_find(set, entry->token))
+			return -EINVAL;
+
+		fh = luo_handler_for_compatible(entry->compatible);
+		if (!fh) {
+			pr_err("session '%s': token %llu: no handler for '%s'\n",
+			       session->name, entry->token, entry->compatible);
+			return -ENOENT;
+		}
+
+		lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+		if (!lf) {
+			module_put(fh->ops->owner);
+			return -ENOMEM;
+		}
+		lf->fh = fh;
+		lf->serialized_data = entry->data;
+		lf->token = entry->token;
+		list_add_tail(&lf->list, &set->files);
+		set->count++;
+	}
+
+	if (set->count != ser->count)
+		return -EINVAL;
+
+	kho_block_set_destroy(&bs);
+	return 0;
+}
+
+/**
+ * liveupdate_get_token_outgoing - find the token of a preserved file
+ * @s: the session, as passed to a handler callback.
+ * @file: a file that may be preserved in @s.
+ * @tokenp: where to store the token; may be NULL.
+ *
+ * Lets a handler record a dependency on another file of the session by its
+ * token, which is stable across the live update, unlike a pointer. The
+ * dependency must therefore be preserved before the file that needs it.
+ *
+ * Context: from a file handler callback on an outgoing session (the
+ * session's mutex is held).
+ * Return: 0; -ENOENT if @file is not preserved in @s; -EINVAL if @s is not
+ * an outgoing session.
+ */
+int liveupdate_get_token_outgoing(struct liveupdate_session *s,
+				  struct file *file, u64 *tokenp)
+{
+	struct luo_session *session = luo_session_from_handle(s);
+	struct luo_file *lf;
+
+	lockdep_assert_held(&session->mutex);
+
+	if (session->incoming)
+		return -EINVAL;
+
+	list_for_each_entry(lf, &session->file_set.files, list) {
+		if (lf->file != file)
+			continue;
+		if (tokenp)
+			*tokenp = lf->token;
+		return 0;
+	}
+	return -ENOENT;
+}
+EXPORT_SYMBOL_GPL(liveupdate_get_token_outgoing);
+
+/**
+ * liveupdate_get_file_incoming - get a file of an incoming session by token
+ * @s: the session, as passed to a handler callback.
+ * @token: the token of the file.
+ * @filep: where to return the file, with a reference the caller must drop
+ *         with fput().
+ *
+ * Retrieves the file first if it was not retrieved yet; a later retrieval
+ * of the token by userspace returns the same file. This lets userspace
+ * retrieve files in any order.
+ *
+ * Context: from a file handler callback on an incoming session (the
+ * session's mutex is held).
+ * Return: 0; -ENOENT if @s has no file with @token; -EINVAL if @s is not
+ * an incoming session; -ELOOP if the file is being retrieved already
+ * (a dependency cycle); or the error of the file's retrieve, which is
+ * permanent.
+ */
+int liveupdate_get_file_incoming(struct liveupdate_session *s, u64 token,
+				 struct file **filep)
+{
+	struct luo_session *session = luo_session_from_handle(s);
+
+	lockdep_assert_held(&session->mutex);
+
+	if (!session->incoming)
+		return -EINVAL;
+
+	return luo_retrieve_file(session, token, filep);
+}
+EXPORT_SYMBOL_GPL(liveupdate_get_file_incoming);
+
+/**
+ * liveupdate_register_file_handler - register a file handler
+ * @fh: the handler, with its ops and compatible string set. It must stay
+ *      valid until unregistered.
+ *
+ * Handlers whose files may come from the previous kernel must register
+ * before ``/dev/liveupdate`` is first opened, that is during boot.
+ *
+ * Return: 0; -EOPNOTSUPP if live update is disabled; -EINVAL if a
+ * mandatory callback is missing; -EEXIST if a handler with the same
+ * compatible string is registered.
+ */
+int liveupdate_register_file_handler(struct liveupdate_file_handler *fh)
+{
+	const struct liveupdate_file_ops *ops = fh->ops;
+	struct liveupdate_file_handler *other;
+
+	if (!liveupdate_enabled())
+		return -EOPNOTSUPP;
+	if (!ops || !ops->can_preserve || !ops->preserve ||
+	    !ops->unpreserve || !ops->retrieve || !ops->finish)
+		return -EINVAL;
+
+	guard(rwsem_write)(&luo_register_rwsem);
+
+	list_for_each_entry(other, &luo_file_handlers, list)
+		if (!strncmp(other->compatible, fh->compatible,
+			     LIVEUPDATE_HNDL_COMPAT_LENGTH))
+			return -EEXIST;
+
+	INIT_LIST_HEAD(&ACCESS_PRIVATE(fh, flbs));
+	list_add_tail(&ACCESS_PRIVATE(fh, list), &luo_file_handlers);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(liveupdate_register_file_handler);
+
+/**
+ * liveupdate_unregister_file_handler - unregister a file handler
+ * @fh: a registered handler.
+ *
+ * Unlinks the handler's FLBs and removes it. The caller makes sure no file
+ * uses the handler any more; the module references LUO holds for preserved
+ * files normally see to it.
+ */
+void liveupdate_unregister_file_handler(struct liveupdate_file_handler *fh)
+{
+	guard(rwsem_write)(&luo_register_rwsem);
+
+	luo_flb_unlink_all(fh);
+	list_del_init(&ACCESS_PRIVATE(fh, list));
+}
+EXPORT_SYMBOL_GPL(liveupdate_unregister_file_handler);
+
+/**
+ * luo_handler_registered - whether a handler is registered
+ * @fh: the handler.
+ *
+ * Context: &luo_register_rwsem held.
+ * Return: true if @fh is registered.
+ */
+bool luo_handler_registered(struct liveupdate_file_handler *fh)
+{
+	struct liveupdate_file_handler *other;
+
+	lockdep_assert_held(&luo_register_rwsem);
+
+	list_for_each_entry(other, &luo_file_handlers, list)
+		if (other == fh)
+			return true;
+	return false;
+}

@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: LUO sessions
+ *
+ * A session is a named group of preserved files, and the unit userspace
+ * hands over: an agent creates a session per workload, preserves the
+ * workload's files in it and, in the next kernel, retrieves the session
+ * by name and the files by token.
+ *
+ * There are two lists of sessions. *Outgoing* sessions are created in this
+ * kernel and handed to the next one; their names are unique among
+ * outgoing sessions. *Incoming* sessions were handed over by the previous
+ * kernel; each can be retrieved once, and is removed when userspace has
+ * finished it and closed it. An incoming session is never handed on:
+ * userspace preserves what it still needs in a new outgoing session.
+ *
+ * Each session is a file of its own, with its own inode in a small pseudo
+ * filesystem (magic %LUO_SESSION_MAGIC), so that userspace can recognise a
+ * session file with fstatfs() and compare two with fstat(). Its
+ * ``/proc/<pid>/fd`` link reads ``[luo_session] <name>``.
+ *
+ * Closing the last file of a session ends it: an outgoing session
+ * unpreserves all its files, as if they had never been preserved; an
+ * incoming session is finished (see %LIVEUPDATE_SESSION_FINISH). If a
+ * handler vetoes that finish, the session keeps its files until the next
+ * live update and can no longer be retrieved.
+ *
+ * At reboot, sessions are frozen in creation order and serialized into a
+ * block chain of &struct luo_session_ser; the block set grows with every
+ * session created, so that the reboot itself allocates nothing.
+ *
+ * Locking: &luo_serialize_rwsem (read) > list rwsem > session mutex. Every
+ * session operation holds &luo_serialize_rwsem for reading; the reboot
+ * holds it for writing and keeps it when it succeeds.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dcache.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "luo_internal.h"
+
+/**
+ * struct luo_session_list - a list of sessions
+ * @rwsem: protects the other fields; nests inside &luo_serialize_rwsem.
+ * @sessions: the sessions, in creation (outgoing) or handover (incoming)
+ *            order.
+ * @count: number of entries in @sessions.
+ * @bs: outgoing: the block set the sessions are serialized into, with
+ *      capacity for exactly @count entries.
+ */
+struct luo_session_list {
+	struct rw_semaphore rwsem;
+	struct list_head sessions;
+	long count;
+	struct kho_block_set bs;
+};
+
+static struct luo_session_list luo_outgoing = {
+	.rwsem = __RWSEM_INITIALIZER(luo_outgoing.rwsem),
+	.sessions = LIST_HEAD_INIT(luo_outgoing.sessions),
+	.bs = KHO_BLOCK_SET_INIT(luo_outgoing.bs,
+				 sizeof(struct luo_session_ser)),
+};
+
+static struct luo_session_list luo_incoming = {
+	.rwsem = __RWSEM_INITIALIZER(luo_incoming.rwsem),
+	.sessions = LIST_HEAD_INIT(luo_incoming.sessions),
+};
+
+static struct vfsmount *luo_session_mnt __ro_after_init;
+
+static struct luo_session *luo_session_alloc(const char *name, bool incoming)
+{
+	struct luo_session *session;
+
+	session = kzalloc(sizeof(*session), GFP_KERNEL);
+	if (!session)
+		return NULL;
+
+	strscpy(session->name, name);
+	mutex_init(&session->mutex);
+	luo_file_set_init(&session->file_set);
+	INIT_LIST_HEAD(&session->list);
+	session->incoming = incoming;
+	return session;
+}
+
+static void luo_session_free(struct luo_session *session)
+{
+	kho_block_set_destroy(&session->file_set.bs);
+	mutex_destroy(&session->mutex);
+	kfree(session);
+}
+
+static struct luo_session *luo_session_find(struct luo_session_list *list,
+					    const char *name)
+{
+	struct luo_session *session;
+
+	lockdep_assert_held(&list->rwsem);
+
+	list_for_each_entry(session, &list->sessions, list)
+		if (!strncmp(session->name, name, LIVEUPDATE_SESSION_NAME_LENGTH))
+			return session;
+	return NULL;
+}
+
+/*
+ * Insert an outgoing session. Names are checked with a linear walk: O(n)
+ * per create, O(n^2) for n sessions, which is fine for the thousands an
+ * agent uses and keeps the list in creation order for freezing.
+ */
+static int luo_session_insert(struct luo_session *session)
+{
+	int err;
+
+	guard(rwsem_write)(&luo_outgoing.rwsem);
+
+	if (luo_session_find(&luo_outgoing, session->name))
+		return -EEXIST;
+
+	err = kho_block_set_grow(&luo_outgoing.bs, luo_outgoing.count + 1);
+	if (err)
+		return err;
+
+	list_add_tail(&session->list, &luo_outgoing.sessions);
+	luo_outgoing.count++;
+	return 0;
+}
+
+static void luo_session_remove(struct luo_session_list *list,
+			       struct luo_session *session)
+{
+	lockdep_assert_held_write(&list->rwsem);
+
+	list_del_init(&session->list);
+	list->count--;
+	if (list == &luo_outgoing)
+		kho_block_set_shrink(&list->bs, list->count);
+}
+
+/* Closing an outgoing session undoes all its preservation. */
+static void luo_session_release_outgoing(struct luo_session *session)
+{
+	scoped_guard(rwsem_write, &luo_outgoing.rwsem) {
+		scoped_guard(mutex, &session->mutex)
+			luo_file_unpreserve_all(session);
+		luo_session_remove(&luo_outgoing, session);
+	}
+	luo_session_free(session);
+}
+
+/* Closing an incoming session finishes it, unless a handler objects. */
+static void luo_session_release_incoming(struct luo_session *session)
+{
+	int err;
+
+	scoped_guard(rwsem_write, &luo_incoming.rwsem) {
+		scoped_guard(mutex, &session->mutex)
+			err = luo_file_finish(session);
+		if (err) {
+			pr_warn("session '%s': cannot finish on close (%pe); kept until the next live update\n",
+				session->name, ERR_PTR(err));
+			return;
+		}
+		luo_session_remove(&luo_incoming, session);
+	}
+	luo_session_free(session);
+}
+
+static int luo_session_release(struct inode *inode, struct file *filp)
+{
+	struct luo_session *session = filp->private_data;
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
+
+	if (session->incoming)
+		luo_session_release_incoming(session);
+	else
+		luo_session_release_outgoing(session);
+	return 0;
+}
+
+static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_preserve_fd *argp = ucmd->cmd;
+	struct luo_session *session = ucmd->session;
+	int err;
+
+	scoped_guard(mutex, &session->mutex)
+		err = luo_preserve_file(session, argp->token, argp->fd);
+	if (err)
+		return err;
+
+	/*
+	 * The file stays preserved even if the reply cannot be written: the
+	 * caller gave the token, so it knows which file this was.
+	 */
+	return luo_ucmd_respond(ucmd, sizeof(*argp));
+}
+
+static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_retrieve_fd *argp = ucmd->cmd;
+	struct luo_session *session = ucmd->session;
+	struct file *file;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	scoped_guard(mutex, &session->mutex)
+		err = luo_retrieve_file(session, argp->token, &file);
+	if (err)
+		goto err_put_fd;
+
+	argp->fd = fd;
+	err = luo_ucmd_respond(ucmd, sizeof(*argp));
+	if (err)
+		goto err_put_file;
+
+	fd_install(fd, file);
+	return 0;
+
+err_put_file:
+	fput(file);
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+static int luo_session_finish(struct luo_ucmd *ucmd)
+{
+	struct luo_session *session = ucmd->session;
+
+	guard(mutex)(&session->mutex);
+	return luo_file_finish(session);
+}
+
+static int luo_session_get_name(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_get_name *argp = ucmd->cmd;
+	struct luo_session *session = ucmd->session;
+
+	if (argp->reserved)
+		return -EINVAL;
+
+	strscpy_pad(argp->name, session->name);
+	return luo_ucmd_respond(ucmd, sizeof(*argp));
+}
+
+union luo_session_ioctl_buf {
+	struct liveupdate_session_preserve_fd preserve;
+	struct liveupdate_session_retrieve_fd retrieve;
+	struct liveupdate_session_finish finish;
+	struct liveupdate_session_get_name get_name;
+};
+
+#define LUO_SESSION_OP(_ioctl, _fn, _type, _last, _kinds)		\
+	LUO_IOCTL_OP(_ioctl, _fn, _type, _last, _kinds,			\
+		     union luo_session_ioctl_buf)
+
+static const struct luo_ioctl_op luo_session_ops[] = {
+	LUO_SESSION_OP(LIVEUPDATE_SESSION_PRESERVE_FD, luo_session_preserve_fd,
+		       struct liveupdate_session_preserve_fd, token,
+		       LUO_KIND_OUTGOING),
+	LUO_SESSION_OP(LIVEUPDATE_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
+		       struct liveupdate_session_retrieve_fd, token,
+		       LUO_KIND_INCOMING),
+	LUO_SESSION_OP(LIVEUPDATE_SESSION_FINISH, luo_session_finish,
+		       struct liveupdate_session_finish, reserved,
+		       LUO_KIND_INCOMING),
+	LUO_SESSION_OP(LIVEUPDATE_SESSION_GET_NAME, luo_session_get_name,
+		       struct liveupdate_session_get_name, name,
+		       LUO_KIND_OUTGOING | LUO_KIND_INCOMING),
+};
+
+static long luo_session_ioctl(struct file *filp, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct luo_session *session = filp->private_data;
+	union luo_session_ioctl_buf buf;
+	struct luo_ucmd ucmd = { .session = session };
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
+
+	return luo_ioctl_dispatch(luo_session_ops, ARRAY_SIZE(luo_session_ops),
+				  LIVEUPDATE_CMD_SESSION_BASE,
+				  session->incoming ? LUO_KIND_INCOMING :
+						      LUO_KIND_OUTGOING,
+				  &ucmd, &buf, cmd, arg);
+}
+
+static const struct file_operations luo_session_fops = {
+	.owner = THIS_MODULE,
+	.release = luo_session_release,
+	.unlocked_ioctl = luo_session_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* The /proc/<pid>/fd link of a session file. */
+static char *luo_session_dname(struct dentry *dentry, char *buffer,
+			       int buflen)
+{
+	struct luo_session *session = d_inode(dentry)->i_private;
+
+	return dynamic_dname(buffer, buflen, "[luo_session] %s",
+			     session->name);
+}
+
+static const struct dentry_operations luo_session_dops = {
+	.d_dname = luo_session_dname,
+	.d_delete = always_delete_dentry,
+};
+
+static const struct super_operations luo_session_sops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,
+};
+
+static int luo_session_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx;
+
+	ctx = init_pseudo(fc, LUO_SESSION_MAGIC);
+	if (!ctx)
+		return -ENOMEM;
+
+	ctx->ops = &luo_session_sops;
+	ctx->dops = &luo_session_dops;
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	return 0;
+}
+
+/* Not registered: it cannot be mounted from userspace. */
+static struct file_system_type luo_session_fs_type = {
+	.name = "luo_session",
+	.init_fs_context = luo_session_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/**
+ * luo_session_fs_init - set up the filesystem of the session files
+ *
+ * Return: 0 or a negative errno; LUO stays disabled on error.
+ */
+int __init luo_session_fs_init(void)
+{
+	struct vfsmount *mnt;
+
+	mnt = kern_mount(&luo_session_fs_type);
+	if (IS_ERR(mnt))
+		return PTR_ERR(mnt);
+
+	luo_session_mnt = mnt;
+	return 0;
+}
+
+/* Make the file of @session, with an inode of its own. */
+static struct file *luo_session_file(struct luo_session *session)
+{
+	struct inode *inode;
+	struct file *file;
+
+	inode = alloc_anon_inode(luo_session_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return ERR_CAST(inode);
+
+	inode->i_private = session;
+	file = alloc_file_pseudo(inode, luo_session_mnt, "[luo_session]",
+				 O_RDWR, &luo_session_fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		return file;
+	}
+
+	file->private_data = session;
+	return file;
+}
+
+/**
+ * luo_session_create - create an outgoing session
+ * @name: the session name, as given by userspace (not yet checked).
+ * @filep: where to return the session file.
+ *
+ * Context: process context; takes &luo_serialize_rwsem and the outgoing
+ * list's rwsem.
+ * Return: 0; -EINVAL if @name is empty or not NUL-terminated; -EEXIST if
+ * an outgoing session has that name; -ENOSPC or -ENOMEM.
+ */
+long luo_session_create(const char *name, struct file **filep)
+{
+	struct luo_session *session;
+	struct file *file;
+	size_t len;
+	int err;
+
+	len = strnlen(name, LIVEUPDATE_SESSION_NAME_LENGTH);
+	if (!len || len == LIVEUPDATE_SESSION_NAME_LENGTH)
+		return -EINVAL;
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
+
+	session = luo_session_alloc(name, false);
+	if (!session)
+		return -ENOMEM;
+
+	err = luo_session_insert(session);
+	if (err)
+		goto err_free;
+
+	file = luo_session_file(session);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_remove;
+	}
+
+	*filep = file;
+	return 0;
+
+err_remove:
+	scoped_guard(rwsem_write, &luo_outgoing.rwsem)
+		luo_session_remove(&luo_outgoing, session);
+err_free:
+	luo_session_free(session);
+	return err;
+}
+
+/**
+ * luo_session_retrieve - retrieve an incoming session
+ * @name: the session name, as given by userspace.
+ * @filep: where to return the session file.
+ *
+ * Context: process context; takes &luo_serialize_rwsem and the incoming
+ * list's rwsem.
+ * Return: 0; -ENOENT if there is no incoming session of that name;
+ * -EINVAL if it was retrieved already; -ENOMEM.
+ */
+long luo_session_retrieve(const char *name, struct file **filep)
+{
+	struct luo_session *session;
+	struct file *file;
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
+	guard(rwsem_write)(&luo_incoming.rwsem);
+
+	session = luo_session_find(&luo_incoming, name);
+	if (!session)
+		return -ENOENT;
+	if (session->retrieved)
+		return -EINVAL;
+
+	file = luo_session_file(session);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+
+	session->retrieved = true;
+	*filep = file;
+	return 0;
+}
+
+/* Undo the freeze of the sessions before @end, most recent first. */
+static void luo_session_unfreeze_until(struct luo_session *end)
+{
+	struct luo_session *session = end;
+
+	list_for_each_entry_continue_reverse(session, &luo_outgoing.sessions,
+					     list) {
+		scoped_guard(mutex, &session->mutex)
+			luo_file_unfreeze(session);
+	}
+}
+
+/**
+ * luo_session_serialize - freeze every outgoing session and serialize it
+ * @ser: the outgoing "LUO" blob, whose &luo_ser.sessions_pa is set.
+ *
+ * Freezes sessions in creation order. If a session fails to freeze, the
+ * sessions frozen before it are unfrozen, most recent first, and the
+ * serialized data is wiped.
+ *
+ * Context: in reboot(), with &luo_serialize_rwsem held for writing.
+ * Return: 0, or the error of the handler that failed to freeze.
+ */
+int luo_session_serialize(struct luo_ser *ser)
+{
+	struct luo_session *session;
+	struct kho_block_set_it it;
+	int err = 0;
+
+	lockdep_assert_held_write(&luo_serialize_rwsem);
+	guard(rwsem_write)(&luo_outgoing.rwsem);
+
+	ser->sessions_pa = 0;
+	kho_block_set_it_init(&it, &luo_outgoing.bs);
+
+	list_for_each_entry(session, &luo_outgoing.sessions, list) {
+		struct luo_session_ser *entry;
+
+		/* The set was grown with every session created. */
+		entry = kho_block_set_it_reserve_entry(&it);
+		if (WARN_ON_ONCE(!entry)) {
+			err = -ENOSPC;
+			goto err_unfreeze;
+		}
+
+		scoped_guard(mutex, &session->mutex)
+			err = luo_file_freeze(session, &entry->file_set_ser);
+		if (err) {
+			pr_err("session '%s': freeze failed: %pe\n",
+			       session->name, ERR_PTR(err));
+			goto err_unfreeze;
+		}
+		strscpy_pad(entry->name, session->name);
+	}
+
+	ser->sessions_pa = kho_block_set_head_pa(&luo_outgoing.bs);
+	return 0;
+
+err_unfreeze:
+	luo_session_unfreeze_until(session);
+	kho_block_set_clear(&luo_outgoing.bs);
+	return err;
+}
+
+/**
+ * luo_session_deserialize - build the incoming sessions
+ * @sessions_pa: head of the incoming session block chain, 0 if none.
+ *
+ * Runs once, on the first open of the device. The error policy is simple:
+ * any inconsistency fails the whole handover for this boot, and whatever
+ * was built so far is left in place, unreachable (the memory behind it
+ * stays reserved; recovering is the job of another reboot). The session
+ * chain itself is released once it has been read.
+ *
+ * Context: process context; the incoming file handlers must be registered.
+ * Return: 0, or a negative errno if the handover data is unusable.
+ */
+int luo_session_deserialize(u64 sessions_pa)
+{
+	struct kho_block_set bs;
+	struct kho_block_set_it it;
+	struct luo_session_ser *entry;
+	int err;
+
+	kho_block_set_init(&bs, sizeof(struct luo_session_ser));
+	err = kho_block_set_restore(&bs, sessions_pa);
+	if (err) {
+		pr_err("incoming session chain is corrupted: %pe\n",
+		       ERR_PTR(err));
+		return err;
+	}
+
+	guard(rwsem_write)(&luo_incoming.rwsem);
+
+	kho_block_set_it_init(&it, &bs);
+	while ((entry = kho_block_set_it_read_entry(&it))) {
+		struct luo_session *session;
+		size_t len;
+
+		len = strnlen(entry->name, sizeof(entry->name));
+		if (!len || len == sizeof(entry->name)) {
+			pr_err("incoming session with a malformed name\n");
+			return -EINVAL;
+		}
+		if (luo_session_find(&luo_incoming, entry->name)) {
+			pr_err("incoming session '%s' is duplicated\n",
+			       entry->name);
+			return -EINVAL;
+		}
+
+		session = luo_session_alloc(entry->name, true);
+		if (!session)
+			return -ENOMEM;
+
+		err = luo_file_deserialize(session, &entry->file_set_ser);
+		if (err) {
+			pr_err("incoming session '%s': %pe\n", entry->name,
+			       ERR_PTR(err));
+			return err;
+		}
+
+		list_add_tail(&session->list, &luo_incoming.sessions);
+		luo_incoming.count++;
+	}
+
+	kho_block_set_destroy(&bs);
+	return 0;
+}
