@@ -47,6 +47,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/atomic.h>
 #include <linux/err.h>
 #include <linux/file.h>
@@ -213,6 +214,7 @@ int luo_ucmd_respond(struct luo_ucmd *ucmd, size_t size)
 		return -EFAULT;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(luo_ucmd_respond);
 
 /**
  * luo_ioctl_dispatch - run an ioctl from a dispatch table
@@ -268,6 +270,7 @@ long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 	ucmd->cmd = buf;
 	return op->execute(ucmd);
 }
+EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
 
 /* Install @file at the reserved @fd after copying @fd into the reply. */
 static int luo_install_reply(struct luo_ucmd *ucmd, size_t size,

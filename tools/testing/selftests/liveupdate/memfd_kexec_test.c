@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memfd preservation across real kexecs (CONFIG_LIVEUPDATE_MEMFD).
+ *
+ * Variant "contents", three kernels: stage 1 preserves memfds of 0 B, 1 B,
+ * 4 KiB, 2 MiB (THP when the kernel has it), 256 MiB of seeded random data,
+ * a sparse 16 GiB file with scattered written pages, and a sealed memfd
+ * with a file position; it checks that their size is frozen, and writes
+ * into a preserved page and into a hole after preserving. Stage 2
+ * retrieves them, compares every byte with a checksum, the sizes, seals
+ * and position, writes through mmap() and write(), and preserves them all
+ * again; stage 3 checks everything once more (chained live updates).
+ *
+ * Variant "leak": closing a session before kexec gives the memory back
+ * (unpreserve), and so does finishing a session whose memfd was never
+ * retrieved (MemFree before and after, in the next kernel).
+ *
+ * Variant "rejected", one kernel: files the memfd handler must refuse
+ * (ENOENT) and a memfd too large for the handover format (EFBIG), after
+ * which the memfd is not left frozen.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "luo_test_utils.h"
+#include "vmtest.h"
+
+#define SESSION		"memfd-test"
+#define MiB		(1024UL * 1024)
+#define GiB		(1024 * MiB)
+#define SPARSE_SIZE	(16 * GiB)
+#define SPARSE_PAGES	2048		/* 8 MiB written, spread out */
+#define SEALED_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+enum { T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED };
+
+struct memfd_case {
+	__u64 token;
+	const char *name;
+	size_t size;
+	unsigned int seed;
+};
+
+static const struct memfd_case cases[] = {
+	{ T_EMPTY,	"0B",		0,		11 },
+	{ T_BYTE,	"1B",		1,		12 },
+	{ T_PAGE,	"4KiB",		4096,		13 },
+	{ T_THP,	"2MiB",		2 * MiB,	14 },
+	{ T_BIG,	"256MiB",	256 * MiB,	15 },
+};
+
+static int failures;
+
+#define CHECK(cond, fmt, ...) do {					\
+	if (!(cond)) {							\
+		printf("not ok: %s:%d: " fmt "\n", __func__, __LINE__,	\
+		       ##__VA_ARGS__);					\
+		failures++;						\
+	}								\
+} while (0)
+
+#define REQUIRE(cond, fmt, ...) do {					\
+	if (!(cond)) {							\
+		printf("not ok: %s:%d: " fmt "\n", __func__, __LINE__,	\
+		       ##__VA_ARGS__);					\
+		exit(KSFT_FAIL);					\
+	}								\
+} while (0)
+
+/* xorshift64*: the same stream for the same seed in every kernel. */
+static uint64_t prng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static void fill(unsigned char *buf, size_t len, unsigned int seed)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ULL ^ seed, v;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		v = prng_next(&s);
+		memcpy(buf + i, &v, 8);
+	}
+	v = prng_next(&s);
+	memcpy(buf + i, &v, len - i);
+}
+
+/* FNV-1a over @len bytes. */
+static uint64_t checksum(const unsigned char *buf, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t expected_sum(size_t len, unsigned int seed)
+{
+	unsigned char *buf = malloc(len ? len : 1);
+	uint64_t sum;
+
+	REQUIRE(buf, "malloc %zu", len);
+	fill(buf, len, seed);
+	sum = checksum(buf, len);
+	free(buf);
+	return sum;
+}
+
+/* Checksum of the whole file through pread(), or through mmap(). */
+static uint64_t file_sum(int fd, size_t len, int use_mmap)
+{
+	unsigned char *buf;
+	uint64_t sum;
+
+	if (!len)
+		return checksum(NULL, 0);
+	if (use_mmap) {
+		buf = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		REQUIRE(buf != MAP_FAILED, "mmap: %m");
+		sum = checksum(buf, len);
+		munmap(buf, len);
+		return sum;
+	}
+	buf = malloc(len);
+	REQUIRE(buf, "malloc %zu", len);
+	REQUIRE(pread(fd, buf, len, 0) == (ssize_t)len, "pread: %m");
+	sum = checksum(buf, len);
+	free(buf);
+	return sum;
+}
+
+static int new_memfd(const char *name, size_t size, unsigned int seed,
+		     unsigned int flags)
+{
+	unsigned char *buf;
+	int fd;
+
+	fd = memfd_create(name, flags);
+	REQUIRE(fd >= 0, "memfd_create(%s): %m", name);
+	if (!size)
+		return fd;
+	REQUIRE(!ftruncate(fd, size), "ftruncate: %m");
+	buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(buf != MAP_FAILED, "mmap: %m");
+	if (size == 2 * MiB)
+		madvise(buf, size, MADV_HUGEPAGE);
+	fill(buf, size, seed);
+	munmap(buf, size);
+	return fd;
+}
+
+/* Page numbers of the sparse file that hold data: spread over 16 GiB. */
+static off_t sparse_page(unsigned int i)
+{
+	return (off_t)i * (SPARSE_SIZE / 4096 / SPARSE_PAGES) + (i % 7);
+}
+
+static void sparse_page_data(unsigned char *page, unsigned int i)
+{
+	fill(page, 4096, 1000 + i);
+}
+
+static int new_sparse_memfd(void)
+{
+	unsigned char page[4096];
+	unsigned int i;
+	int fd;
+
+	fd = memfd_create("sparse", 0);
+	REQUIRE(fd >= 0, "memfd_create: %m");
+	REQUIRE(!ftruncate(fd, SPARSE_SIZE), "ftruncate 16 GiB: %m");
+	for (i = 0; i < SPARSE_PAGES; i++) {
+		sparse_page_data(page, i);
+		REQUIRE(pwrite(fd, page, 4096, sparse_page(i) * 4096) == 4096,
+			"pwrite: %m");
+	}
+	return fd;
+}
+
+static void check_sparse(int fd, const char *when)
+{
+	unsigned char page[4096], want[4096], zero[4096] = {};
+	struct stat st;
+	unsigned int i;
+
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	CHECK(st.st_size == (off_t)SPARSE_SIZE, "%s: sparse size %lld", when,
+	      (long long)st.st_size);
+	/* Only the written pages (and the one written after preserve) take memory. */
+	CHECK(st.st_blocks * 512 <= (SPARSE_PAGES + 2) * 4096L,
+	      "%s: sparse file uses %lld bytes", when,
+	      (long long)st.st_blocks * 512);
+	for (i = 0; i < SPARSE_PAGES; i++) {
+		sparse_page_data(want, i);
+		REQUIRE(pread(fd, page, 4096, sparse_page(i) * 4096) == 4096,
+			"pread: %m");
+		if (memcmp(page, want, 4096)) {
+			CHECK(0, "%s: sparse page %u differs", when, i);
+			return;
+		}
+	}
+	/* A hole reads as zeroes. */
+	REQUIRE(pread(fd, page, 4096, (sparse_page(0) + 3) * 4096) == 4096,
+		"pread: %m");
+	CHECK(!memcmp(page, zero, 4096), "%s: a hole is not zero", when);
+}
+
+static long mem_free_kib(void)
+{
+	static char buf[65536];
+	long free_kib, pcp_pages = 0;
+	char *p;
+
+	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nMemFree:");
+	if (!p)
+		return -1;
+	free_kib = strtol(p + 9, NULL, 10);
+	if (vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; (p = strstr(p, "\n              count: ")); p++)
+		pcp_pages += strtol(p + 22, NULL, 10);
+	return free_kib + pcp_pages * 4;
+}
+
+/* Kexec into the next stage with the session fds still open. */
+static int kexec_now(int stage)
+{
+	int err;
+
+	fflush(stdout);
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
+/* The marker written into the 4 KiB memfd and into a hole after preserve. */
+static const char late[] = "written after preserve";
+
+static void preserve_all(int dev, int *fds, int stage)
+{
+	int sfd, i;
+
+	sfd = luo_create_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	for (i = 0; i <= T_SEALED; i++) {
+		int err;
+
+		if (fds[i] < 0)
+			continue;
+		err = luo_preserve_fd(sfd, fds[i], i);
+		REQUIRE(!err, "stage %d: preserve token %d: %s", stage, i,
+			strerror(-err));
+	}
+	/* Keep sfd open: it goes with the kexec. */
+}
+
+static void check_frozen(int fd, int sparse_fd)
+{
+	char c = 'x';
+
+	CHECK(ftruncate(fd, 8192) && errno == EPERM,
+	      "ftruncate of a preserved memfd: %m");
+	CHECK(fallocate(fd, 0, 0, 8192) && errno == EPERM,
+	      "fallocate of a preserved memfd: %m");
+	CHECK(pwrite(fd, &c, 1, 4096) < 0 && errno == EPERM,
+	      "write past the end of a preserved memfd: %m");
+	/* Writes inside the file still work, and must survive the kexec. */
+	CHECK(pwrite(fd, late, sizeof(late), 100) == sizeof(late),
+	      "write into a preserved page: %m");
+	CHECK(pwrite(sparse_fd, late, sizeof(late),
+		     (sparse_page(1) + 2) * 4096) == sizeof(late),
+	      "write into a hole of a preserved memfd: %m");
+}
+
+static void check_all(int *fds, const char *when, int late_written)
+{
+	unsigned int i;
+	struct stat st;
+	char buf[sizeof(late)];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct memfd_case *c = &cases[i];
+		int fd = fds[c->token];
+		uint64_t want, got;
+
+		REQUIRE(!fstat(fd, &st), "fstat: %m");
+		CHECK(st.st_size == (off_t)c->size, "%s: %s: size %lld", when,
+		      c->name, (long long)st.st_size);
+		if (c->token == T_PAGE && late_written) {
+			/* Checked separately below. */
+			continue;
+		}
+		want = expected_sum(c->size, c->seed);
+		got = file_sum(fd, c->size, c->token == T_BIG);
+		CHECK(got == want, "%s: %s: checksum %016llx, want %016llx",
+		      when, c->name, (unsigned long long)got,
+		      (unsigned long long)want);
+	}
+	if (late_written) {
+		CHECK(pread(fds[T_PAGE], buf, sizeof(buf), 100) == sizeof(buf) &&
+		      !memcmp(buf, late, sizeof(late)),
+		      "%s: write made after preserve is lost", when);
+		CHECK(pread(fds[T_SPARSE], buf, sizeof(buf),
+			    (sparse_page(1) + 2) * 4096) == sizeof(buf) &&
+		      !memcmp(buf, late, sizeof(late)),
+		      "%s: write into a hole after preserve is lost", when);
+	}
+	check_sparse(fds[T_SPARSE], when);
+
+	CHECK(fcntl(fds[T_SEALED], F_GET_SEALS) == SEALED_SEALS,
+	      "%s: seals %#x", when, fcntl(fds[T_SEALED], F_GET_SEALS));
+	CHECK(pwrite(fds[T_SEALED], "x", 1, 0) < 0 && errno == EPERM,
+	      "%s: a write-sealed memfd accepts writes", when);
+	CHECK(lseek(fds[T_SEALED], 0, SEEK_CUR) == 1234,
+	      "%s: position %lld", when,
+	      (long long)lseek(fds[T_SEALED], 0, SEEK_CUR));
+}
+
+static void retrieve_all(int dev, int *fds)
+{
+	int sfd, i;
+
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	for (i = 0; i <= T_SEALED; i++)
+		fds[i] = -1;
+	for (i = T_EMPTY; i <= T_SEALED; i++) {
+		fds[i] = luo_retrieve_fd(sfd, i);
+		REQUIRE(fds[i] >= 0, "retrieve token %d: %s", i,
+			strerror(-fds[i]));
+	}
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+}
+
+static void enable_thp(void)
+{
+	int fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+		      O_WRONLY);
+
+	if (fd < 0) {
+		printf("# no shmem THP in this kernel: the 2 MiB memfd uses small folios\n");
+		return;
+	}
+	if (write(fd, "advise", 6) != 6)
+		printf("# cannot enable shmem THP: %m\n");
+	close(fd);
+}
+
+static int stage_contents(int stage)
+{
+	int fds[T_SEALED + 1], dev, i;
+	unsigned int c;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		long before, after;
+
+		enable_thp();
+		fds[0] = -1;
+		for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+			fds[cases[c].token] = new_memfd(cases[c].name,
+							cases[c].size,
+							cases[c].seed, 0);
+		before = mem_free_kib();
+		fds[T_SPARSE] = new_sparse_memfd();
+		after = mem_free_kib();
+		printf("# sparse 16 GiB memfd with 8 MiB written: %ld KiB used\n",
+		       before - after);
+
+		fds[T_SEALED] = new_memfd("sealed", 0, 0, MFD_ALLOW_SEALING);
+		REQUIRE(!fcntl(fds[T_SEALED], F_ADD_SEALS, SEALED_SEALS),
+			"F_ADD_SEALS: %m");
+		REQUIRE(lseek(fds[T_SEALED], 1234, SEEK_SET) == 1234,
+			"lseek: %m");
+
+		before = mem_free_kib();
+		preserve_all(dev, fds, stage);
+		after = mem_free_kib();
+		printf("# preserving everything used %ld KiB\n", before - after);
+		/* Holes stay holes: preserving does not fill 16 GiB. */
+		CHECK(before - after < 64 * 1024,
+		      "preserving used %ld KiB", before - after);
+
+		check_frozen(fds[T_PAGE], fds[T_SPARSE]);
+		check_all(fds, "stage 1", 1);
+		if (failures)
+			return KSFT_FAIL;
+		return kexec_now(stage);
+	}
+
+	retrieve_all(dev, fds);
+	check_all(fds, stage == 2 ? "stage 2" : "stage 3", 1);
+	if (stage == 3)
+		return failures ? KSFT_FAIL : KSFT_PASS;
+
+	/* Usable as ordinary memfds: rewrite through mmap() and write(). */
+	{
+		unsigned char *p, b;
+
+		p = mmap(NULL, 256 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 fds[T_BIG], 0);
+		REQUIRE(p != MAP_FAILED, "mmap: %m");
+		fill(p, 256 * MiB, 15);
+		munmap(p, 256 * MiB);
+		fill(&b, 1, 12);
+		CHECK(pwrite(fds[T_BYTE], &b, 1, 0) == 1, "write: %m");
+	}
+	for (i = T_EMPTY; i <= T_SEALED; i++)
+		if (i != T_SEALED)
+			lseek(fds[i], 0, SEEK_SET);
+	preserve_all(dev, fds, stage);
+	check_all(fds, "stage 2 after preserving again", 1);
+	if (failures)
+		return KSFT_FAIL;
+	return kexec_now(stage);
+}
+
+static int stage_leak(int stage)
+{
+	const size_t size = 64 * MiB;
+	long base, after;
+	int dev, sfd, fd, err;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		/* Unpreserve: preserve, close the session, close the memfd. */
+		base = mem_free_kib();
+		fd = new_memfd("leak", size, 21, 0);
+		sfd = luo_create_session(dev, "leak-unpreserve");
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(sfd);
+		close(fd);
+		after = mem_free_kib();
+		printf("# unpreserve: MemFree %ld KiB -> %ld KiB\n", base, after);
+		CHECK(base - after < 4096,
+		      "%ld KiB not given back after unpreserve", base - after);
+
+		/* Finish without retrieve: done in the next kernel. */
+		fd = new_memfd("leak", size, 22, 0);
+		sfd = luo_create_session(dev, "leak-finish");
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
+		if (failures)
+			return KSFT_FAIL;
+		return kexec_now(stage);
+	}
+
+	base = mem_free_kib();
+	sfd = luo_retrieve_session(dev, "leak-finish");
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	after = mem_free_kib();
+	printf("# finish without retrieve: MemFree %ld KiB -> %ld KiB\n", base,
+	       after);
+	CHECK(after - base >= (long)(size / 1024) * 95 / 100,
+	      "finish freed only %ld KiB of %zu", after - base, size / 1024);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+static int stage_rejected(void)
+{
+	int dev, sfd, fd, err, pipefd[2];
+	char path[] = "/tmp/memfd-test-XXXXXX";
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+	sfd = luo_create_session(dev, "rejected");
+	REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+
+	fd = memfd_create("huge", MFD_HUGETLB);
+	if (fd >= 0) {
+		err = luo_preserve_fd(sfd, fd, 1);
+		CHECK(err == -ENOENT, "hugetlb memfd: %s", strerror(-err));
+		close(fd);
+	} else {
+		printf("# no hugetlb memfds in this kernel (%m)\n");
+	}
+
+	fd = mkstemp(path);
+	REQUIRE(fd >= 0, "mkstemp: %m");
+	err = luo_preserve_fd(sfd, fd, 2);
+	CHECK(err == -ENOENT, "named tmpfs file: %s", strerror(-err));
+	close(fd);
+	unlink(path);
+
+	REQUIRE(!pipe(pipefd), "pipe: %m");
+	err = luo_preserve_fd(sfd, pipefd[0], 3);
+	CHECK(err == -ENOENT, "pipe: %s", strerror(-err));
+
+	/* 2^32 pages and one more: too large for the handover format. */
+	fd = memfd_create("too-large", 0);
+	REQUIRE(fd >= 0, "memfd_create: %m");
+	REQUIRE(!ftruncate(fd, (4096LL << 32) + 4096), "ftruncate: %m");
+	err = luo_preserve_fd(sfd, fd, 4);
+	CHECK(err == -EFBIG, "too large memfd: %s", strerror(-err));
+	/* Nothing half done: not frozen, and preservable once smaller. */
+	CHECK(!ftruncate(fd, 4096), "ftruncate after a failed preserve: %m");
+	err = luo_preserve_fd(sfd, fd, 4);
+	CHECK(!err, "preserve after a failed preserve: %s", strerror(-err));
+
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+int main(void)
+{
+	char variant[64] = "contents";
+	int stage = vmtest_stage();
+
+	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
+	if (!strcmp(variant, "contents"))
+		return stage_contents(stage);
+	if (!strcmp(variant, "leak"))
+		return stage_leak(stage);
+	if (!strcmp(variant, "rejected"))
+		return stage_rejected();
+	printf("unknown variant '%s'\n", variant);
+	return KSFT_FAIL;
+}
