@@ -423,7 +423,10 @@ static bool luo_test_can_finish(struct liveupdate_file_op_args *args)
 		tf = args->file->private_data;
 		guard(mutex)(&tf->lock);
 		luo_test_event("can_finish %llu\n", tf->label);
-		return !luo_test_fault_hit(tf, LUO_TEST_FAULT_CAN_FINISH);
+		if (!tf->count[LUO_TEST_FAULT_CAN_FINISH])
+			return true;
+		tf->count[LUO_TEST_FAULT_CAN_FINISH]--;
+		return false;
 	}
 
 	ser = luo_test_incoming(args->serialized_data);

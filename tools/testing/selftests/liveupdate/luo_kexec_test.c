@@ -46,10 +46,15 @@
 static int dev = -1;
 
 #define CHECK(cond, fmt, ...) ksft_test_result(!!(cond), fmt "\n", ##__VA_ARGS__)
-#define CHECK_ERR(want, got, what)					\
-	ksft_test_result((want) == (got), "%s: %s (want %s)\n", what,	\
-			 (got) >= 0 ? "ok" : strerror(-(got)),		\
-			 (want) >= 0 ? "ok" : strerror(-(want)))
+/* @got is evaluated once: it is usually an ioctl. */
+#define CHECK_ERR(want, got, what) check_err(want, got, what)
+
+static void check_err(int want, int got, const char *what)
+{
+	ksft_test_result(want == got, "%s: %s (want %s)\n", what,
+			 got >= 0 ? "ok" : strerror(-got),
+			 want >= 0 ? "ok" : strerror(-want));
+}
 
 static void die(const char *what, int err)
 {
@@ -162,6 +167,21 @@ static int finish_status(const char *log, __u64 label)
 	return -100000;
 }
 
+/* The line number of "finish <label> ...", or -1. */
+static int finish_index(const char *log, __u64 label)
+{
+	char prefix[48];
+	const char *p;
+	size_t len;
+	int i = 0;
+
+	len = snprintf(prefix, sizeof(prefix), "finish %llu ", (unsigned long long)label);
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL, i++)
+		if (!strncmp(p, prefix, len))
+			return i;
+	return -1;
+}
+
 static int in_freed(void)
 {
 	struct luo_test_stats st = { .in_freed = -1 };
@@ -195,6 +215,11 @@ static int simple(int stage)
 	if (stage == 1) {
 		sfd = create("kx-simple");
 		preserve_new(sfd, 0x1111, 1, 3000);
+		/* Written after preserve: freeze must hand this over. */
+		fd = tf_open(2);
+		if (fd < 0 || tf_write_pattern(fd, 3, 100) || luo_preserve_fd(sfd, fd, 0x2222) ||
+		    tf_write_pattern(fd, 2, 2500))
+			ksft_exit_fail_msg("file 2: %m\n");
 		return end_stage(0);
 	}
 
@@ -206,10 +231,11 @@ static int simple(int stage)
 	check_name(sfd, "kx-simple");
 	CHECK_ERR(-EINVAL, luo_retrieve_session(dev, "kx-simple"), "second RETRIEVE_SESSION");
 	CHECK_ERR(-EINVAL, luo_preserve_fd(sfd, 0, 1), "PRESERVE_FD on incoming");
-	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 0x2222), "unknown token");
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 0x3333), "unknown token");
 	events_clear();
 	fd = check_file(sfd, 0x1111, 1, 3000);
 	CHECK(in_freed() == 1 && nr_objects() == 1, "page freed at retrieve, one object");
+	close(check_file(sfd, 0x2222, 2, 2500));
 
 	CHECK(!flb_read(&out, &in) && in == 0 && out == 0,
 	      "FLB: incoming retrieved (%d), no outgoing (%d)", in, out);
@@ -219,6 +245,8 @@ static int simple(int stage)
 	CHECK(events_count(log, "flb-retrieve") == 1, "one FLB retrieve");
 	CHECK(events_count(log, "can_finish 1") == 1 && finish_status(log, 1) > 0,
 	      "can_finish and finish with positive status (%d)", finish_status(log, 1));
+	CHECK(finish_index(log, 2) >= 0 && finish_index(log, 2) < finish_index(log, 1),
+	      "last preserved finished first");
 	CHECK(events_find(log, "flb-finish", events_find(log, "flb-retrieve", -1)) > 0,
 	      "FLB finished after the last file");
 	CHECK(!flb_read(&out, &in) && in == -ENODATA, "FLB: finished (%d)", in);
