@@ -67,11 +67,10 @@ FIXTURE_TEARDOWN(luo)
 		close(self->dev);
 }
 
-#define NEED_TEST_HANDLER()						\
-	do {								\
-		if (access(LUO_TEST_FILE, F_OK))			\
-			SKIP(return, "no %s (LIVEUPDATE_TEST)",	LUO_TEST_FILE); \
-	} while (0)
+static bool no_test_handler(void)
+{
+	return access(LUO_TEST_FILE, F_OK);
+}
 
 static int nr_lines_with(const char *log, const char *prefix)
 {
@@ -191,7 +190,7 @@ TEST_F(luo, undersized_struct_einval)
 	struct liveupdate_session_preserve_fd p = { .size = 15, .fd = 0 };
 	struct liveupdate_session_get_name g = { .size = 71 };
 
-	strcpy((char *)c.name, "small");
+	snprintf((char *)c.name, sizeof(c.name), "small");
 	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &c));
 	EXPECT_EQ(EINVAL, errno);
 	c.size = 0;
@@ -216,7 +215,7 @@ TEST_F(luo, oversized_struct_tail_e2big)
 
 	memset(&arg, 0, sizeof(arg));
 	arg.s.size = sizeof(arg);
-	strcpy((char *)arg.s.name, "big");
+	snprintf((char *)arg.s.name, sizeof(arg.s.name), "big");
 	arg.tail[7] = 1;
 	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &arg));
 	EXPECT_EQ(E2BIG, errno);
@@ -233,7 +232,7 @@ TEST_F(luo, wrong_ioctl_number_enotty)
 	struct liveupdate_ioctl_create_session c = { .size = sizeof(c) };
 	struct liveupdate_session_get_name g = { .size = sizeof(g) };
 
-	strcpy((char *)c.name, "enotty");
+	snprintf((char *)c.name, sizeof(c.name), "enotty");
 	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(LIVEUPDATE_IOCTL_TYPE,
 					     LIVEUPDATE_CMD_CREATE_SESSION, c), &c));
 	EXPECT_EQ(ENOTTY, errno);
@@ -371,7 +370,8 @@ TEST_F_TIMEOUT(luo, many_sessions, 300)
 /* The same token twice in one session is EEXIST. */
 TEST_F(luo, preserve_duplicate_token_eexist)
 {
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	self->sfd[0] = luo_create_session(self->dev, "token");
 	self->fds[0] = tf_open(1);
 	self->fds[1] = tf_open(2);
@@ -386,7 +386,8 @@ TEST_F(luo, preserve_duplicate_token_eexist)
 /* A file is managed by one session under one token only. */
 TEST_F(luo, preserve_same_file_twice_ebusy)
 {
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	self->sfd[0] = luo_create_session(self->dev, "twice-a");
 	self->sfd[1] = luo_create_session(self->dev, "twice-b");
 	self->fds[0] = tf_open(1);
@@ -429,7 +430,8 @@ TEST_F_TIMEOUT(luo, many_files, 300)
 	const char *log;
 	int i, fd, ok = 1, prev = -1;
 
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	ASSERT_EQ(0, raise_nofile(MANY_FILES + 64));
 	self->sfd[0] = luo_create_session(self->dev, "many-files");
 	ASSERT_LE(0, self->sfd[0]);
@@ -480,7 +482,8 @@ TEST_F(luo, close_session_releases_files)
 	const char *log;
 	int u1, u2, u3;
 
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	self->sfd[0] = luo_create_session(self->dev, "release-a");
 	ASSERT_LE(0, self->sfd[0]);
 	self->fds[0] = tf_open(1);
@@ -521,7 +524,8 @@ TEST_F(luo, dependency_order)
 	const char *log;
 	int ua, ub;
 
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	self->sfd[0] = luo_create_session(self->dev, "dep");
 	self->fds[0] = tf_open(1);	/* A: the dependency */
 	self->fds[1] = tf_open(2);	/* B: depends on A */
@@ -564,7 +568,8 @@ TEST_F(luo, preserve_fault)
 	struct luo_test_stats before, after;
 	const char *log;
 
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	self->sfd[0] = luo_create_session(self->dev, "fault");
 	self->fds[0] = tf_open(1);
 	ASSERT_LE(0, self->sfd[0]);
@@ -594,7 +599,8 @@ TEST_F(luo, flb_lifecycle)
 	int out = -1, in = 0;
 	const char *log;
 
-	NEED_TEST_HANDLER();
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	ASSERT_EQ(0, flb_read(&out, &in));
 	ASSERT_EQ(0, out) TH_LOG("another test left a file preserved");
 	/* Cold boot: no incoming FLB data. */

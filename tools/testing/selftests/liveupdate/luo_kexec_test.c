@@ -207,7 +207,7 @@ static const char *log_or_empty(void)
 
 /* ---- simple ---- */
 
-static int simple(int stage)
+static int variant_simple(int stage)
 {
 	const char *log;
 	int sfd, fd, in = 1, out = 1;
@@ -217,8 +217,8 @@ static int simple(int stage)
 		preserve_new(sfd, 0x1111, 1, 3000);
 		/* Written after preserve: freeze must hand this over. */
 		fd = tf_open(2);
-		if (fd < 0 || tf_write_pattern(fd, 3, 100) || luo_preserve_fd(sfd, fd, 0x2222) ||
-		    tf_write_pattern(fd, 2, 2500))
+		if (fd < 0 || tf_write_pattern(fd, 3, 100) ||
+		    luo_preserve_fd(sfd, fd, 0x2222) || tf_write_pattern(fd, 2, 2500))
 			ksft_exit_fail_msg("file 2: %m\n");
 		return end_stage(0);
 	}
@@ -265,7 +265,7 @@ static int simple(int stage)
 
 static const char *const sess_names[] = { "empty-0", "one", "empty-1", "three", "empty-2" };
 
-static int sessions(int stage)
+static int variant_sessions(int stage)
 {
 	int sfd[5], i, fd;
 
@@ -301,7 +301,7 @@ static int sessions(int stage)
 
 /* ---- many-sessions ---- */
 
-static int many_sessions(int stage)
+static int variant_many_sessions(int stage)
 {
 	char name[LIVEUPDATE_SESSION_NAME_LENGTH], got[LIVEUPDATE_SESSION_NAME_LENGTH];
 	int i, sfd, bad = 0, fd;
@@ -342,7 +342,7 @@ static int many_sessions(int stage)
 
 /* ---- many-files ---- */
 
-static int many_files(int stage)
+static int variant_many_files(int stage)
 {
 	int sfd, fd, i, bad = 0, f_last, f_first;
 	const char *log;
@@ -392,7 +392,7 @@ static int many_files(int stage)
 
 /* ---- retrieve-twice ---- */
 
-static int retrieve_twice(int stage)
+static int variant_retrieve_twice(int stage)
 {
 	struct stat a, b;
 	int sfd, fd1, fd2;
@@ -429,7 +429,7 @@ static int retrieve_twice(int stage)
 
 /* ---- finish-unretrieved ---- */
 
-static int finish_unretrieved(int stage)
+static int variant_finish_unretrieved(int stage)
 {
 	int sfd, a, b, c, in = 1, out = 1;
 	const char *log;
@@ -464,7 +464,7 @@ static int finish_unretrieved(int stage)
 
 /* ---- chain (3 stages) ---- */
 
-static int chain(int stage)
+static int variant_chain(int stage)
 {
 	int sfd, fd, out_sfd, ret;
 
@@ -510,7 +510,7 @@ static int chain(int stage)
 
 /* ---- freeze-fail ---- */
 
-static int freeze_fail(int stage)
+static int variant_freeze_fail(int stage)
 {
 	int sa, sb, f3, ret, fz1, fz2, fz3, u1, u2;
 	const char *log;
@@ -572,7 +572,7 @@ static int freeze_fail(int stage)
 
 /* ---- retrieve-fail ---- */
 
-static int retrieve_fail(int stage)
+static int variant_retrieve_fail(int stage)
 {
 	const char *log;
 	int sfd, fd;
@@ -600,8 +600,8 @@ static int retrieve_fail(int stage)
 	      "the handler was asked once");
 	check_finish(sfd, "FINISH");
 	log = log_or_empty();
-	CHECK(finish_status(log, 1) == -ENOLINK, "finish status of the failed file is -ENOLINK (%d)",
-	      finish_status(log, 1));
+	CHECK(finish_status(log, 1) == -ENOLINK,
+	      "finish status of the failed file is -ENOLINK (%d)", finish_status(log, 1));
 	CHECK(in_freed() == 2, "both pages freed (%d)", in_freed());
 	close(sfd);
 	return end_stage(1);
@@ -609,7 +609,7 @@ static int retrieve_fail(int stage)
 
 /* ---- can-finish ---- */
 
-static int can_finish(int stage)
+static int variant_can_finish(int stage)
 {
 	int sfd, fd, f2;
 
@@ -661,7 +661,7 @@ static void preserve_dep_pair(const char *name, __u64 la, __u64 lb)
 	close(b);
 }
 
-static int dep(int stage)
+static int variant_dep(int stage)
 {
 	int sfd, fa, fa2, fb, r1, r2, e, f, g;
 	struct stat st;
@@ -734,7 +734,8 @@ static int dep(int stage)
 	/* A failing dependency fails the dependent, permanently. */
 	sfd = retrieve("dep-fail");
 	events_clear();
-	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 20), "dependent fails with the dependency's error");
+	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 20),
+		  "dependent fails with the dependency's error");
 	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 20), "permanently");
 	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 10), "dependency itself");
 	log = log_or_empty();
@@ -759,17 +760,17 @@ static const struct {
 	int (*fn)(int stage);
 	int stages;
 } variants[] = {
-	{ "simple", simple, 2 },
-	{ "sessions", sessions, 2 },
-	{ "many-sessions", many_sessions, 2 },
-	{ "many-files", many_files, 2 },
-	{ "retrieve-twice", retrieve_twice, 2 },
-	{ "finish-unretrieved", finish_unretrieved, 2 },
-	{ "chain", chain, 3 },
-	{ "freeze-fail", freeze_fail, 2 },
-	{ "retrieve-fail", retrieve_fail, 2 },
-	{ "can-finish", can_finish, 2 },
-	{ "dep", dep, 2 },
+	{ "simple", variant_simple, 2 },
+	{ "sessions", variant_sessions, 2 },
+	{ "many-sessions", variant_many_sessions, 2 },
+	{ "many-files", variant_many_files, 2 },
+	{ "retrieve-twice", variant_retrieve_twice, 2 },
+	{ "finish-unretrieved", variant_finish_unretrieved, 2 },
+	{ "chain", variant_chain, 3 },
+	{ "freeze-fail", variant_freeze_fail, 2 },
+	{ "retrieve-fail", variant_retrieve_fail, 2 },
+	{ "can-finish", variant_can_finish, 2 },
+	{ "dep", variant_dep, 2 },
 };
 
 int main(void)
@@ -785,7 +786,7 @@ int main(void)
 	if (access(LUO_TEST_FILE, F_OK))
 		ksft_exit_skip("no %s (LIVEUPDATE_TEST)\n", LUO_TEST_FILE);
 
-	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(variants); i++) {
 		if (strcmp(variant, variants[i].name))
 			continue;
 		if (stage < 1 || stage > variants[i].stages)

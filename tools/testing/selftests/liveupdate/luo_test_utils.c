@@ -2,6 +2,7 @@
 /*
  * Helpers for the LUO selftests. See luo_test_utils.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,8 +26,8 @@ static int session_ioctl(int dev, unsigned long cmd, const char *name)
 	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
 
 	/* create and retrieve take the same layout */
-	_Static_assert(sizeof(struct liveupdate_ioctl_create_session) ==
-		       sizeof(struct liveupdate_ioctl_retrieve_session), "layout");
+	static_assert(sizeof(struct liveupdate_ioctl_create_session) ==
+		      sizeof(struct liveupdate_ioctl_retrieve_session), "layout");
 	memcpy(arg.name, name, strnlen(name, sizeof(arg.name)));
 	if (ioctl(dev, cmd, &arg))
 		return -errno;

@@ -60,6 +60,7 @@ struct luo_test_stats {
 	int out_pages;
 	int in_freed;
 };
+
 int stats_read(struct luo_test_stats *st);
 /* The "flb" file: outgoing object present, result of getting the incoming one. */
 int flb_read(int *outgoing, int *incoming);
