@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /dev/liveupdate and session-fd API within one boot: every errno of
+ * the uapi, session identity, capacity, and the file handler lifecycle as
+ * seen through the test handler (CONFIG_LIVEUPDATE_TEST, luo_test_file.h).
+ *
+ * Runs in the test VM with "kho=on liveupdate=on" (vmtests.list); skips if
+ * /dev/liveupdate does not exist. Tests that need the test handler skip
+ * without it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "../kselftest_harness.h"
+#include "luo_test_utils.h"
+
+#ifndef LUO_SESSION_MAGIC
+#define LUO_SESSION_MAGIC	0x4c55534e	/* "LUSN" */
+#endif
+
+#define NAME_LEN		LIVEUPDATE_SESSION_NAME_LENGTH
+#define MANY_SESSIONS		2000
+#define MANY_FILES		500
+
+FIXTURE(luo) {
+	int dev;
+	int sfd[4];
+	int fds[8];
+};
+
+FIXTURE_SETUP(luo)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		self->sfd[i] = -1;
+	for (i = 0; i < 8; i++)
+		self->fds[i] = -1;
+	self->dev = luo_open_device();
+	if (self->dev == -ENOENT)
+		SKIP(return, "no %s (LIVEUPDATE, liveupdate=on)", LUO_DEVICE);
+	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", LUO_DEVICE, strerror(-self->dev));
+}
+
+FIXTURE_TEARDOWN(luo)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (self->fds[i] >= 0)
+			close(self->fds[i]);
+	for (i = 0; i < 4; i++)
+		if (self->sfd[i] >= 0)
+			close(self->sfd[i]);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+static bool no_test_handler(void)
+{
+	return access(LUO_TEST_FILE, F_OK);
+}
+
+static int nr_lines_with(const char *log, const char *prefix)
+{
+	return log ? events_count_prefix(log, prefix) : -1;
+}
+
+/* Only one opener of /dev/liveupdate at a time; closing frees the slot. */
+TEST_F(luo, device_second_open_ebusy)
+{
+	ASSERT_EQ(-EBUSY, luo_open_device());
+	close(self->dev);
+	self->dev = luo_open_device();
+	ASSERT_LE(0, self->dev);
+}
+
+/* An unprivileged process cannot open the device (mode 0600 root). */
+TEST_F(luo, device_unprivileged_eacces)
+{
+	int status;
+	pid_t pid;
+
+	/* With the device closed, EBUSY cannot hide EACCES. */
+	close(self->dev);
+	self->dev = -1;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(luo_open_device() == -EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("child opened it, or got another errno");
+}
+
+/* Sessions outlive the device fd they were created through. */
+TEST_F(luo, session_survives_device_close)
+{
+	char name[NAME_LEN];
+
+	self->sfd[0] = luo_create_session(self->dev, "survivor");
+	ASSERT_LE(0, self->sfd[0]);
+	close(self->dev);
+	self->dev = -1;
+	ASSERT_EQ(0, luo_get_name(self->sfd[0], name));
+	EXPECT_STREQ("survivor", name);
+	self->dev = luo_open_device();
+	ASSERT_LE(0, self->dev);
+	EXPECT_EQ(-EEXIST, luo_create_session(self->dev, "survivor"));
+}
+
+/* Outgoing session names are unique; a closed session's name is free again. */
+TEST_F(luo, create_duplicate_name_eexist)
+{
+	self->sfd[0] = luo_create_session(self->dev, "dup");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-EEXIST, luo_create_session(self->dev, "dup"));
+	close(self->sfd[0]);
+	self->sfd[0] = luo_create_session(self->dev, "dup");
+	EXPECT_LE(0, self->sfd[0]);
+}
+
+/* An empty name is rejected. */
+TEST_F(luo, create_empty_name_einval)
+{
+	EXPECT_EQ(-EINVAL, luo_create_session(self->dev, ""));
+}
+
+/* A name without a NUL in its 64 bytes is rejected. */
+TEST_F(luo, create_unterminated_name_einval)
+{
+	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
+
+	memset(arg.name, 'x', sizeof(arg.name));
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &arg));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A 63-character name is the longest; GET_NAME returns it whole. */
+TEST_F(luo, get_name_63_chars)
+{
+	char name[NAME_LEN], got[NAME_LEN];
+
+	memset(name, 'n', 63);
+	name[63] = '\0';
+	self->sfd[0] = luo_create_session(self->dev, name);
+	ASSERT_LE(0, self->sfd[0]);
+	memset(got, 0x55, sizeof(got));
+	ASSERT_EQ(0, luo_get_name(self->sfd[0], got));
+	EXPECT_EQ(0, memcmp(name, got, NAME_LEN));
+}
+
+/* GET_NAME zero-pads the name and rejects a non-zero reserved field. */
+TEST_F(luo, get_name_padding_and_reserved)
+{
+	struct liveupdate_session_get_name arg = { .size = sizeof(arg) };
+	int i;
+
+	self->sfd[0] = luo_create_session(self->dev, "short");
+	ASSERT_LE(0, self->sfd[0]);
+	/* Input bytes of name are ignored: the kernel's struct is 72 bytes. */
+	memset(arg.name, 0x55, sizeof(arg.name));
+	ASSERT_EQ(0, ioctl(self->sfd[0], LIVEUPDATE_SESSION_GET_NAME, &arg));
+	EXPECT_STREQ("short", (char *)arg.name);
+	for (i = 5; i < NAME_LEN; i++)
+		ASSERT_EQ(0, arg.name[i]) TH_LOG("byte %d not zero", i);
+	arg.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->sfd[0], LIVEUPDATE_SESSION_GET_NAME, &arg));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A struct smaller than the last mandatory field is EINVAL. */
+TEST_F(luo, undersized_struct_einval)
+{
+	struct liveupdate_ioctl_create_session c = { .size = sizeof(c) - 1 };
+	struct liveupdate_session_preserve_fd p = { .size = 15, .fd = 0 };
+	struct liveupdate_session_get_name g = { .size = 71 };
+
+	snprintf((char *)c.name, sizeof(c.name), "small");
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.size = 0;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &c));
+	EXPECT_EQ(EINVAL, errno);
+
+	self->sfd[0] = luo_create_session(self->dev, "small");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], LIVEUPDATE_SESSION_PRESERVE_FD, &p));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], LIVEUPDATE_SESSION_GET_NAME, &g));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A larger struct must have an all-zero tail: else E2BIG. */
+TEST_F(luo, oversized_struct_tail_e2big)
+{
+	struct {
+		struct liveupdate_ioctl_create_session s;
+		unsigned char tail[16];
+	} arg;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.s.size = sizeof(arg);
+	snprintf((char *)arg.s.name, sizeof(arg.s.name), "big");
+	arg.tail[7] = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &arg));
+	EXPECT_EQ(E2BIG, errno);
+
+	arg.tail[7] = 0;
+	ASSERT_EQ(0, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &arg));
+	self->sfd[0] = arg.s.fd;
+	EXPECT_LE(0, self->sfd[0]);
+}
+
+/* An in-range command with direction or size bits is ENOTTY. */
+TEST_F(luo, wrong_ioctl_number_enotty)
+{
+	struct liveupdate_ioctl_create_session c = { .size = sizeof(c) };
+	struct liveupdate_session_get_name g = { .size = sizeof(g) };
+
+	snprintf((char *)c.name, sizeof(c.name), "enotty");
+	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(LIVEUPDATE_IOCTL_TYPE,
+					     LIVEUPDATE_CMD_CREATE_SESSION, c), &c));
+	EXPECT_EQ(ENOTTY, errno);
+	self->sfd[0] = luo_create_session(self->dev, "enotty");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], _IOR(LIVEUPDATE_IOCTL_TYPE,
+					       LIVEUPDATE_CMD_SESSION_GET_NAME, g), &g));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* A command number outside the table is EINVAL (as mainline), not ENOTTY. */
+TEST_F(luo, out_of_range_cmd_einval)
+{
+	char buf[128] = { 0 };
+
+	*(__u32 *)buf = sizeof(buf);
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(LIVEUPDATE_IOCTL_TYPE, 0x02), buf));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(LIVEUPDATE_IOCTL_TYPE,
+					   LIVEUPDATE_CMD_SESSION_BASE), buf));
+	EXPECT_EQ(EINVAL, errno);
+
+	self->sfd[0] = luo_create_session(self->dev, "range");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], _IO(LIVEUPDATE_IOCTL_TYPE, 0x44), buf));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], _IO(LIVEUPDATE_IOCTL_TYPE, 0x00), buf));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* RETRIEVE_FD and FINISH apply to incoming sessions only. */
+TEST_F(luo, incoming_ops_on_outgoing_einval)
+{
+	self->sfd[0] = luo_create_session(self->dev, "outgoing");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-EINVAL, luo_retrieve_fd(self->sfd[0], 1));
+	EXPECT_EQ(-EINVAL, luo_finish(self->sfd[0]));
+}
+
+/* On a cold boot there is nothing to retrieve. */
+TEST_F(luo, retrieve_session_first_boot_enoent)
+{
+	self->sfd[0] = luo_create_session(self->dev, "outgoing-only");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(-ENOENT, luo_retrieve_session(self->dev, "outgoing-only"));
+	EXPECT_EQ(-ENOENT, luo_retrieve_session(self->dev, "anything"));
+}
+
+/* Session fds are close-on-exec. */
+TEST_F(luo, session_fd_cloexec)
+{
+	self->sfd[0] = luo_create_session(self->dev, "cloexec");
+	ASSERT_LE(0, self->sfd[0]);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(self->sfd[0], F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(self->sfd[0], F_GETFL) & O_ACCMODE);
+}
+
+/* fstatfs() on a session fd reports LUO_SESSION_MAGIC. */
+TEST_F(luo, session_fstatfs_magic)
+{
+	struct statfs sfs;
+
+	self->sfd[0] = luo_create_session(self->dev, "magic");
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_EQ(0, fstatfs(self->sfd[0], &sfs));
+	EXPECT_EQ((unsigned long)LUO_SESSION_MAGIC, (unsigned long)sfs.f_type);
+}
+
+/* Each session has its own inode; a dup'd fd has the same one. */
+TEST_F(luo, session_inode_identity)
+{
+	struct stat a, b, c;
+
+	self->sfd[0] = luo_create_session(self->dev, "ino-a");
+	self->sfd[1] = luo_create_session(self->dev, "ino-b");
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->sfd[1]);
+	self->sfd[2] = dup(self->sfd[0]);
+	ASSERT_LE(0, self->sfd[2]);
+	ASSERT_EQ(0, fstat(self->sfd[0], &a));
+	ASSERT_EQ(0, fstat(self->sfd[1], &b));
+	ASSERT_EQ(0, fstat(self->sfd[2], &c));
+	EXPECT_NE(a.st_ino, b.st_ino);
+	EXPECT_EQ(a.st_dev, b.st_dev);
+	EXPECT_EQ(a.st_ino, c.st_ino);
+	EXPECT_EQ(a.st_dev, c.st_dev);
+}
+
+/* /proc/self/fd/N of a session names it. */
+TEST_F(luo, session_proc_fd_link)
+{
+	char path[64], link[256];
+	ssize_t n;
+
+	self->sfd[0] = luo_create_session(self->dev, "proc-name");
+	ASSERT_LE(0, self->sfd[0]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->sfd[0]);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	EXPECT_STREQ("[luo_session] proc-name", link);
+}
+
+/* At least 2000 sessions can exist at once, each with its name. */
+TEST_F_TIMEOUT(luo, many_sessions, 300)
+{
+	char name[NAME_LEN], got[NAME_LEN];
+	int *fds, i, ok = 1;
+
+	ASSERT_EQ(0, raise_nofile(MANY_SESSIONS + 64));
+	fds = calloc(MANY_SESSIONS, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	for (i = 0; i < MANY_SESSIONS && ok; i++) {
+		snprintf(name, sizeof(name), "many-%04d", i);
+		fds[i] = luo_create_session(self->dev, name);
+		if (fds[i] < 0) {
+			TH_LOG("session %d: %s", i, strerror(-fds[i]));
+			ok = 0;
+		}
+	}
+	for (i = 0; i < MANY_SESSIONS && ok; i++) {
+		snprintf(name, sizeof(name), "many-%04d", i);
+		if (luo_get_name(fds[i], got) || strcmp(name, got)) {
+			TH_LOG("session %d: wrong name %s", i, got);
+			ok = 0;
+		}
+	}
+	for (i = 0; i < MANY_SESSIONS; i++)
+		if (fds[i] > 0)
+			close(fds[i]);
+	free(fds);
+	EXPECT_TRUE(ok);
+}
+
+/* The same token twice in one session is EEXIST. */
+TEST_F(luo, preserve_duplicate_token_eexist)
+{
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "token");
+	self->fds[0] = tf_open(1);
+	self->fds[1] = tf_open(2);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_LE(0, self->fds[1]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 7));
+	EXPECT_EQ(-EEXIST, luo_preserve_fd(self->sfd[0], self->fds[1], 7));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 8));
+}
+
+/* A file is managed by one session under one token only. */
+TEST_F(luo, preserve_same_file_twice_ebusy)
+{
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "twice-a");
+	self->sfd[1] = luo_create_session(self->dev, "twice-b");
+	self->fds[0] = tf_open(1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->sfd[1]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[0], self->fds[0], 2));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
+	/* Another fd of the same open file is the same file. */
+	self->fds[1] = dup(self->fds[0]);
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[1], 3));
+}
+
+/* Files no handler accepts are ENOENT; a closed fd is EBADF. */
+TEST_F(luo, preserve_no_handler_enoent)
+{
+	int pipefd[2];
+
+	self->sfd[0] = luo_create_session(self->dev, "nohandler");
+	ASSERT_LE(0, self->sfd[0]);
+	self->fds[0] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	self->fds[1] = pipefd[0];
+	self->fds[2] = pipefd[1];
+	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->fds[1], 2));
+	/* A session fd is no preservable file either. */
+	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->sfd[0], 3));
+	EXPECT_EQ(-EBADF, luo_preserve_fd(self->sfd[0], 1000, 4));
+	EXPECT_EQ(-EBADF, luo_preserve_fd(self->sfd[0], -1, 5));
+}
+
+/* 500 files in one session; closing it unpreserves them, last first. */
+TEST_F_TIMEOUT(luo, many_files, 300)
+{
+	struct luo_test_stats before, during, after;
+	char line[64];
+	const char *log;
+	int i, fd, ok = 1, prev = -1;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	ASSERT_EQ(0, raise_nofile(MANY_FILES + 64));
+	self->sfd[0] = luo_create_session(self->dev, "many-files");
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_EQ(0, stats_read(&before));
+	ASSERT_EQ(0, events_clear());
+	for (i = 0; i < MANY_FILES && ok; i++) {
+		fd = tf_open(1000 + i);
+		ASSERT_LE(0, fd);
+		if (luo_preserve_fd(self->sfd[0], fd, i)) {
+			TH_LOG("file %d not preserved", i);
+			ok = 0;
+		}
+		/* LUO keeps its own reference. */
+		close(fd);
+	}
+	ASSERT_TRUE(ok);
+	ASSERT_EQ(0, stats_read(&during));
+	EXPECT_EQ(before.out_pages + MANY_FILES, during.out_pages);
+	EXPECT_EQ(before.objects + MANY_FILES, during.objects);
+
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	ASSERT_EQ(0, stats_read(&after));
+	EXPECT_EQ(before.out_pages, after.out_pages);
+	EXPECT_EQ(before.objects, after.objects);
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	EXPECT_EQ(MANY_FILES, nr_lines_with(log, "preserve "));
+	EXPECT_EQ(MANY_FILES, nr_lines_with(log, "unpreserve "));
+	for (i = MANY_FILES - 1; i >= 0; i--) {
+		int at;
+
+		snprintf(line, sizeof(line), "unpreserve %d", 1000 + i);
+		at = events_find(log, line, prev);
+		if (at < 0) {
+			TH_LOG("\"%s\" missing or out of order", line);
+			ok = 0;
+			break;
+		}
+		prev = at;
+	}
+	EXPECT_TRUE(ok);
+}
+
+/* Closing a session releases its files: they can be preserved again. */
+TEST_F(luo, close_session_releases_files)
+{
+	const char *log;
+	int u1, u2, u3;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "release-a");
+	ASSERT_LE(0, self->sfd[0]);
+	self->fds[0] = tf_open(1);
+	self->fds[1] = tf_open(2);
+	self->fds[2] = tf_open(3);
+	ASSERT_LE(0, self->fds[2]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 2));
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[2], 3));
+	ASSERT_EQ(0, events_clear());
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	u1 = events_find(log, "unpreserve 1", -1);
+	u2 = events_find(log, "unpreserve 2", -1);
+	u3 = events_find(log, "unpreserve 3", -1);
+	EXPECT_LE(0, u1);
+	EXPECT_LT(u3, u2) TH_LOG("log:\n%s", log);
+	EXPECT_LT(u2, u1) TH_LOG("log:\n%s", log);
+	EXPECT_LE(0, u3);
+
+	self->sfd[1] = luo_create_session(self->dev, "release-b");
+	ASSERT_LE(0, self->sfd[1]);
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[2], 3));
+}
+
+/*
+ * A file whose dependency is not preserved yet is refused with ENOENT and
+ * nothing changes; preserved in order it works, and closing tears the
+ * dependent file down before its dependency.
+ */
+TEST_F(luo, dependency_order)
+{
+	struct luo_test_stats before, after;
+	const char *log;
+	int ua, ub;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "dep");
+	self->fds[0] = tf_open(1);	/* A: the dependency */
+	self->fds[1] = tf_open(2);	/* B: depends on A */
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[1]);
+	ASSERT_EQ(0, tf_set_dep_fd(self->fds[1], self->fds[0]));
+	EXPECT_EQ(-ELOOP, tf_set_dep_fd(self->fds[0], self->fds[1]));
+	EXPECT_EQ(-ELOOP, tf_set_dep_fd(self->fds[0], self->fds[0]));
+
+	ASSERT_EQ(0, stats_read(&before));
+	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->fds[1], 20));
+	ASSERT_EQ(0, stats_read(&after));
+	EXPECT_EQ(before.out_pages, after.out_pages);
+	/* Preserved in another session does not count either. */
+	self->sfd[1] = luo_create_session(self->dev, "dep-other");
+	ASSERT_LE(0, self->sfd[1]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[0], 10));
+	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->fds[1], 20));
+	close(self->sfd[1]);
+	self->sfd[1] = -1;
+
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 10));
+	/* Token 20 is still free: the failed preserve left nothing behind. */
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 20));
+
+	ASSERT_EQ(0, events_clear());
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	ua = events_find(log, "unpreserve 1", -1);
+	ub = events_find(log, "unpreserve 2", -1);
+	EXPECT_LE(0, ub);
+	EXPECT_LT(ub, ua) TH_LOG("log:\n%s", log);
+}
+
+/* A failing preserve returns the handler's errno and changes nothing. */
+TEST_F(luo, preserve_fault)
+{
+	struct luo_test_stats before, after;
+	const char *log;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "fault");
+	self->fds[0] = tf_open(1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, tf_set_fault(self->fds[0], LUO_TEST_FAULT_PRESERVE, EXDEV, 1));
+	ASSERT_EQ(0, stats_read(&before));
+	ASSERT_EQ(0, events_clear());
+	EXPECT_EQ(-EXDEV, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
+	ASSERT_EQ(0, stats_read(&after));
+	EXPECT_EQ(before.out_pages, after.out_pages);
+	/* Not managed: the same file and token work now. */
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	EXPECT_EQ(2, events_count(log, "preserve 1")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, events_count(log, "unpreserve 1")) TH_LOG("log:\n%s", log);
+}
+
+/*
+ * The FLB is preserved with the first test file and unpreserved after the
+ * last, across sessions.
+ */
+TEST_F(luo, flb_lifecycle)
+{
+	int out = -1, in = 0;
+	const char *log;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	ASSERT_EQ(0, flb_read(&out, &in));
+	ASSERT_EQ(0, out) TH_LOG("another test left a file preserved");
+	/* Cold boot: no incoming FLB data. */
+	EXPECT_EQ(-ENODATA, in);
+
+	self->sfd[0] = luo_create_session(self->dev, "flb-a");
+	self->sfd[1] = luo_create_session(self->dev, "flb-b");
+	self->fds[0] = tf_open(1);
+	self->fds[1] = tf_open(2);
+	ASSERT_LE(0, self->sfd[1]);
+	ASSERT_LE(0, self->fds[1]);
+	ASSERT_EQ(0, events_clear());
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[1], 1));
+	ASSERT_EQ(0, flb_read(&out, &in));
+	EXPECT_EQ(1, out);
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	ASSERT_EQ(0, flb_read(&out, &in));
+	EXPECT_EQ(1, out);
+	close(self->sfd[1]);
+	self->sfd[1] = -1;
+	ASSERT_EQ(0, flb_read(&out, &in));
+	EXPECT_EQ(0, out);
+
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	EXPECT_EQ(1, events_count(log, "flb-preserve")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(1, events_count(log, "flb-unpreserve")) TH_LOG("log:\n%s", log);
+	EXPECT_LT(events_find(log, "flb-preserve", -1), events_find(log, "preserve 2", -1));
+	EXPECT_LT(events_find(log, "unpreserve 2", -1),
+		  events_find(log, "flb-unpreserve", -1)) TH_LOG("log:\n%s", log);
+}
+
+int main(int argc, char **argv)
+{
+	if (access(LUO_DEVICE, F_OK))
+		ksft_exit_skip("no %s (LIVEUPDATE, liveupdate=on)\n", LUO_DEVICE);
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LUO sessions and files across real kexecs, with the test file handler
+ * (CONFIG_LIVEUPDATE_TEST, luo_test_file.h). Run by vmtest.sh with
+ * "kho=on liveupdate=on"; the variant (vmtest.variant=) picks the scenario,
+ * the stage (vmtest.stage=) says which kernel we are in, so every stage
+ * knows what the previous one did.
+ *
+ * Stage 1 (and 2 of "chain") leave their sessions open in a child process
+ * that outlives the test, so they are still open when vmtest_init kexecs:
+ * closing them would unpreserve everything. Stage 2 checks what came back
+ * and finishes every session it retrieved.
+ *
+ *   simple            one file: content, label, GET_NAME, FLB, FINISH rules
+ *   sessions          five sessions, three of them empty
+ *   many-sessions     2000 sessions
+ *   many-files        500 files in one session
+ *   retrieve-twice    two RETRIEVE_FDs of one token give the same file
+ *   finish-unretrieved FINISH discards files never retrieved (no leak)
+ *   chain             three kernels: a session left unretrieved in stage 2
+ *                     is gone in stage 3; a retrieved file preserved again
+ *   freeze-fail       a failing freeze makes reboot() fail and keeps the
+ *                     sessions; the next attempt works
+ *   retrieve-fail     a failed retrieve is permanent for that token only
+ *   can-finish        a can_finish veto makes FINISH EBUSY until it stops
+ *   dep               dependencies: dependent first, preservation order,
+ *                     failing dependency, cycle (ELOOP)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "luo_test_utils.h"
+#include "vmtest.h"
+
+#define NR_MANY_SESSIONS	2000
+#define NR_MANY_FILES		500
+
+static int dev = -1;
+
+#define CHECK(cond, fmt, ...) ksft_test_result(!!(cond), fmt "\n", ##__VA_ARGS__)
+/* @got is evaluated once: it is usually an ioctl. */
+#define CHECK_ERR(want, got, what) check_err(want, got, what)
+
+static void check_err(int want, int got, const char *what)
+{
+	ksft_test_result(want == got, "%s: %s (want %s)\n", what,
+			 got >= 0 ? "ok" : strerror(-got),
+			 want >= 0 ? "ok" : strerror(-want));
+}
+
+static void die(const char *what, int err)
+{
+	ksft_exit_fail_msg("%s: %s\n", what, strerror(-err));
+}
+
+/* Report the stage: exit on failure, else pass or go to the next stage. */
+static int end_stage(int last)
+{
+	ksft_set_plan(ksft_test_num());
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	if (last)
+		ksft_exit_pass();
+
+	/* Keep every session fd open in a child that never exits. */
+	if (dev >= 0)
+		close(dev);
+	fflush(stdout);
+	switch (fork()) {
+	case -1:
+		ksft_exit_fail_msg("fork: %m\n");
+	case 0:
+		for (;;)
+			pause();
+	default:
+		break;
+	}
+	return VMTEST_EXIT_NEXT_STAGE;
+}
+
+static int create(const char *name)
+{
+	int fd = luo_create_session(dev, name);
+
+	if (fd < 0)
+		die(name, fd);
+	return fd;
+}
+
+static int retrieve(const char *name)
+{
+	int fd = luo_retrieve_session(dev, name);
+
+	CHECK_ERR(0, fd < 0 ? fd : 0, name);
+	return fd;
+}
+
+/* Preserve a new test file with @label and @len bytes of pattern @label. */
+static void preserve_new(int sfd, __u64 token, __u64 label, size_t len)
+{
+	int fd = tf_open(label), ret;
+
+	if (fd < 0)
+		die("open test file", fd);
+	ret = tf_write_pattern(fd, label, len);
+	if (!ret)
+		ret = luo_preserve_fd(sfd, fd, token);
+	if (ret)
+		die("preserve", ret);
+	close(fd);
+}
+
+/* Retrieve @token and check its label and content; the fd or -errno. */
+static int check_file(int sfd, __u64 token, __u64 label, size_t len)
+{
+	__u64 got = 0;
+	long bad;
+	int fd;
+
+	fd = luo_retrieve_fd(sfd, token);
+	if (fd < 0) {
+		CHECK(0, "retrieve token %llu: %s", (unsigned long long)token,
+		      strerror(-fd));
+		return fd;
+	}
+	tf_get_label(fd, &got);
+	bad = tf_check_pattern(fd, label, len);
+	CHECK(got == label && !bad && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	      "token %llu: label %llu (want %llu), %zu bytes %s, cloexec",
+	      (unsigned long long)token, (unsigned long long)got,
+	      (unsigned long long)label, len, bad ? "differ" : "equal");
+	return fd;
+}
+
+static void check_name(int sfd, const char *want)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH] = "";
+	int ret = luo_get_name(sfd, name);
+
+	CHECK(!ret && !strcmp(name, want), "GET_NAME \"%s\" (want \"%s\")", name, want);
+}
+
+static void check_finish(int sfd, const char *what)
+{
+	CHECK_ERR(0, luo_finish(sfd), what);
+}
+
+/* The status logged by "finish <label> <status>", or INT_MIN if absent. */
+static int finish_status(const char *log, __u64 label)
+{
+	char prefix[48];
+	const char *p;
+	size_t len;
+
+	len = snprintf(prefix, sizeof(prefix), "finish %llu ", (unsigned long long)label);
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, prefix, len))
+			return atoi(p + len);
+	return -100000;
+}
+
+/* The line number of "finish <label> ...", or -1. */
+static int finish_index(const char *log, __u64 label)
+{
+	char prefix[48];
+	const char *p;
+	size_t len;
+	int i = 0;
+
+	len = snprintf(prefix, sizeof(prefix), "finish %llu ", (unsigned long long)label);
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL, i++)
+		if (!strncmp(p, prefix, len))
+			return i;
+	return -1;
+}
+
+static int in_freed(void)
+{
+	struct luo_test_stats st = { .in_freed = -1 };
+
+	stats_read(&st);
+	return st.in_freed;
+}
+
+static int nr_objects(void)
+{
+	struct luo_test_stats st = { .objects = -1 };
+
+	stats_read(&st);
+	return st.objects;
+}
+
+static const char *log_or_empty(void)
+{
+	const char *log = events_read();
+
+	return log ? log : "";
+}
+
+/* ---- simple ---- */
+
+static int variant_simple(int stage)
+{
+	const char *log;
+	int sfd, fd, in = 1, out = 1;
+
+	if (stage == 1) {
+		sfd = create("kx-simple");
+		preserve_new(sfd, 0x1111, 1, 3000);
+		/* Written after preserve: freeze must hand this over. */
+		fd = tf_open(2);
+		if (fd < 0 || tf_write_pattern(fd, 3, 100) ||
+		    luo_preserve_fd(sfd, fd, 0x2222) || tf_write_pattern(fd, 2, 2500))
+			ksft_exit_fail_msg("file 2: %m\n");
+		return end_stage(0);
+	}
+
+	CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "kx-other"), "unknown session");
+	sfd = retrieve("kx-simple");
+	if (sfd < 0)
+		return end_stage(1);
+	CHECK(fcntl(sfd, F_GETFD) & FD_CLOEXEC, "session fd is cloexec");
+	check_name(sfd, "kx-simple");
+	CHECK_ERR(-EINVAL, luo_retrieve_session(dev, "kx-simple"), "second RETRIEVE_SESSION");
+	CHECK_ERR(-EINVAL, luo_preserve_fd(sfd, 0, 1), "PRESERVE_FD on incoming");
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 0x3333), "unknown token");
+	events_clear();
+	fd = check_file(sfd, 0x1111, 1, 3000);
+	CHECK(in_freed() == 1 && nr_objects() == 1, "page freed at retrieve, one object");
+	close(check_file(sfd, 0x2222, 2, 2500));
+
+	CHECK(!flb_read(&out, &in) && in == 0 && out == 0,
+	      "FLB: incoming retrieved (%d), no outgoing (%d)", in, out);
+	check_finish(sfd, "FINISH");
+	log = log_or_empty();
+	CHECK(events_count(log, "retrieve 1") == 1, "one retrieve callback");
+	CHECK(events_count(log, "flb-retrieve") == 1, "one FLB retrieve");
+	CHECK(events_count(log, "can_finish 1") == 1 && finish_status(log, 1) > 0,
+	      "can_finish and finish with positive status (%d)", finish_status(log, 1));
+	CHECK(finish_index(log, 2) >= 0 && finish_index(log, 2) < finish_index(log, 1),
+	      "last preserved finished first");
+	CHECK(events_find(log, "flb-finish", events_find(log, "flb-retrieve", -1)) > 0,
+	      "FLB finished after the last file");
+	CHECK(!flb_read(&out, &in) && in == -ENODATA, "FLB: finished (%d)", in);
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 0x1111), "RETRIEVE_FD after FINISH");
+	CHECK_ERR(0, luo_finish(sfd), "second FINISH");
+	CHECK(fd >= 0 && !tf_check_pattern(fd, 1, 3000), "file still usable after FINISH");
+	close(fd);
+	close(sfd);
+	CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "kx-simple"),
+		  "RETRIEVE_SESSION after FINISH and close");
+	CHECK(nr_objects() == 0, "no test file left");
+	return end_stage(1);
+}
+
+/* ---- sessions ---- */
+
+static const char *const sess_names[] = { "empty-0", "one", "empty-1", "three", "empty-2" };
+
+static int variant_sessions(int stage)
+{
+	int sfd[5], i, fd;
+
+	if (stage == 1) {
+		for (i = 0; i < 5; i++)
+			sfd[i] = create(sess_names[i]);
+		preserve_new(sfd[1], 1, 11, 100);
+		preserve_new(sfd[3], 1, 31, 1000);
+		preserve_new(sfd[3], 2, 32, 2000);
+		preserve_new(sfd[3], 3, 33, LUO_TEST_CONTENT_MAX);
+		return end_stage(0);
+	}
+
+	for (i = 4; i >= 0; i--) {
+		sfd[i] = retrieve(sess_names[i]);
+		if (sfd[i] < 0)
+			return end_stage(1);
+		check_name(sfd[i], sess_names[i]);
+	}
+	for (i = 0; i < 5; i += 2)
+		CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd[i], 1), "empty session has no file");
+	fd = check_file(sfd[1], 1, 11, 100);
+	close(fd);
+	for (i = 3; i >= 1; i--) {
+		fd = check_file(sfd[3], i, 30 + i, i == 3 ? LUO_TEST_CONTENT_MAX : i * 1000);
+		close(fd);
+	}
+	for (i = 0; i < 5; i++)
+		check_finish(sfd[i], sess_names[i]);
+	CHECK(in_freed() == 4, "4 pages freed (%d)", in_freed());
+	return end_stage(1);
+}
+
+/* ---- many-sessions ---- */
+
+static int variant_many_sessions(int stage)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH], got[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int i, sfd, bad = 0, fd;
+
+	if (raise_nofile(NR_MANY_SESSIONS + 64))
+		ksft_exit_fail_msg("RLIMIT_NOFILE\n");
+	if (stage == 1) {
+		for (i = 0; i < NR_MANY_SESSIONS; i++) {
+			snprintf(name, sizeof(name), "ms-%04d", i);
+			sfd = create(name);
+			if (i == 0 || i == NR_MANY_SESSIONS - 1)
+				preserve_new(sfd, 7, i + 1, 64);
+		}
+		return end_stage(0);
+	}
+
+	for (i = NR_MANY_SESSIONS - 1; i >= 0; i--) {
+		snprintf(name, sizeof(name), "ms-%04d", i);
+		sfd = luo_retrieve_session(dev, name);
+		if (sfd < 0 || luo_get_name(sfd, got) || strcmp(got, name)) {
+			if (!bad++)
+				ksft_print_msg("session %s: %s\n", name,
+					       sfd < 0 ? strerror(-sfd) : "wrong name");
+			continue;
+		}
+		if (i == 0 || i == NR_MANY_SESSIONS - 1) {
+			fd = check_file(sfd, 7, i + 1, 64);
+			close(fd);
+		}
+		if (luo_finish(sfd) && !bad++)
+			ksft_print_msg("session %s: FINISH failed\n", name);
+		close(sfd);
+	}
+	CHECK(!bad, "%d sessions retrieved, named and finished (%d bad)",
+	      NR_MANY_SESSIONS, bad);
+	return end_stage(1);
+}
+
+/* ---- many-files ---- */
+
+static int variant_many_files(int stage)
+{
+	int sfd, fd, i, bad = 0, f_last, f_first;
+	const char *log;
+	__u64 label;
+
+	if (raise_nofile(NR_MANY_FILES + 64))
+		ksft_exit_fail_msg("RLIMIT_NOFILE\n");
+	if (stage == 1) {
+		sfd = create("many-files");
+		for (i = 0; i < NR_MANY_FILES; i++)
+			preserve_new(sfd, 3 * i + 1, 1000 + i, 1 + i % 97);
+		return end_stage(0);
+	}
+
+	sfd = retrieve("many-files");
+	if (sfd < 0)
+		return end_stage(1);
+	for (i = NR_MANY_FILES - 1; i >= 0; i--) {
+		fd = luo_retrieve_fd(sfd, 3 * i + 1);
+		label = 0;
+		if (fd < 0 || tf_get_label(fd, &label) || label != 1000u + i ||
+		    tf_check_pattern(fd, 1000 + i, 1 + i % 97)) {
+			if (!bad++)
+				ksft_print_msg("file %d: %s\n", i,
+					       fd < 0 ? strerror(-fd) : "wrong label or data");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK(!bad, "%d files retrieved with their label and data (%d bad)",
+	      NR_MANY_FILES, bad);
+	events_clear();
+	check_finish(sfd, "FINISH");
+	log = log_or_empty();
+	f_last = events_find(log, "can_finish 1499", -1);
+	f_first = events_find(log, "can_finish 1000", -1);
+	CHECK(events_count_prefix(log, "finish ") == NR_MANY_FILES,
+	      "%d finish callbacks", NR_MANY_FILES);
+	CHECK(f_last >= 0 && f_first >= 0, "can_finish for every file");
+	CHECK(finish_status(log, 1000) > 0 && finish_status(log, 1499) > 0,
+	      "finish status positive");
+	CHECK(in_freed() == NR_MANY_FILES, "%d pages freed (%d)", NR_MANY_FILES, in_freed());
+	close(sfd);
+	CHECK(nr_objects() == 0, "no test file left (%d)", nr_objects());
+	return end_stage(1);
+}
+
+/* ---- retrieve-twice ---- */
+
+static int variant_retrieve_twice(int stage)
+{
+	struct stat a, b;
+	int sfd, fd1, fd2;
+
+	if (stage == 1) {
+		sfd = create("rt");
+		preserve_new(sfd, 1, 1, 2000);
+		return end_stage(0);
+	}
+
+	sfd = retrieve("rt");
+	if (sfd < 0)
+		return end_stage(1);
+	events_clear();
+	fd1 = luo_retrieve_fd(sfd, 1);
+	fd2 = luo_retrieve_fd(sfd, 1);
+	CHECK(fd1 >= 0 && fd2 >= 0 && fd1 != fd2, "two RETRIEVE_FDs (%d, %d)", fd1, fd2);
+	if (fd1 < 0 || fd2 < 0)
+		return end_stage(1);
+	CHECK(!fstat(fd1, &a) && !fstat(fd2, &b) && a.st_ino == b.st_ino &&
+	      a.st_dev == b.st_dev, "same inode (%lu, %lu)", a.st_ino, b.st_ino);
+	lseek(fd1, 123, SEEK_SET);
+	CHECK(lseek(fd2, 0, SEEK_CUR) == 123, "shared file offset");
+	CHECK(events_count(log_or_empty(), "retrieve 1") == 1, "one retrieve callback");
+	CHECK(nr_objects() == 1, "one test file object (%d)", nr_objects());
+	CHECK(!tf_check_pattern(fd2, 1, 2000), "content");
+	check_finish(sfd, "FINISH");
+	close(fd1);
+	close(fd2);
+	close(sfd);
+	CHECK(nr_objects() == 0, "no test file left");
+	return end_stage(1);
+}
+
+/* ---- finish-unretrieved ---- */
+
+static int variant_finish_unretrieved(int stage)
+{
+	int sfd, a, b, c, in = 1, out = 1;
+	const char *log;
+
+	if (stage == 1) {
+		sfd = create("fu");
+		preserve_new(sfd, 1, 1, 10);
+		preserve_new(sfd, 2, 2, 20);
+		preserve_new(sfd, 3, 3, 30);
+		return end_stage(0);
+	}
+
+	sfd = retrieve("fu");
+	if (sfd < 0)
+		return end_stage(1);
+	events_clear();
+	check_finish(sfd, "FINISH without RETRIEVE_FD");
+	log = log_or_empty();
+	a = events_find(log, "finish 1 0", -1);
+	b = events_find(log, "finish 2 0", -1);
+	c = events_find(log, "finish 3 0", -1);
+	CHECK(c >= 0 && c < b && b < a, "finish with status 0, last preserved first");
+	CHECK(events_count_prefix(log, "retrieve ") == 0, "nothing retrieved");
+	CHECK(in_freed() == 3, "the 3 preserved pages are freed (%d)", in_freed());
+	CHECK(nr_objects() == 0, "no test file object");
+	CHECK(events_count(log, "flb-finish") == 1, "FLB finished though never used");
+	CHECK(!flb_read(&out, &in) && in == -ENODATA, "FLB: finished (%d)", in);
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 1), "RETRIEVE_FD after FINISH");
+	close(sfd);
+	return end_stage(1);
+}
+
+/* ---- chain (3 stages) ---- */
+
+static int variant_chain(int stage)
+{
+	int sfd, fd, out_sfd, ret;
+
+	if (stage == 1) {
+		sfd = create("keep");
+		preserve_new(sfd, 1, 1, 1500);
+		sfd = create("drop");
+		preserve_new(sfd, 1, 2, 100);
+		return end_stage(0);
+	}
+	if (stage == 2) {
+		sfd = retrieve("keep");
+		if (sfd < 0)
+			return end_stage(1);
+		fd = check_file(sfd, 1, 1, 1500);
+		/* An outgoing session may share its name with an incoming one. */
+		out_sfd = create("keep");
+		create("stage2");
+		ret = luo_preserve_fd(out_sfd, fd, 9);
+		CHECK_ERR(-EBUSY, ret, "preserve a retrieved, unfinished file");
+		check_finish(sfd, "FINISH");
+		CHECK_ERR(0, luo_preserve_fd(out_sfd, fd, 9), "preserve it again after FINISH");
+		CHECK(in_freed() == 1, "one page freed (%d)", in_freed());
+		close(fd);
+		close(sfd);
+		/* "drop" is never retrieved. */
+		return end_stage(0);
+	}
+
+	CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "drop"),
+		  "session not retrieved in stage 2 is gone");
+	sfd = retrieve("stage2");
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 1), "empty session");
+	check_finish(sfd, "FINISH stage2");
+	sfd = retrieve("keep");
+	if (sfd < 0)
+		return end_stage(1);
+	fd = check_file(sfd, 9, 1, 1500);
+	check_finish(sfd, "FINISH keep");
+	close(fd);
+	return end_stage(1);
+}
+
+/* ---- freeze-fail ---- */
+
+static int variant_freeze_fail(int stage)
+{
+	int sa, sb, f3, ret, fz1, fz2, fz3, u1, u2;
+	const char *log;
+
+	if (stage == 1) {
+		sa = create("ff-a");
+		sb = create("ff-b");
+		preserve_new(sa, 1, 1, 100);
+		preserve_new(sb, 2, 2, 200);
+		f3 = tf_open(3);
+		if (f3 < 0 || tf_write_pattern(f3, 3, 300) ||
+		    tf_set_fault(f3, LUO_TEST_FAULT_FREEZE, ENOTUNIQ, 5) ||
+		    luo_preserve_fd(sb, f3, 3))
+			ksft_exit_fail_msg("set up file 3: %m\n");
+
+		ret = vmtest_kexec_load(2);
+		if (ret)
+			die("kexec_file_load", ret);
+		events_clear();
+		ret = vmtest_kexec_reboot();
+		CHECK_ERR(-ENOTUNIQ, ret, "reboot(KEXEC) fails with the freeze error");
+		log = log_or_empty();
+		fz1 = events_find(log, "freeze 1", -1);
+		fz2 = events_find(log, "freeze 2", fz1);
+		fz3 = events_find(log, "freeze 3", fz2);
+		u2 = events_find(log, "unfreeze 2", fz3);
+		u1 = events_find(log, "unfreeze 1", u2);
+		CHECK(fz1 >= 0 && fz2 > 0 && fz3 > 0, "froze in order");
+		CHECK(u2 > 0 && u1 > 0 && !events_count(log, "unfreeze 3"),
+		      "rolled back the files frozen before, most recent session first");
+		if (ksft_get_fail_cnt())
+			ksft_print_msg("event log:\n%s", log);
+
+		check_name(sa, "ff-a");
+		check_name(sb, "ff-b");
+		preserve_new(sa, 4, 4, 400);
+		create("ff-c");
+		CHECK_ERR(-ENOTUNIQ, vmtest_kexec_reboot(), "a second attempt fails too");
+		CHECK_ERR(0, tf_set_fault(f3, LUO_TEST_FAULT_FREEZE, 0, 0), "clear the fault");
+		close(f3);
+		/* vmtest_init loads the kernel again and reboots. */
+		return end_stage(0);
+	}
+
+	sa = retrieve("ff-a");
+	sb = retrieve("ff-b");
+	if (sa < 0 || sb < 0)
+		return end_stage(1);
+	close(check_file(sa, 1, 1, 100));
+	close(check_file(sa, 4, 4, 400));
+	close(check_file(sb, 2, 2, 200));
+	close(check_file(sb, 3, 3, 300));
+	check_finish(sa, "FINISH ff-a");
+	check_finish(sb, "FINISH ff-b");
+	ret = retrieve("ff-c");
+	check_finish(ret, "FINISH ff-c");
+	return end_stage(1);
+}
+
+/* ---- retrieve-fail ---- */
+
+static int variant_retrieve_fail(int stage)
+{
+	const char *log;
+	int sfd, fd;
+
+	if (stage == 1) {
+		sfd = create("rf");
+		fd = tf_open(1);
+		if (fd < 0 || tf_set_fault(fd, LUO_TEST_FAULT_RETRIEVE, ENOLINK, 1) ||
+		    luo_preserve_fd(sfd, fd, 1))
+			ksft_exit_fail_msg("set up file 1: %m\n");
+		close(fd);
+		preserve_new(sfd, 2, 2, 222);
+		return end_stage(0);
+	}
+
+	sfd = retrieve("rf");
+	if (sfd < 0)
+		return end_stage(1);
+	events_clear();
+	CHECK_ERR(-ENOLINK, luo_retrieve_fd(sfd, 1), "retrieve fails with the injected errno");
+	CHECK_ERR(-ENOLINK, luo_retrieve_fd(sfd, 1), "and again: the failure is permanent");
+	fd = check_file(sfd, 2, 2, 222);
+	close(fd);
+	CHECK(events_count(log_or_empty(), "retrieve 1") == 1,
+	      "the handler was asked once");
+	check_finish(sfd, "FINISH");
+	log = log_or_empty();
+	CHECK(finish_status(log, 1) == -ENOLINK,
+	      "finish status of the failed file is -ENOLINK (%d)", finish_status(log, 1));
+	CHECK(in_freed() == 2, "both pages freed (%d)", in_freed());
+	close(sfd);
+	return end_stage(1);
+}
+
+/* ---- can-finish ---- */
+
+static int variant_can_finish(int stage)
+{
+	int sfd, fd, f2;
+
+	if (stage == 1) {
+		sfd = create("cf");
+		fd = tf_open(1);
+		if (fd < 0 || tf_set_fault(fd, LUO_TEST_FAULT_CAN_FINISH, 0, 2) ||
+		    luo_preserve_fd(sfd, fd, 1))
+			ksft_exit_fail_msg("set up file 1: %m\n");
+		close(fd);
+		preserve_new(sfd, 2, 2, 22);
+		return end_stage(0);
+	}
+
+	sfd = retrieve("cf");
+	if (sfd < 0)
+		return end_stage(1);
+	fd = check_file(sfd, 1, 1, 0);
+	events_clear();
+	CHECK_ERR(-EBUSY, luo_finish(sfd), "vetoed FINISH");
+	CHECK(!events_count_prefix(log_or_empty(), "finish "), "nothing finished");
+	f2 = check_file(sfd, 2, 2, 22);
+	CHECK_ERR(-EBUSY, luo_finish(sfd), "vetoed FINISH again");
+	CHECK_ERR(0, luo_finish(sfd), "FINISH once the veto is used up");
+	CHECK(events_count(log_or_empty(), "can_finish 1") == 3, "can_finish asked 3 times");
+	CHECK(finish_status(log_or_empty(), 1) > 0 && finish_status(log_or_empty(), 2) > 0,
+	      "both files finished");
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 1), "session empty");
+	close(fd);
+	close(f2);
+	close(sfd);
+	return end_stage(1);
+}
+
+/* ---- dep ---- */
+
+static void preserve_dep_pair(const char *name, __u64 la, __u64 lb)
+{
+	int sfd = create(name), a = tf_open(la), b = tf_open(lb);
+
+	if (a < 0 || b < 0 || tf_set_dep_fd(b, a))
+		ksft_exit_fail_msg("%s: set up\n", name);
+	tf_write_pattern(a, la, 50);
+	tf_write_pattern(b, lb, 60);
+	CHECK_ERR(-ENOENT, luo_preserve_fd(sfd, b, 20), "dependent before its dependency");
+	CHECK_ERR(0, luo_preserve_fd(sfd, a, 10), "dependency");
+	CHECK_ERR(0, luo_preserve_fd(sfd, b, 20), "then the dependent");
+	close(a);
+	close(b);
+}
+
+static int variant_dep(int stage)
+{
+	int sfd, fa, fa2, fb, r1, r2, e, f, g;
+	struct stat st;
+	const char *log;
+	__u64 ino = 0;
+
+	if (stage == 1) {
+		preserve_dep_pair("dep-a", 1, 2);
+		preserve_dep_pair("dep-b", 3, 4);
+
+		sfd = create("dep-fail");
+		fa = tf_open(5);
+		fb = tf_open(6);
+		if (fa < 0 || fb < 0 || tf_set_dep_fd(fb, fa) ||
+		    tf_set_fault(fa, LUO_TEST_FAULT_RETRIEVE, EHOSTDOWN, 1) ||
+		    luo_preserve_fd(sfd, fa, 10) || luo_preserve_fd(sfd, fb, 20))
+			ksft_exit_fail_msg("dep-fail: set up: %m\n");
+		close(fa);
+		close(fb);
+
+		sfd = create("dep-cycle");
+		e = tf_open(7);
+		f = tf_open(8);
+		if (e < 0 || f < 0 || tf_set_dep_token(e, 20) || tf_set_dep_token(f, 10) ||
+		    luo_preserve_fd(sfd, e, 10) || luo_preserve_fd(sfd, f, 20))
+			ksft_exit_fail_msg("dep-cycle: set up: %m\n");
+		close(e);
+		close(f);
+		preserve_new(sfd, 30, 9, 90);
+		return end_stage(0);
+	}
+
+	/* Dependent first: the dependency is retrieved on the way. */
+	sfd = retrieve("dep-a");
+	events_clear();
+	fb = check_file(sfd, 20, 2, 60);
+	log = log_or_empty();
+	r2 = events_find(log, "retrieve 2", -1);
+	r1 = events_find(log, "retrieve 1", r2);
+	CHECK(r2 >= 0 && r1 > r2, "dependency retrieved while retrieving the dependent");
+	CHECK(!tf_get_dep_ino(fb, &ino), "dependent holds its dependency");
+	fa = check_file(sfd, 10, 1, 50);
+	fa2 = luo_retrieve_fd(sfd, 10);
+	CHECK(fa >= 0 && !fstat(fa, &st) && st.st_ino == ino,
+	      "RETRIEVE_FD of the dependency gives the same file (ino %llu)",
+	      (unsigned long long)ino);
+	lseek(fa, 7, SEEK_SET);
+	CHECK(fa2 >= 0 && lseek(fa2, 0, SEEK_CUR) == 7, "shared offset");
+	CHECK(events_count(log_or_empty(), "retrieve 1") == 1, "dependency retrieved once");
+	check_finish(sfd, "FINISH dep-a");
+	close(fa);
+	close(fa2);
+	close(fb);
+
+	/* Preservation order. */
+	sfd = retrieve("dep-b");
+	events_clear();
+	fa = check_file(sfd, 10, 3, 50);
+	fb = check_file(sfd, 20, 4, 60);
+	ino = 0;
+	CHECK(!tf_get_dep_ino(fb, &ino) && !fstat(fa, &st) && st.st_ino == ino,
+	      "dependent's dependency is the file retrieved before");
+	log = log_or_empty();
+	CHECK(events_count(log, "retrieve 3") == 1 && events_count(log, "retrieve 4") == 1,
+	      "each retrieved once");
+	check_finish(sfd, "FINISH dep-b");
+	close(fa);
+	close(fb);
+
+	/* A failing dependency fails the dependent, permanently. */
+	sfd = retrieve("dep-fail");
+	events_clear();
+	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 20),
+		  "dependent fails with the dependency's error");
+	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 20), "permanently");
+	CHECK_ERR(-EHOSTDOWN, luo_retrieve_fd(sfd, 10), "dependency itself");
+	log = log_or_empty();
+	CHECK(events_count(log, "retrieve 5") == 1 && events_count(log, "retrieve 6") == 1,
+	      "each handler retrieve called once");
+	check_finish(sfd, "FINISH dep-fail");
+
+	/* A cycle is ELOOP, not a deadlock. */
+	sfd = retrieve("dep-cycle");
+	CHECK_ERR(-ELOOP, luo_retrieve_fd(sfd, 10), "cycle");
+	CHECK_ERR(-ELOOP, luo_retrieve_fd(sfd, 20), "other member of the cycle");
+	g = check_file(sfd, 30, 9, 90);
+	check_finish(sfd, "FINISH dep-cycle");
+	close(g);
+	CHECK(in_freed() == 9, "all 9 pages freed (%d)", in_freed());
+	CHECK(nr_objects() == 0, "no test file left (%d)", nr_objects());
+	return end_stage(1);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int stage);
+	int stages;
+} variants[] = {
+	{ "simple", variant_simple, 2 },
+	{ "sessions", variant_sessions, 2 },
+	{ "many-sessions", variant_many_sessions, 2 },
+	{ "many-files", variant_many_files, 2 },
+	{ "retrieve-twice", variant_retrieve_twice, 2 },
+	{ "finish-unretrieved", variant_finish_unretrieved, 2 },
+	{ "chain", variant_chain, 3 },
+	{ "freeze-fail", variant_freeze_fail, 2 },
+	{ "retrieve-fail", variant_retrieve_fail, 2 },
+	{ "can-finish", variant_can_finish, 2 },
+	{ "dep", variant_dep, 2 },
+};
+
+int main(void)
+{
+	char variant[64] = "simple";
+	int stage = vmtest_stage();
+	size_t i;
+
+	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
+	ksft_print_header();
+	if (access(LUO_DEVICE, F_OK))
+		ksft_exit_skip("no %s (LIVEUPDATE, liveupdate=on)\n", LUO_DEVICE);
+	if (access(LUO_TEST_FILE, F_OK))
+		ksft_exit_skip("no %s (LIVEUPDATE_TEST)\n", LUO_TEST_FILE);
+
+	for (i = 0; i < ARRAY_SIZE(variants); i++) {
+		if (strcmp(variant, variants[i].name))
+			continue;
+		if (stage < 1 || stage > variants[i].stages)
+			ksft_exit_fail_msg("unexpected stage %d\n", stage);
+		ksft_print_msg("variant %s, stage %d\n", variant, stage);
+		dev = luo_open_device();
+		if (dev < 0)
+			die(LUO_DEVICE, dev);
+		/* The first stage sees a cold boot. */
+		if (stage == 1)
+			CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "kx-simple"),
+				  "nothing incoming on the first boot");
+		return variants[i].fn(stage);
+	}
+	ksft_exit_fail_msg("unknown variant %s\n", variant);
+}

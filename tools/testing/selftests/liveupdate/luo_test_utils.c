@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers for the LUO selftests. See luo_test_utils.h.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "luo_test_utils.h"
+
+int luo_open_device(void)
+{
+	int fd = open(LUO_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int session_ioctl(int dev, unsigned long cmd, const char *name)
+{
+	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
+
+	/* create and retrieve take the same layout */
+	static_assert(sizeof(struct liveupdate_ioctl_create_session) ==
+		      sizeof(struct liveupdate_ioctl_retrieve_session), "layout");
+	memcpy(arg.name, name, strnlen(name, sizeof(arg.name)));
+	if (ioctl(dev, cmd, &arg))
+		return -errno;
+	return arg.fd;
+}
+
+int luo_create_session(int dev, const char *name)
+{
+	return session_ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, name);
+}
+
+int luo_retrieve_session(int dev, const char *name)
+{
+	return session_ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, name);
+}
+
+int luo_preserve_fd(int sfd, int fd, __u64 token)
+{
+	struct liveupdate_session_preserve_fd arg = {
+		.size = sizeof(arg), .fd = fd, .token = token,
+	};
+
+	return ioctl(sfd, LIVEUPDATE_SESSION_PRESERVE_FD, &arg) ? -errno : 0;
+}
+
+int luo_retrieve_fd(int sfd, __u64 token)
+{
+	struct liveupdate_session_retrieve_fd arg = {
+		.size = sizeof(arg), .fd = -1, .token = token,
+	};
+
+	if (ioctl(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &arg))
+		return -errno;
+	return arg.fd;
+}
+
+int luo_finish(int sfd)
+{
+	struct liveupdate_session_finish arg = { .size = sizeof(arg) };
+
+	return ioctl(sfd, LIVEUPDATE_SESSION_FINISH, &arg) ? -errno : 0;
+}
+
+int luo_get_name(int sfd, char *name)
+{
+	struct liveupdate_session_get_name arg = { .size = sizeof(arg) };
+
+	if (ioctl(sfd, LIVEUPDATE_SESSION_GET_NAME, &arg))
+		return -errno;
+	memcpy(name, arg.name, sizeof(arg.name));
+	return 0;
+}
+
+int tf_open(__u64 label)
+{
+	int fd = open(LUO_TEST_FILE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, LUO_TEST_SET_LABEL, &label)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int tf_get_label(int fd, __u64 *label)
+{
+	return ioctl(fd, LUO_TEST_GET_LABEL, label) ? -errno : 0;
+}
+
+int tf_set_fault(int fd, enum luo_test_fault_op op, int error, unsigned int count)
+{
+	struct luo_test_fault f = { .op = op, .error = error, .count = count };
+
+	return ioctl(fd, LUO_TEST_SET_FAULT, &f) ? -errno : 0;
+}
+
+int tf_set_dep_fd(int fd, int dep_fd)
+{
+	__s32 dep = dep_fd;
+
+	return ioctl(fd, LUO_TEST_SET_DEP_FD, &dep) ? -errno : 0;
+}
+
+int tf_set_dep_token(int fd, __u64 token)
+{
+	return ioctl(fd, LUO_TEST_SET_DEP_TOKEN, &token) ? -errno : 0;
+}
+
+int tf_get_dep_ino(int fd, __u64 *ino)
+{
+	return ioctl(fd, LUO_TEST_GET_DEP_INO, ino) ? -errno : 0;
+}
+
+void fill_pattern(unsigned char *buf, unsigned int seed, size_t len)
+{
+	unsigned int x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = x >> 16;
+	}
+}
+
+int tf_write_pattern(int fd, unsigned int seed, size_t len)
+{
+	unsigned char buf[LUO_TEST_CONTENT_MAX];
+
+	if (len > sizeof(buf))
+		return -EINVAL;
+	fill_pattern(buf, seed, len);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+long tf_check_pattern(int fd, unsigned int seed, size_t len)
+{
+	unsigned char want[LUO_TEST_CONTENT_MAX], got[LUO_TEST_CONTENT_MAX + 1];
+	ssize_t n, used = 0;
+	size_t i;
+
+	if (len > sizeof(want))
+		return -EINVAL;
+	fill_pattern(want, seed, len);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = read(fd, got + used, sizeof(got) - used)) > 0)
+		used += n;
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < len && i < (size_t)used; i++)
+		if (got[i] != want[i])
+			return i + 1;
+	if ((size_t)used != len)
+		return (used < (ssize_t)len ? used : (ssize_t)len) + 1;
+	return 0;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static ssize_t read_all(const char *path, char *buf, size_t len)
+{
+	ssize_t n, used = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)used < len - 1 && (n = read(fd, buf + used, len - 1 - used)) > 0)
+		used += n;
+	if (n < 0)
+		used = -errno;
+	close(fd);
+	if (used >= 0)
+		buf[used] = '\0';
+	return used;
+}
+
+int events_clear(void)
+{
+	return write_str(LUO_TEST_EVENTS, "\n");
+}
+
+const char *events_read(void)
+{
+	static char buf[LUO_EVENTS_MAX];
+
+	return read_all(LUO_TEST_EVENTS, buf, sizeof(buf)) < 0 ? NULL : buf;
+}
+
+/* Whether the line at @p is exactly @line. */
+static int line_eq(const char *p, const char *line, size_t len)
+{
+	return !strncmp(p, line, len) && (p[len] == '\n' || p[len] == '\0');
+}
+
+int events_count(const char *log, const char *line)
+{
+	size_t len = strlen(line);
+	const char *p;
+	int n = 0;
+
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += line_eq(p, line, len);
+	return n;
+}
+
+int events_find(const char *log, const char *line, int from)
+{
+	size_t len = strlen(line);
+	const char *p;
+	int i = 0;
+
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL, i++)
+		if (i > from && line_eq(p, line, len))
+			return i;
+	return -1;
+}
+
+int events_count_prefix(const char *log, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	const char *p;
+	int n = 0;
+
+	for (p = log; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += !strncmp(p, prefix, len);
+	return n;
+}
+
+int stats_read(struct luo_test_stats *st)
+{
+	char buf[128];
+	ssize_t n = read_all(LUO_TEST_STATS, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	if (sscanf(buf, "objects %d out_pages %d in_freed %d", &st->objects,
+		   &st->out_pages, &st->in_freed) != 3)
+		return -EPROTO;
+	return 0;
+}
+
+int flb_read(int *outgoing, int *incoming)
+{
+	char buf[128];
+	ssize_t n = read_all(LUO_TEST_FLB, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	if (sscanf(buf, "outgoing %d incoming %d", outgoing, incoming) != 2)
+		return -EPROTO;
+	return 0;
+}
+
+int raise_nofile(unsigned long n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= n)
+		return 0;
+	if (rl.rlim_max < n)
+		return -EMFILE;
+	rl.rlim_cur = n;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
