@@ -4,7 +4,9 @@
 # The test command: check.sh all|kunit|kselftest|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
-#               .kunitconfig in $KUNITCONFIGS; one result per test case
+#               .kunitconfig in $KUNITCONFIGS, booted with kho=on
+#               liveupdate=on (the KHO and LUO suites need them); one
+#               result per test case
 #   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
 #   checkpatch  export the series (make series; which also proves it applies
@@ -36,6 +38,7 @@ run_kunit() {
 	(cd "$SRC" && ./tools/testing/kunit/kunit.py run --arch=x86_64 \
 		--build_dir="$BUILD/kunit" --jobs="${JOBS:-2}" --timeout=900 \
 		--make_options W=1 ${CCACHE:+--make_options "CC=ccache gcc"} \
+		--kernel_args kho=on --kernel_args liveupdate=on \
 		--json="$json" "${args[@]}") > "$LOGS/kunit.log" 2>&1
 	local rc=$?
 	grep -E '^\[..:..:..\] (\[|=|Testing complete|Elapsed)' "$LOGS/kunit.log" |

@@ -10,19 +10,22 @@
  * (tools/testing/selftests/liveupdate/kho_kexec_test.c):
  *
  * ``kho_test/preserve`` (write a seed): fill folios of every order from 0 to
- * %MAX_PAGE_ORDER and a few page ranges of odd sizes with pseudo-random
- * data derived from the seed, preserve them, and hand their description
- * over as the subtree "kho_test".
+ * %MAX_PAGE_ORDER, a few page ranges of odd sizes, a 6 MiB vmalloc() area
+ * and a 4 MiB vmalloc_huge() area with pseudo-random data derived from the
+ * seed, preserve them, and hand their description over as the subtree
+ * "kho_test".
  *
  * ``kho_test/verify`` (read): in the next kernel, find the subtree, restore
- * every folio and range, compare every byte with the data the seed gives,
- * and free all of it. Reads "ok <bytes>" or "fail <reason>".
+ * every folio, range and vmalloc area, compare every byte with the data
+ * the seed gives, and free all of it. Reads "ok <bytes>" or "fail
+ * <reason>".
  *
  * ``kho_test/state`` (read): whether KHO is enabled and this is a KHO boot.
  *
- * ``kho_test/corrupt`` (write "compatible" or "tracker"): damage this
- * kernel's outgoing handover data, so the next kernel must reject it
- * without crashing.
+ * ``kho_test/corrupt`` (write "compatible", "tracker" or "vmalloc"): damage
+ * this kernel's outgoing handover data (the root compatible, a node of the
+ * memory tracker, or a run address of the first vmalloc area), so the next
+ * kernel must reject it without crashing.
  *
  * The subtree layout is private to this test and versioned by its magic.
  */
@@ -40,16 +43,22 @@
 #include <linux/mutex.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
+#include <linux/vmalloc.h>
 
 #include "../kernel/liveupdate/kexec_handover_internal.h"
 
 #define KHO_TEST_NAME		"kho_test"
-#define KHO_TEST_MAGIC		0x4b484f5445535432ULL	/* "KHOTEST2" */
+#define KHO_TEST_MAGIC		0x4b484f5445535433ULL	/* "KHOTEST3" */
 #define KHO_TEST_NR_FOLIOS	(MAX_PAGE_ORDER + 1)
 
 static const unsigned long kho_test_range_pages[] = { 1, 7, 300, 1000 };
 
 #define KHO_TEST_NR_RANGES	ARRAY_SIZE(kho_test_range_pages)
+
+/* A plain vmalloc() area (order-0 runs) and a vmalloc_huge() one. */
+static const unsigned long kho_test_vmalloc_sizes[] = { 6 << 20, 4 << 20 };
+
+#define KHO_TEST_NR_VMALLOC	ARRAY_SIZE(kho_test_vmalloc_sizes)
 
 /* The subtree blob: one page describing everything preserved. */
 struct kho_test_state {
@@ -65,11 +74,20 @@ struct kho_test_state {
 		u64 phys;
 		u64 nr_pages;
 	} ranges[KHO_TEST_NR_RANGES];
+	u64 nr_vmalloc;
+	struct {
+		struct kho_vmalloc desc;
+		u64 size;
+	} vmalloc[KHO_TEST_NR_VMALLOC];
 };
 
 static_assert(sizeof(struct kho_test_state) <= PAGE_SIZE);
 
 static DEFINE_MUTEX(kho_test_lock);	/* serialises the debugfs actions */
+
+/* Outgoing: the preserved state and vmalloc areas, for "corrupt". */
+static struct kho_test_state *kho_test_out;
+static void *kho_test_vmalloc_mem[KHO_TEST_NR_VMALLOC];
 
 /* xorshift64*: cheap, deterministic data that depends on seed and block. */
 static u64 kho_test_next(u64 *x)
@@ -159,14 +177,42 @@ static int kho_test_preserve(u64 seed)
 		state->nr_ranges++;
 	}
 
+	for (i = 0; i < KHO_TEST_NR_VMALLOC; i++) {
+		size_t size = kho_test_vmalloc_sizes[i];
+
+		mem = i ? vmalloc_huge(size, GFP_KERNEL) : vmalloc(size);
+		if (!mem) {
+			err = -ENOMEM;
+			goto err_unpreserve;
+		}
+		kho_test_fill(mem, size, seed,
+			      KHO_TEST_NR_FOLIOS + KHO_TEST_NR_RANGES + i);
+		err = kho_preserve_vmalloc(mem, &state->vmalloc[i].desc);
+		if (err) {
+			vfree(mem);
+			goto err_unpreserve;
+		}
+		state->vmalloc[i].size = size;
+		kho_test_vmalloc_mem[i] = mem;
+		state->nr_vmalloc++;
+	}
+
 	err = kho_add_subtree(KHO_TEST_NAME, state, sizeof(*state));
 	if (err)
 		goto err_unpreserve;
-	pr_info("preserved %u folios and %u page ranges, seed %llu\n",
-		state->nr_folios, state->nr_ranges, seed);
+	kho_test_out = state;
+	pr_info("preserved %u folios, %u page ranges and %llu vmalloc areas (orders %u, %u), seed %llu\n",
+		state->nr_folios, state->nr_ranges, state->nr_vmalloc,
+		state->vmalloc[0].desc.order, state->vmalloc[1].desc.order, seed);
 	return 0;
 
 err_unpreserve:
+	while (state->nr_vmalloc--) {
+		i = state->nr_vmalloc;
+		kho_unpreserve_vmalloc(&state->vmalloc[i].desc);
+		vfree(kho_test_vmalloc_mem[i]);
+		kho_test_vmalloc_mem[i] = NULL;
+	}
 	while (state->nr_ranges--) {
 		i = state->nr_ranges;
 		mem = phys_to_virt(state->ranges[i].phys);
@@ -192,6 +238,7 @@ static void kho_test_verify(char *res, size_t len)
 	struct page *page;
 	phys_addr_t phys;
 	size_t size;
+	void *mem;
 	long bad;
 	int err;
 
@@ -207,7 +254,8 @@ static void kho_test_verify(char *res, size_t len)
 	state = phys_to_virt(phys);
 	if (state->magic != KHO_TEST_MAGIC ||
 	    state->nr_folios != KHO_TEST_NR_FOLIOS ||
-	    state->nr_ranges != KHO_TEST_NR_RANGES) {
+	    state->nr_ranges != KHO_TEST_NR_RANGES ||
+	    state->nr_vmalloc != KHO_TEST_NR_VMALLOC) {
 		snprintf(res, len, "fail bad state magic/counts\n");
 		return;
 	}
@@ -229,6 +277,34 @@ static void kho_test_verify(char *res, size_t len)
 			snprintf(res, len, "fail range %u not preserved\n", i);
 			return;
 		}
+	}
+
+	/*
+	 * kho_restore_vmalloc() checks an area completely before it takes
+	 * anything over, so a bad area fails here before any folio is
+	 * restored, and reading again fails again without a warning.
+	 */
+	for (i = 0; i < state->nr_vmalloc; i++) {
+		size = state->vmalloc[i].size;
+		if (size != (u64)state->vmalloc[i].desc.total_pages * PAGE_SIZE) {
+			snprintf(res, len, "fail vmalloc %u has size %zu\n", i, size);
+			return;
+		}
+		mem = kho_restore_vmalloc(&state->vmalloc[i].desc);
+		if (!mem) {
+			snprintf(res, len, "fail vmalloc %u not restored\n", i);
+			return;
+		}
+		bad = kho_test_check(mem, size, state->seed,
+				     KHO_TEST_NR_FOLIOS + KHO_TEST_NR_RANGES + i);
+		vfree(mem);
+		if (bad >= 0) {
+			snprintf(res, len, "fail vmalloc %u differs at byte %ld\n", i, bad);
+			return;
+		}
+		verified += size;
+		pr_info("vmalloc area %u: %zu bytes of order %u verified\n", i, size,
+			state->vmalloc[i].desc.order);
 	}
 
 	for (i = 0; i < state->nr_folios; i++) {
@@ -324,6 +400,16 @@ static int kho_test_corrupt(const char *what)
 	if (sysfs_streq(what, "compatible"))
 		return fdt_setprop_inplace(fdt, 0, "compatible", "kho-v0",
 					   sizeof("kho-v0")) ? -EINVAL : 0;
+	if (sysfs_streq(what, "vmalloc")) {
+		struct kho_vmalloc_chunk *chunk;
+
+		/* Point the 6th run of the first area into the kernel image. */
+		if (!kho_test_out)
+			return -ENOENT;
+		chunk = KHOSER_LOAD_PTR(kho_test_out->vmalloc[0].desc.first);
+		chunk->phys[5] = PFN_PHYS(PHYS_PFN(__pa_symbol(&kho_test_lock)));
+		return 0;
+	}
 	if (!sysfs_streq(what, "tracker"))
 		return -EINVAL;
 

@@ -9,6 +9,7 @@
 struct folio;
 struct kimage;
 struct kexec_buf;
+struct kho_vmalloc;
 struct page;
 struct resource;
 
@@ -37,6 +38,8 @@ int kho_preserve_folio(struct folio *folio);
 void kho_unpreserve_folio(struct folio *folio);
 int kho_preserve_pages(struct page *page, unsigned long nr_pages);
 void kho_unpreserve_pages(struct page *page, unsigned long nr_pages);
+int kho_preserve_vmalloc(void *ptr, struct kho_vmalloc *preservation);
+void kho_unpreserve_vmalloc(struct kho_vmalloc *preservation);
 
 void *kho_alloc_preserve(size_t size);
 void kho_unpreserve_free(void *mem);
@@ -44,6 +47,7 @@ void kho_restore_free(void *mem);
 
 struct folio *kho_restore_folio(phys_addr_t phys);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages);
+void *kho_restore_vmalloc(const struct kho_vmalloc *preservation);
 
 int kho_add_subtree(const char *name, void *blob, size_t size);
 void kho_remove_subtree(void *blob);
@@ -93,6 +97,16 @@ static inline void kho_unpreserve_pages(struct page *page,
 {
 }
 
+static inline int kho_preserve_vmalloc(void *ptr,
+				       struct kho_vmalloc *preservation)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void kho_unpreserve_vmalloc(struct kho_vmalloc *preservation)
+{
+}
+
 static inline void *kho_alloc_preserve(size_t size)
 {
 	return ERR_PTR(-EOPNOTSUPP);
@@ -113,6 +127,11 @@ static inline struct folio *kho_restore_folio(phys_addr_t phys)
 
 static inline struct page *kho_restore_pages(phys_addr_t phys,
 					     unsigned long nr_pages)
+{
+	return NULL;
+}
+
+static inline void *kho_restore_vmalloc(const struct kho_vmalloc *preservation)
 {
 	return NULL;
 }

@@ -31,7 +31,9 @@ struct kho_block {
  * @nblocks: number of blocks in @blocks.
  * @head_pa: physical address of the first block, 0 if there is none.
  * @entry_size: size of one entry in bytes.
- * @count_per_block: number of entries one block holds.
+ * @count_per_block: number of entries one block holds; 0 until the first
+ *                   call on a set from KHO_BLOCK_SET_INIT(), and for an
+ *                   invalid @entry_size.
  * @incoming: the blocks were handed over by the previous kernel
  *            (kho_block_set_restore()); they are not preserved again and
  *            the set cannot grow.
@@ -67,11 +69,13 @@ struct kho_block_set_it {
  * KHO_BLOCK_SET_INIT() - static initialiser of an empty, outgoing set
  * @name: the variable being initialised.
  * @esize: size of one entry in bytes, at most %KHO_BLOCK_SIZE - 16.
+ *
+ * &kho_block_set.count_per_block is computed from @esize by the first
+ * kho_block_set_*() call on the set.
  */
 #define KHO_BLOCK_SET_INIT(name, esize) {				\
 	.blocks = LIST_HEAD_INIT((name).blocks),			\
 	.entry_size = (esize),						\
-	.count_per_block = KHO_BLOCK_COUNT_PER_BLOCK(esize),		\
 }
 
 /**

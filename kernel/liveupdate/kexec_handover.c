@@ -746,6 +746,34 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 EXPORT_SYMBOL_GPL(kho_restore_folio);
 
 /**
+ * kho_pages_restorable() - whether kho_restore_pages() would succeed
+ * @phys: physical address of the first page.
+ * @nr_pages: number of pages.
+ *
+ * Stricter than kho_is_preserved(): the range must start at the head of an
+ * incoming block and consist of whole incoming blocks, as a range
+ * preserved with kho_preserve_pages() (or an order-0 folio, for
+ * @nr_pages == 1) does. Unlike kho_restore_pages() it does not warn, so it
+ * can validate untrusted handover data.
+ *
+ * Return: true if kho_restore_pages(@phys, @nr_pages) would succeed.
+ */
+bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages)
+{
+	unsigned long start = PHYS_PFN(phys), end = start + nr_pages, pfn;
+	int order;
+
+	if (!is_kho_boot() || !PAGE_ALIGNED(phys) || !nr_pages || end < start)
+		return false;
+	for (pfn = start; pfn < end; pfn += 1UL << order) {
+		order = kho_incoming_order(pfn_to_online_page(pfn));
+		if (order < 0 || (1UL << order) > end - pfn)
+			return false;
+	}
+	return true;
+}
+
+/**
  * kho_restore_pages() - take back pages preserved by the previous kernel
  * @phys: physical address of the first page, as given to
  *        kho_preserve_pages().
@@ -760,15 +788,9 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	unsigned long start = PHYS_PFN(phys), end = start + nr_pages, pfn;
 	int order;
 
-	if (WARN_ON(!PAGE_ALIGNED(phys) || !nr_pages))
-		return NULL;
-
 	/* Check the whole range first: all or nothing. */
-	for (pfn = start; pfn < end; pfn += 1UL << order) {
-		order = kho_incoming_order(pfn_to_online_page(pfn));
-		if (WARN_ON(order < 0 || (1UL << order) > end - pfn))
-			return NULL;
-	}
+	if (WARN_ON(!kho_pages_restorable(phys, nr_pages)))
+		return NULL;
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
 		order = kho_incoming_order(pfn_to_page(pfn));
 		kho_init_block(pfn_to_page(pfn), order, false);

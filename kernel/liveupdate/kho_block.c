@@ -83,12 +83,27 @@ void kho_block_set_init(struct kho_block_set *bs, size_t entry_size)
 }
 EXPORT_SYMBOL_GPL(kho_block_set_init);
 
+/*
+ * Entries per block. A set from KHO_BLOCK_SET_INIT() gets its value on the
+ * first call (the initialiser names the entry size only once); 0 for an
+ * invalid entry size.
+ */
+static u64 kho_block_cpb(struct kho_block_set *bs)
+{
+	if (!bs->count_per_block && bs->entry_size &&
+	    bs->entry_size <= KHO_BLOCK_SIZE - sizeof(struct kho_block_header_ser))
+		bs->count_per_block = KHO_BLOCK_COUNT_PER_BLOCK(bs->entry_size);
+	return bs->count_per_block;
+}
+
 /* Blocks needed for @count entries, without overflowing. */
 static u64 kho_block_set_needed(struct kho_block_set *bs, u64 count)
 {
-	if (!bs->count_per_block)
+	u64 cpb = kho_block_cpb(bs);
+
+	if (!cpb)
 		return 0;
-	return count / bs->count_per_block + !!(count % bs->count_per_block);
+	return count / cpb + !!(count % cpb);
 }
 
 static struct kho_block *kho_block_set_tail(struct kho_block_set *bs)
@@ -160,7 +175,7 @@ int kho_block_set_grow(struct kho_block_set *bs, u64 count)
 	void *mem;
 	int err;
 
-	if (WARN_ON(bs->incoming) || !bs->count_per_block)
+	if (WARN_ON(bs->incoming) || !kho_block_cpb(bs))
 		return -EINVAL;
 	if (need <= (u64)old)
 		return 0;
@@ -192,7 +207,7 @@ int kho_block_set_grow(struct kho_block_set *bs, u64 count)
 	return 0;
 
 err_shrink:
-	kho_block_set_shrink(bs, old * bs->count_per_block);
+	kho_block_set_shrink(bs, old * kho_block_cpb(bs));
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_block_set_grow);
@@ -256,7 +271,7 @@ EXPORT_SYMBOL_IF_KUNIT(kho_block_chain_check);
 /* Each block was preserved by kho_alloc_preserve(): one order-0 folio. */
 static bool kho_block_preserved(u64 pa)
 {
-	return kho_is_preserved(pa, 1);
+	return kho_is_preserved(pa, 1) && kho_pages_restorable(pa, 1);
 }
 
 /**
@@ -284,13 +299,13 @@ int kho_block_set_restore(struct kho_block_set *bs, u64 head_pa)
 	u64 pa;
 	int err;
 
-	if (WARN_ON(!kho_block_set_is_empty(bs)) || !bs->count_per_block)
+	if (WARN_ON(!kho_block_set_is_empty(bs)) || !kho_block_cpb(bs))
 		return -EINVAL;
 	bs->incoming = true;
 	if (!head_pa)
 		return 0;
 
-	err = kho_block_chain_check(head_pa, bs->count_per_block,
+	err = kho_block_chain_check(head_pa, kho_block_cpb(bs),
 				    kho_block_preserved, &n);
 	if (err)
 		return err;
@@ -407,7 +422,7 @@ static void *kho_block_entry(struct kho_block_set *bs, struct kho_block *blk,
 /* The count of @blk, never more than a block holds. */
 static u64 kho_block_count(struct kho_block_set *bs, struct kho_block *blk)
 {
-	return min(blk->ser->count, bs->count_per_block);
+	return min(blk->ser->count, kho_block_cpb(bs));
 }
 
 /**
@@ -426,7 +441,7 @@ void *kho_block_set_it_reserve_entry(struct kho_block_set_it *it)
 	struct kho_block_set *bs = it->bs;
 	struct kho_block *next;
 
-	if (!it->block || it->i >= bs->count_per_block) {
+	if (!it->block || it->i >= kho_block_cpb(bs)) {
 		next = kho_block_after(bs, it->block);
 		if (!next)
 			return NULL;

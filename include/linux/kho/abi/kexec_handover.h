@@ -4,6 +4,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/math.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <asm/page.h>
 
@@ -126,5 +127,140 @@ struct kho_radix_leaf {
 
 static_assert(sizeof(struct kho_radix_table) == PAGE_SIZE);
 static_assert(sizeof(struct kho_radix_leaf) == PAGE_SIZE);
+
+/**
+ * DOC: KHO vmalloc preservation
+ *
+ * A vmalloc area is handed over as a &struct kho_vmalloc descriptor, which
+ * its user embeds in its own preserved data, and a list of chunk pages
+ * (&struct kho_vmalloc_chunk) holding the physical address of every run of
+ * the area's pages. The layout is a contract between the two kernels,
+ * versioned by %KHO_FDT_COMPATIBLE: any change to it needs a new compatible
+ * string.
+ *
+ * The area is mapped with pages of ``2^order`` small pages
+ * (&kho_vmalloc.order, 0 for a normal vmalloc() area). Each run is
+ * ``2^order`` physically contiguous, naturally aligned pages preserved with
+ * kho_preserve_pages(); the runs are listed in the order of the area, so
+ * that ``total_pages / 2^order`` entries describe it. A chunk page is one
+ * preserved order-0 page::
+ *
+ *   offset 0    u64 hdr.next    physical address of the next chunk, 0 = last
+ *   offset 8    u64 phys[511]   start of each run; the list ends at the
+ *                               first 0 or after 511 entries
+ *
+ * A trailing chunk with no entries is allowed. Integers are native-endian.
+ */
+
+/**
+ * DECLARE_KHOSER_PTR() - a pointer field of handover data
+ * @name: name of the field.
+ * @type: pointer type the field holds in the kernel that writes it.
+ *
+ * In handover data a pointer is stored as the physical address it points
+ * to (0 for NULL), so that the next kernel can find it. The union lets
+ * KHOSER_STORE_PTR() and KHOSER_LOAD_PTR() check the pointer type while
+ * keeping the layout a plain u64.
+ */
+#define DECLARE_KHOSER_PTR(name, type)	\
+	union {				\
+		u64 phys;		\
+		type ptr;		\
+	} name
+
+/**
+ * KHOSER_STORE_PTR() - store a pointer in a DECLARE_KHOSER_PTR() field
+ * @dest: the field.
+ * @val: a pointer of the field's type into the direct map, or NULL.
+ */
+#define KHOSER_STORE_PTR(dest, val)					\
+	({								\
+		typeof((dest).ptr) __kho_val = (val);			\
+									\
+		(dest).phys = __kho_val ? (u64)__pa(__kho_val) : 0;	\
+	})
+
+/**
+ * KHOSER_LOAD_PTR() - read a pointer from a DECLARE_KHOSER_PTR() field
+ * @src: the field.
+ *
+ * Only the address is converted: check it (kho_is_preserved()) before
+ * dereferencing it when it comes from the previous kernel.
+ *
+ * Return: the pointer of the field's type in the direct map, NULL for 0.
+ */
+#define KHOSER_LOAD_PTR(src)						\
+	({								\
+		typeof(src) __kho_src = (src);				\
+									\
+		__kho_src.phys ?					\
+			(typeof(__kho_src.ptr))__va(__kho_src.phys) : NULL; \
+	})
+
+struct kho_vmalloc_chunk;
+
+/**
+ * struct kho_vmalloc_hdr - header of a vmalloc chunk page
+ * @next: the next chunk page, 0 for the last one.
+ *
+ * Versioned by %KHO_FDT_COMPATIBLE.
+ */
+struct kho_vmalloc_hdr {
+	DECLARE_KHOSER_PTR(next, struct kho_vmalloc_chunk *);
+};
+
+/* Number of run addresses in one chunk page. */
+#define KHO_VMALLOC_SIZE						\
+	((PAGE_SIZE - sizeof(struct kho_vmalloc_hdr)) / sizeof(u64))
+
+/**
+ * struct kho_vmalloc_chunk - one page listing runs of a vmalloc area
+ * @hdr: link to the next chunk.
+ * @phys: physical address of each run, in area order; 0 ends the list.
+ *
+ * Versioned by %KHO_FDT_COMPATIBLE.
+ */
+struct kho_vmalloc_chunk {
+	struct kho_vmalloc_hdr hdr;
+	u64 phys[KHO_VMALLOC_SIZE];
+};
+
+static_assert(sizeof(struct kho_vmalloc_hdr) == sizeof(u64));
+static_assert(sizeof(struct kho_vmalloc_chunk) == PAGE_SIZE);
+static_assert(KHO_VMALLOC_SIZE == 511 || PAGE_SIZE != 4096);
+
+/* The area was a VM_ALLOC area (always set). */
+#define KHO_VMALLOC_ALLOC	0x0001
+
+/* The area was allowed huge mappings (VM_ALLOW_HUGE_VMAP). */
+#define KHO_VMALLOC_HUGE_VMAP	0x0002
+
+/* Every flag a kernel with this ABI writes; others are invalid. */
+#define KHO_VMALLOC_FLAGS_MASK	(KHO_VMALLOC_ALLOC | KHO_VMALLOC_HUGE_VMAP)
+
+/**
+ * struct kho_vmalloc - descriptor of a preserved vmalloc area
+ * @first: the first chunk page, 0 if there is none.
+ * @total_pages: number of small pages of the area.
+ * @flags: %KHO_VMALLOC_ALLOC, %KHO_VMALLOC_HUGE_VMAP; other bits are
+ *         invalid.
+ * @order: mapping order; every run is ``2^order`` pages.
+ *
+ * Filled by kho_preserve_vmalloc() and embedded by its user in other
+ * preserved data; given to kho_restore_vmalloc() in the next kernel.
+ * Versioned by %KHO_FDT_COMPATIBLE.
+ */
+struct kho_vmalloc {
+	DECLARE_KHOSER_PTR(first, struct kho_vmalloc_chunk *);
+	u32 total_pages;
+	u16 flags;
+	u16 order;
+};
+
+static_assert(sizeof(struct kho_vmalloc) == 16);
+static_assert(offsetof(struct kho_vmalloc, first) == 0);
+static_assert(offsetof(struct kho_vmalloc, total_pages) == 8);
+static_assert(offsetof(struct kho_vmalloc, flags) == 12);
+static_assert(offsetof(struct kho_vmalloc, order) == 14);
 
 #endif /* _LINUX_KHO_ABI_KEXEC_HANDOVER_H */

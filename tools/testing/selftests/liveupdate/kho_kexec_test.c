@@ -4,15 +4,21 @@
  * (CONFIG_TEST_KEXEC_HANDOVER, /sys/kernel/debug/kho_test/).
  *
  * Default variant, three kernels: stage 1 preserves folios of every buddy
- * order and page ranges filled with seeded data; stage 2 restores and
- * verifies every byte, checks that the freed memory shows up in MemFree,
- * and preserves a second set; stage 3 verifies the second set, so a chained
- * second kexec works too.
+ * order, page ranges, a 6 MiB vmalloc area and a 4 MiB vmalloc_huge area
+ * filled with seeded data; stage 2 restores and verifies every byte (the
+ * vmalloc areas through kho_restore_vmalloc() and vfree()), checks that the
+ * freed memory shows up as free, and preserves a second set; stage 3
+ * verifies the second set, so a chained second kexec works too.
  *
  * Variants "corrupt-compatible" and "corrupt-tracker": stage 1 preserves,
  * then damages the root FDT's compatible string or a node of the memory
  * tracker; stage 2 must boot with KHO revival disabled, say so in one log
  * line, report no subtree, and keep working.
+ *
+ * Variant "corrupt-vmalloc": stage 1 preserves, then points a run of the
+ * vmalloc area at memory that is not preserved; stage 2 boots with KHO
+ * revival, must refuse to restore that area with one log line (no warning,
+ * no oops) and keep working.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +200,50 @@ static int stage_corrupt(int stage, const char *what, const char *log_line)
 	ksft_exit_pass();
 }
 
+static int stage_corrupt_vmalloc(int stage)
+{
+	const char *log_line = "vmalloc: run";
+	char res[128];
+	size_t size = 64 << 20;
+	char *mem;
+	int ret;
+
+	if (stage == 1) {
+		ksft_set_plan(2);
+		kho_preserve("4");
+		ret = write_text(KHO_TEST_DIR "/corrupt", "vmalloc");
+		ksft_test_result(!ret, "corrupt a vmalloc run address\n");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+
+	ksft_set_plan(5);
+	expect_state("enabled 1 kho_boot 1 subtree 1");
+	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
+	ksft_test_result(ret > 0 && !strcmp(res, "fail vmalloc 0 not restored\n"),
+			 "the corrupted area is refused (%s)\n",
+			 ret > 0 ? res : strerror(-ret));
+	ksft_test_result(kmsg_has(log_line), "kernel log says \"%s ...\"\n", log_line);
+	/* Asking again fails the same way: nothing was half restored. */
+	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
+	ksft_test_result(ret > 0 && !strcmp(res, "fail vmalloc 0 not restored\n"),
+			 "a second attempt fails the same way (%s)\n",
+			 ret > 0 ? res : strerror(-ret));
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem != MAP_FAILED) {
+		memset(mem, 0x5a, size);
+		munmap(mem, size);
+	}
+	ksft_test_result(mem != MAP_FAILED, "64 MiB allocated and written\n");
+
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
 int main(void)
 {
 	char variant[64] = "";
@@ -212,5 +262,7 @@ int main(void)
 	if (!strcmp(variant, "corrupt-tracker"))
 		return stage_corrupt(stage, "tracker",
 				     "corrupted preserved-memory map");
+	if (!strcmp(variant, "corrupt-vmalloc"))
+		return stage_corrupt_vmalloc(stage);
 	ksft_exit_fail_msg("unknown variant %s\n", variant);
 }

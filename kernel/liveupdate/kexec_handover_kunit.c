@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the Kexec HandOver API within one kernel.
+ *
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ *
+ * Everything that needs no kexec: the errors of the allocation,
+ * preservation and subtree functions, what a boot without handover data
+ * returns, and vmalloc preservation up to the descriptor and its chunks.
+ * Restoring for real is tested across kexec by the kho_kexec_test
+ * selftest. kho_restore_folio() and kho_restore_pages() on memory that was
+ * not preserved are left out on purpose: they warn by design.
+ */
+
+#include <kunit/test.h>
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho/abi/kexec_handover.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#define KHO_KUNIT_SUBTREE	"kho_kunit"
+
+KUNIT_DEFINE_ACTION_WRAPPER(kho_kunit_unpreserve_free, kho_unpreserve_free, void *);
+KUNIT_DEFINE_ACTION_WRAPPER(kho_kunit_vfree, vfree, const void *);
+KUNIT_DEFINE_ACTION_WRAPPER(kho_kunit_folio_put, folio_put, struct folio *);
+
+static void kho_kunit_need_kho(struct kunit *test)
+{
+	if (!kho_is_enabled())
+		kunit_skip(test, "KHO is disabled (boot with kho=on)");
+}
+
+static void kho_kunit_need_cold_boot(struct kunit *test)
+{
+	if (is_kho_boot())
+		kunit_skip(test, "needs a boot without handover data");
+}
+
+static void *kho_kunit_alloc_preserve(struct kunit *test, size_t size)
+{
+	void *mem = kho_alloc_preserve(size);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(mem), "%pe", mem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_unpreserve_free,
+							mem), 0);
+	return mem;
+}
+
+static void kho_alloc_preserve_zero_size_fails(struct kunit *test)
+{
+	KUNIT_EXPECT_PTR_EQ(test, kho_alloc_preserve(0), ERR_PTR(-EINVAL));
+}
+
+static void kho_alloc_preserve_too_big_fails(struct kunit *test)
+{
+	KUNIT_EXPECT_PTR_EQ(test, kho_alloc_preserve(PAGE_SIZE << (MAX_PAGE_ORDER + 1)),
+			    ERR_PTR(-E2BIG));
+	KUNIT_EXPECT_PTR_EQ(test, kho_alloc_preserve(SIZE_MAX), ERR_PTR(-E2BIG));
+}
+
+static void kho_alloc_preserve_gives_zeroed_preserved_folio(struct kunit *test)
+{
+	struct folio *folio;
+	void *mem;
+
+	kho_kunit_need_kho(test);
+	mem = kho_kunit_alloc_preserve(test, 3 * PAGE_SIZE);
+	folio = virt_to_folio(mem);
+	KUNIT_EXPECT_EQ(test, folio_order(folio), 2);
+	KUNIT_EXPECT_PTR_EQ(test, folio_address(folio), mem);
+	KUNIT_EXPECT_NULL(test, memchr_inv(mem, 0, 4 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), -EEXIST);
+}
+
+static void kho_preserve_folio_twice_fails(struct kunit *test)
+{
+	struct folio *folio;
+
+	kho_kunit_need_kho(test);
+	folio = folio_alloc(GFP_KERNEL, 1);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_folio_put, folio), 0);
+
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(folio), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), -EEXIST);
+	/* Its pages are part of the preserved block as well. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(folio_page(folio, 0), 2), -EEXIST);
+	kho_unpreserve_folio(folio);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), 0);
+	kho_unpreserve_folio(folio);
+}
+
+static void kho_preserve_pages_zero_pages_fails(struct kunit *test)
+{
+	struct page *page;
+
+	kho_kunit_need_kho(test);
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page, 0), -EINVAL);
+	__free_page(page);
+}
+
+static void kho_preserve_pages_failure_preserves_nothing(struct kunit *test)
+{
+	struct folio *folio;
+	struct page *page;
+
+	kho_kunit_need_kho(test);
+	folio = folio_alloc(GFP_KERNEL, 3);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_folio_put, folio), 0);
+	page = folio_page(folio, 0);
+
+	/*
+	 * Pages 4-5 are one preserved block: preserving pages 2-5 (blocks
+	 * 2-3 and 4-5) fails on the second block and takes back the first.
+	 */
+	KUNIT_ASSERT_EQ(test, kho_preserve_pages(page + 4, 2), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 2, 4), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 2, 2), 0);
+	kho_unpreserve_pages(page + 2, 2);
+	kho_unpreserve_pages(page + 4, 2);
+}
+
+static void kho_is_preserved_false_without_handover(struct kunit *test)
+{
+	void *mem;
+
+	kho_kunit_need_kho(test);
+	kho_kunit_need_cold_boot(test);
+	/* Only memory of the previous kernel counts, not our own. */
+	mem = kho_kunit_alloc_preserve(test, PAGE_SIZE);
+	KUNIT_EXPECT_FALSE(test, kho_is_preserved(virt_to_phys(mem), 1));
+	KUNIT_EXPECT_FALSE(test, kho_is_preserved(0, 1));
+}
+
+static void kho_retrieve_subtree_without_handover_fails(struct kunit *test)
+{
+	phys_addr_t phys = 0;
+	size_t size = 0;
+
+	kho_kunit_need_cold_boot(test);
+	KUNIT_EXPECT_EQ(test, kho_retrieve_subtree("LUO", &phys, &size), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_retrieve_subtree(KHO_KUNIT_SUBTREE, &phys, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, phys, 0);
+	KUNIT_EXPECT_EQ(test, size, 0);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(kho_kunit_remove_subtree, kho_remove_subtree, void *);
+
+static void kho_add_subtree_duplicate_fails(struct kunit *test)
+{
+	void *blob, *other;
+
+	kho_kunit_need_kho(test);
+	blob = kho_kunit_alloc_preserve(test, PAGE_SIZE);
+	other = kho_kunit_alloc_preserve(test, PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, blob, 8), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_remove_subtree,
+							blob), 0);
+	KUNIT_EXPECT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, other, 8), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, blob, 8), -EEXIST);
+
+	/* Removing a blob that was never added changes nothing. */
+	kho_remove_subtree(other);
+	KUNIT_EXPECT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, other, 8), -EEXIST);
+
+	kho_remove_subtree(blob);
+	KUNIT_EXPECT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, other, 8), 0);
+	kho_remove_subtree(other);
+}
+
+static void *kho_kunit_vmalloc(struct kunit *test, void *ptr)
+{
+	KUNIT_ASSERT_NOT_NULL(test, ptr);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_vfree, ptr), 0);
+	return ptr;
+}
+
+/*
+ * Check a descriptor against the area: every run, in order, preserved;
+ * every chunk page preserved. Returns the number of chunks.
+ */
+static unsigned int kho_kunit_check_vmalloc(struct kunit *test, void *ptr,
+					    const struct kho_vmalloc *kv)
+{
+	unsigned long step = 1UL << kv->order, nr = 0;
+	struct kho_vmalloc_chunk *chunk;
+	unsigned int i, chunks = 0;
+	struct page *page;
+
+	for (chunk = KHOSER_LOAD_PTR(kv->first); chunk;
+	     chunk = KHOSER_LOAD_PTR(chunk->hdr.next)) {
+		chunks++;
+		KUNIT_EXPECT_EQ(test, kho_preserve_folio(virt_to_folio(chunk)), -EEXIST);
+		for (i = 0; i < KHO_VMALLOC_SIZE && chunk->phys[i]; i++) {
+			page = vmalloc_to_page(ptr + nr * PAGE_SIZE);
+			KUNIT_ASSERT_LT(test, nr, kv->total_pages);
+			KUNIT_EXPECT_EQ_MSG(test, chunk->phys[i], page_to_phys(page),
+					    "run at page %lu", nr);
+			KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED(chunk->phys[i],
+							       PAGE_SIZE << kv->order),
+					      "run at page %lu", nr);
+			KUNIT_EXPECT_EQ_MSG(test, kho_preserve_pages(page, step), -EEXIST,
+					    "run at page %lu", nr);
+			nr += step;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, nr, kv->total_pages);
+	return chunks;
+}
+
+static void kho_preserve_vmalloc_lists_every_page(struct kunit *test)
+{
+	unsigned int nr = 2 * KHO_VMALLOC_SIZE + 78;
+	struct kho_vmalloc kv, again;
+	unsigned int i;
+	void *ptr;
+
+	kho_kunit_need_kho(test);
+	ptr = kho_kunit_vmalloc(test, vmalloc(nr * PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, kho_preserve_vmalloc(ptr, &kv), 0);
+	KUNIT_EXPECT_EQ(test, kv.total_pages, nr);
+	KUNIT_EXPECT_EQ(test, kv.order, 0);
+	KUNIT_EXPECT_EQ(test, kv.flags, KHO_VMALLOC_ALLOC);
+	KUNIT_EXPECT_EQ(test, kho_kunit_check_vmalloc(test, ptr, &kv), 3);
+	/* Preserving the area twice fails and keeps the first preservation. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(ptr, &again), -EEXIST);
+	KUNIT_EXPECT_EQ(test, again.first.phys, 0);
+	KUNIT_EXPECT_EQ(test, kho_kunit_check_vmalloc(test, ptr, &kv), 3);
+
+	kho_unpreserve_vmalloc(&kv);
+	KUNIT_EXPECT_EQ(test, kv.first.phys, 0);
+	KUNIT_EXPECT_EQ(test, kv.total_pages, 0);
+	/* Nothing of the area is preserved any more. */
+	for (i = 0; i < nr; i++) {
+		struct page *page = vmalloc_to_page(ptr + i * PAGE_SIZE);
+
+		KUNIT_ASSERT_EQ_MSG(test, kho_preserve_pages(page, 1), 0, "page %u", i);
+		kho_unpreserve_pages(page, 1);
+	}
+}
+
+static void kho_preserve_vmalloc_huge_records_order(struct kunit *test)
+{
+	struct kho_vmalloc kv;
+	void *ptr;
+
+	kho_kunit_need_kho(test);
+	ptr = kho_kunit_vmalloc(test, vmalloc_huge(SZ_4M, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, kho_preserve_vmalloc(ptr, &kv), 0);
+	KUNIT_EXPECT_EQ(test, kv.total_pages, SZ_4M / PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, kv.flags, KHO_VMALLOC_ALLOC | KHO_VMALLOC_HUGE_VMAP);
+	/* Huge mappings are best effort: order 0 is a valid outcome. */
+	KUNIT_EXPECT_TRUE_MSG(test, kv.order == 0 || kv.order == PMD_SHIFT - PAGE_SHIFT,
+			      "order %u", kv.order);
+	kunit_info(test, "4 MiB vmalloc_huge() area mapped with order %u\n", kv.order);
+	KUNIT_EXPECT_EQ(test, kho_kunit_check_vmalloc(test, ptr, &kv),
+			DIV_ROUND_UP(kv.total_pages >> kv.order, KHO_VMALLOC_SIZE));
+	kho_unpreserve_vmalloc(&kv);
+}
+
+static void kho_preserve_vmalloc_rejects_other_memory(struct kunit *test)
+{
+	struct kho_vmalloc kv;
+	struct page *page;
+	void *ptr, *buf;
+
+	kho_kunit_need_kho(test);
+	ptr = kho_kunit_vmalloc(test, vmalloc(4 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(ptr + PAGE_SIZE, &kv), -EINVAL);
+	buf = kunit_kzalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(buf, &kv), -EINVAL);
+
+	/* Areas with other flags: user-mappable vmalloc, vmap(). */
+	ptr = kho_kunit_vmalloc(test, vmalloc_user(PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(ptr, &kv), -EOPNOTSUPP);
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	ptr = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	if (ptr) {
+		KUNIT_EXPECT_EQ(test, kho_preserve_vmalloc(ptr, &kv), -EOPNOTSUPP);
+		vunmap(ptr);
+	}
+	__free_page(page);
+	KUNIT_EXPECT_NOT_NULL(test, ptr);
+}
+
+static void kho_restore_vmalloc_rejects_bad_descriptor(struct kunit *test)
+{
+	static const struct kho_vmalloc bad[] = {
+		{ .total_pages = 1, .flags = 0 },
+		{ .total_pages = 1, .flags = KHO_VMALLOC_ALLOC | 0x4 },
+		{ .total_pages = 1, .flags = KHO_VMALLOC_ALLOC | 0x8000 },
+		{ .total_pages = 0, .flags = KHO_VMALLOC_ALLOC },
+		{ .total_pages = 1024, .flags = KHO_VMALLOC_ALLOC,
+		  .order = MAX_PAGE_ORDER + 1 },
+		{ .total_pages = 3, .flags = KHO_VMALLOC_ALLOC, .order = 1 },
+		{ .total_pages = U32_MAX, .flags = KHO_VMALLOC_ALLOC },
+		{ .total_pages = 1, .flags = KHO_VMALLOC_ALLOC },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_NULL_MSG(test, kho_restore_vmalloc(&bad[i]), "descriptor %u", i);
+}
+
+static void kho_restore_vmalloc_rejects_unpreserved_chunks(struct kunit *test)
+{
+	struct kho_vmalloc kv;
+	void *ptr;
+
+	kho_kunit_need_kho(test);
+	kho_kunit_need_cold_boot(test);
+	/* A real descriptor, but of this kernel: nothing is incoming. */
+	ptr = kho_kunit_vmalloc(test, vmalloc(8 * PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, kho_preserve_vmalloc(ptr, &kv), 0);
+	KUNIT_EXPECT_NULL(test, kho_restore_vmalloc(&kv));
+	/* Nothing was touched. */
+	KUNIT_EXPECT_EQ(test, kho_kunit_check_vmalloc(test, ptr, &kv), 1);
+	kho_unpreserve_vmalloc(&kv);
+}
+
+static struct kunit_case kho_test_cases[] = {
+	KUNIT_CASE(kho_alloc_preserve_zero_size_fails),
+	KUNIT_CASE(kho_alloc_preserve_too_big_fails),
+	KUNIT_CASE(kho_alloc_preserve_gives_zeroed_preserved_folio),
+	KUNIT_CASE(kho_preserve_folio_twice_fails),
+	KUNIT_CASE(kho_preserve_pages_zero_pages_fails),
+	KUNIT_CASE(kho_preserve_pages_failure_preserves_nothing),
+	KUNIT_CASE(kho_is_preserved_false_without_handover),
+	KUNIT_CASE(kho_retrieve_subtree_without_handover_fails),
+	KUNIT_CASE(kho_add_subtree_duplicate_fails),
+	KUNIT_CASE(kho_preserve_vmalloc_lists_every_page),
+	KUNIT_CASE(kho_preserve_vmalloc_huge_records_order),
+	KUNIT_CASE(kho_preserve_vmalloc_rejects_other_memory),
+	KUNIT_CASE(kho_restore_vmalloc_rejects_bad_descriptor),
+	KUNIT_CASE(kho_restore_vmalloc_rejects_unpreserved_chunks),
+	{}
+};
+
+static struct kunit_suite kho_test_suite = {
+	.name = "kexec_handover",
+	.test_cases = kho_test_cases,
+};
+
+kunit_test_suite(kho_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the Kexec HandOver API");
+MODULE_LICENSE("GPL");
