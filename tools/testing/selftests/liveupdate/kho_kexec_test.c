@@ -202,6 +202,7 @@ static int stage_corrupt(int stage, const char *what, const char *log_line)
 
 static int stage_corrupt_vmalloc(int stage)
 {
+	const char *refused = "fail vmalloc 0 not restored";
 	const char *log_line = "vmalloc: run";
 	char res[128];
 	size_t size = 64 << 20;
@@ -221,13 +222,13 @@ static int stage_corrupt_vmalloc(int stage)
 	ksft_set_plan(5);
 	expect_state("enabled 1 kho_boot 1 subtree 1");
 	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
-	ksft_test_result(ret > 0 && !strcmp(res, "fail vmalloc 0 not restored\n"),
+	ksft_test_result(ret > 0 && !strncmp(res, refused, strlen(refused)),
 			 "the corrupted area is refused (%s)\n",
 			 ret > 0 ? res : strerror(-ret));
 	ksft_test_result(kmsg_has(log_line), "kernel log says \"%s ...\"\n", log_line);
 	/* Asking again fails the same way: nothing was half restored. */
 	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
-	ksft_test_result(ret > 0 && !strcmp(res, "fail vmalloc 0 not restored\n"),
+	ksft_test_result(ret > 0 && !strncmp(res, refused, strlen(refused)),
 			 "a second attempt fails the same way (%s)\n",
 			 ret > 0 ? res : strerror(-ret));
 
