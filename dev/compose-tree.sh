@@ -79,19 +79,24 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 		done < <(find .pc -mindepth 2 -type f ! -name '.*' |
 			 cut -d/ -f3- | sort -u)
 	fi
-	# Pop by the list of what is applied: patches/series may have been
-	# reordered or edited since, and quilt refuses to pop by a series
-	# that no longer matches what is applied. (quilt reads the series
-	# location from .pc/.quilt_series.)
+	# Pop by what is applied, with the patch files as they were applied
+	# (kept in .lu-applied/): patches/ may have been reordered or edited
+	# since (git pull, another branch), and quilt refuses to pop a patch
+	# that no longer reverses cleanly. A pop that fails now means edits
+	# in build/linux that were never refreshed. (quilt reads both
+	# locations from .pc/.quilt_series and .pc/.quilt_patches.)
 	if [ -s .pc/applied-patches ]; then
-		cp .pc/applied-patches .lu-applied-series
-		echo "$SRC/.lu-applied-series" > .pc/.quilt_series
+		[ -d .lu-applied ] || { mkdir .lu-applied; cp patches/*.patch .lu-applied/; }
+		cp .pc/applied-patches .lu-applied/series
+		echo "$SRC/.lu-applied/series" > .pc/.quilt_series
+		echo "$SRC/.lu-applied" > .pc/.quilt_patches
 		quilt pop -a -q >/dev/null || {
 			echo "compose: 'quilt pop' failed: refresh your edits in build/linux" \
 			     "(quilt refresh) or move them into patches/ first" >&2
 			exit 1
 		}
 		echo series > .pc/.quilt_series
+		echo patches > .pc/.quilt_patches
 	fi
 	if grep -Eqv '^[[:space:]]*(#|$)' patches/series; then
 		quilt push -a -q >/dev/null || {
@@ -100,6 +105,9 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 			exit 1
 		}
 	fi
+	rm -rf .lu-applied
+	mkdir .lu-applied
+	cp patches/*.patch .lu-applied/ 2>/dev/null || true
 	kept=0
 	for f in "${!old_sum[@]}"; do
 		if [ -f "$f" ] && [ "$(sha1sum < "$f")" = "${old_sum[$f]}" ]; then

@@ -87,13 +87,19 @@ static int memfd_luo_add_folio(struct memfd_luo *mf, struct file *file,
 			       pgoff_t index)
 {
 	loff_t start = (loff_t)index << PAGE_SHIFT;
+	loff_t size = i_size_read(file_inode(file));
 	struct folio *folio;
 	pgoff_t offset;
 	long nr;
 	int err;
 
-	nr = memfd_pin_folios(file, start, start + PAGE_SIZE - 1, &folio, 1,
-			      &offset);
+	/* Nothing beyond the end of the file is kept (or can be pinned). */
+	if (start >= size)
+		return 0;
+
+	nr = memfd_pin_folios(file, start,
+			      min_t(loff_t, start + PAGE_SIZE, size) - 1,
+			      &folio, 1, &offset);
 	if (nr < 0)
 		return nr;
 	if (nr != 1)
