@@ -10,6 +10,7 @@
 #   make headers  headers_install into build/headers/include
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
 #   make check    KUnit, kselftests in QEMU (incl. across kexec), checkpatch
+#   make bench    live update figures: preserve/retrieve times, kexec boot
 #   make series   git format-patch series in build/series/
 #
 # Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1
@@ -40,7 +41,7 @@ KMAKE	= $(MAKE) -C $(SRC) O=$(OBJ) ARCH=x86_64 -j$(JOBS) \
 FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
 
-.PHONY: all deps tree kernel config headers selftests demo check kunit \
+.PHONY: all deps tree kernel config headers selftests demo check bench kunit \
 	kselftest checkpatch series clean distclean help
 
 all: kernel
@@ -80,6 +81,9 @@ demo: kernel selftests
 
 check: kernel selftests
 	@$(TOP)/dev/check.sh all
+
+bench: kernel selftests
+	@$(TOP)/dev/bench.sh
 
 kunit: tree
 	@$(TOP)/dev/check.sh kunit

@@ -61,6 +61,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "kexec_handover_internal.h"
 #include "luo_internal.h"
 
 DECLARE_RWSEM(luo_serialize_rwsem);
@@ -145,8 +146,8 @@ static int __init luo_early_init(void)
 		goto err_disable;
 
 	err = -EINVAL;
-	if (size < sizeof(*ser) || !PAGE_ALIGNED(phys) ||
-	    !kho_is_preserved(phys, 1))
+	/* Checked without a warning: the blob is untrusted. */
+	if (size < sizeof(*ser) || !kho_pages_restorable(phys, 1))
 		goto err_disable;
 
 	ser = phys_to_virt(phys);

@@ -37,6 +37,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "kexec_handover_internal.h"
 #include "luo_internal.h"
 
 /**
@@ -504,7 +505,7 @@ int __init luo_flb_incoming_setup(u64 flbs_pa)
 
 	if (!flbs_pa)
 		return 0;
-	if (!PAGE_ALIGNED(flbs_pa) || !kho_is_preserved(flbs_pa, LUO_FLB_PGCNT))
+	if (!kho_pages_restorable(flbs_pa, LUO_FLB_PGCNT))
 		return -EINVAL;
 
 	hdr = phys_to_virt(flbs_pa);

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: run luo_bench (tools/testing/selftests/liveupdate/luo_bench.c)
+# as a chain of kexecs in one QEMU VM and print its figures, plus the
+# kexec-to-init time of every boot, taken from the host-side timestamps of
+# the console ("bench: kexec <scenario>" to the next "vmtest: init"), with
+# ratios to the boot that preserved nothing and to writing 1 GiB.
+set -euo pipefail
+: "${SRC:?}" "${OBJ:?}" "${STOUT:?}" "${LOGS:?}" "${STDIR:?}"
+
+mem=${BENCH_MEM:-8G}
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+echo "luo_bench kho=on liveupdate=on" > "$list"
+
+echo "  BENCH   luo_bench in one VM (${mem}, ${KVM:+KVM}${KVM:-TCG}; log: build/logs/luo_bench.log)"
+"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
+	-f "$list" -l "$LOGS" -m "$mem" -t 1800 ${KVM:+-K} || {
+	echo "bench: the VM run failed; see build/logs/luo_bench.log" >&2
+	exit 1
+}
+
+python3 - "$LOGS/luo_bench.log" <<'PY'
+import re, sys
+ts = lambda l: float(re.match(r'\[\s*([0-9.]+)\]', l).group(1))
+lines = [l.rstrip('\n') for l in open(sys.argv[1], errors='replace')
+         if re.match(r'\[\s*[0-9.]+\]', l)]
+boot, pending, fig = {}, None, {}
+for l in lines:
+    m = re.search(r'bench: kexec (\S+)', l)
+    if m:
+        pending = (m.group(1), ts(l))
+        continue
+    if pending and 'vmtest: init stage=' in l:
+        boot[pending[0]] = ts(l) - pending[1]
+        pending = None
+    m = re.search(r'bench: (write|preserve|retrieve|finish\+free) (\S+) ([0-9.]+) ms', l)
+    if m:
+        fig[(m.group(1), m.group(2))] = float(m.group(3))
+    if 'bench: error' in l:
+        print(l); sys.exit(1)
+base = boot.get('none')
+write = fig.get(('write', '1g'))
+print()
+print("  kexec to init of the next kernel (host console timestamps)")
+for sc, t in boot.items():
+    r = f"{t / base:5.2f}x" if base else "-"
+    print(f"    {sc:12s} {t * 1000:8.0f} ms   {r} of 'none'")
+print()
+print(f"  write 1 GiB into a fresh memfd: {write:.1f} ms" if write else "  no write figure")
+print()
+print("  scenario      preserve ms   retrieve ms   finish ms   preserve/GiB  vs write(1GiB): preserve  retrieve")
+sizes = {'1g-4k': 1, '4g-4k': 4, '4g-2m': 4, '1g-2m': 1, '16g-sparse': 16}
+for sc, gib in sizes.items():
+    p = fig.get(('preserve', sc)); r = fig.get(('retrieve', sc)); f = fig.get(('finish+free', sc))
+    if p is None:
+        continue
+    per = p / gib
+    rp = f"{p / write:7.3f}" if write else "-"
+    rr = f"{r / write:7.3f}" if write and r is not None else "-"
+    print(f"    {sc:12s} {p:10.1f} {r if r is not None else float('nan'):13.1f} {f if f is not None else float('nan'):11.1f} {per:13.1f}   {rp:>22s}  {rr:>8s}")
+PY

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live update benchmark: not a test, it prints figures.
+ *
+ * Runs as a chain of kernels in one VM (vmtest.sh, see dev/bench.sh). Each
+ * kernel retrieves and finishes the memfd the previous one preserved,
+ * timing RETRIEVE_SESSION + RETRIEVE_FD, then sets up the next scenario,
+ * times PRESERVE_FD and kexecs with the session open:
+ *
+ *   none        nothing preserved (the baseline boot)
+ *   1g-4k       1 GiB memfd of 4 KiB folios
+ *   4g-4k       4 GiB memfd of 4 KiB folios
+ *   4g-2m       4 GiB memfd of 2 MiB folios (shmem THP)
+ *   1g-2m       1 GiB memfd of 2 MiB folios
+ *   16g-sparse  16 GiB memfd with 8 MiB written in 2048 scattered pages
+ *
+ * The first kernel also times writing 1 GiB into a fresh memfd, the
+ * reference the preserve and retrieve times are compared with. Lines
+ * start with "bench:" for dev/bench.sh, which adds the kexec-to-init time
+ * of each boot from the console timestamps.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "luo_test_utils.h"
+#include "vmtest.h"
+
+#define MiB		(1024UL * 1024)
+#define GiB		(1024 * MiB)
+
+struct scenario {
+	const char *name;
+	size_t size;
+	int thp;
+	int sparse;
+};
+
+static const struct scenario scenarios[] = {
+	{ "none",	0,		0, 0 },
+	{ "1g-4k",	1 * GiB,	0, 0 },
+	{ "4g-4k",	4 * GiB,	0, 0 },
+	{ "4g-2m",	4 * GiB,	1, 0 },
+	{ "1g-2m",	1 * GiB,	1, 0 },
+	{ "16g-sparse",	16 * GiB,	0, 1 },
+};
+
+#define NR_SCENARIOS	(int)(sizeof(scenarios) / sizeof(scenarios[0]))
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int err)
+{
+	printf("bench: error: %s: %s\n", what, strerror(err));
+	exit(KSFT_FAIL);
+}
+
+static void set_thp(const char *mode)
+{
+	int fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+		      O_WRONLY);
+
+	if (fd < 0 || write(fd, mode, strlen(mode)) < 0)
+		printf("bench: note: cannot set shmem THP to %s\n", mode);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The reference: writing 1 GiB into a fresh memfd. */
+static void bench_write(void)
+{
+	const size_t chunk = 4 * MiB;
+	char *buf = malloc(chunk);
+	double t;
+	size_t off;
+	int fd;
+
+	if (!buf)
+		die("malloc", ENOMEM);
+	memset(buf, 0x5a, chunk);
+	fd = memfd_create("write", 0);
+	if (fd < 0)
+		die("memfd_create", errno);
+	t = now();
+	for (off = 0; off < GiB; off += chunk)
+		if (pwrite(fd, buf, chunk, off) != (ssize_t)chunk)
+			die("pwrite", errno);
+	t = now() - t;
+	printf("bench: write 1g %.3f ms\n", t * 1e3);
+	close(fd);
+	free(buf);
+}
+
+static int make_memfd(const struct scenario *sc)
+{
+	size_t off, step = sc->sparse ? sc->size / 2048 : 4096;
+	char *p;
+	int fd;
+
+	fd = memfd_create(sc->name, 0);
+	if (fd < 0)
+		die("memfd_create", errno);
+	if (ftruncate(fd, sc->size))
+		die("ftruncate", errno);
+	p = mmap(NULL, sc->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	if (sc->thp)
+		madvise(p, sc->size, MADV_HUGEPAGE);
+	/* One write per page (or per 8 MiB for the sparse file). */
+	for (off = 0; off < sc->size; off += step)
+		p[off] = (char)(off >> 12);
+	munmap(p, sc->size);
+	return fd;
+}
+
+static int check_memfd(int fd, const struct scenario *sc)
+{
+	size_t off, step = sc->sparse ? sc->size / 2048 : 4096;
+	int bad = 0;
+	char c;
+
+	/* Spot check: one byte every 64 MiB. */
+	for (off = 0; off < sc->size; off += 64 * MiB) {
+		off -= off % step;
+		if (pread(fd, &c, 1, off) != 1 || c != (char)(off >> 12))
+			bad++;
+	}
+	return bad;
+}
+
+int main(void)
+{
+	int stage = vmtest_stage(), dev, sfd, fd, err;
+	const struct scenario *sc;
+	double t;
+
+	dev = luo_open_device();
+	if (dev < 0)
+		die("open /dev/liveupdate", -dev);
+	set_thp("advise");
+
+	if (stage == 1)
+		bench_write();
+
+	if (stage > 1 && stage - 2 < NR_SCENARIOS) {
+		sc = &scenarios[stage - 2];
+		t = now();
+		sfd = luo_retrieve_session(dev, "bench");
+		if (sfd < 0)
+			die("retrieve session", -sfd);
+		fd = sc->size ? luo_retrieve_fd(sfd, 1) : 0;
+		t = now() - t;
+		if (fd < 0)
+			die("retrieve fd", -fd);
+		printf("bench: retrieve %s %.3f ms\n", sc->name, t * 1e3);
+		if (sc->size && check_memfd(fd, sc))
+			die("retrieved contents differ", EIO);
+		t = now();
+		err = luo_finish(sfd);
+		close(sfd);
+		if (sc->size)
+			close(fd);
+		t = now() - t;
+		if (err)
+			die("finish", -err);
+		printf("bench: finish+free %s %.3f ms\n", sc->name, t * 1e3);
+	}
+
+	if (stage - 1 >= NR_SCENARIOS)
+		return KSFT_PASS;
+
+	sc = &scenarios[stage - 1];
+	sfd = luo_create_session(dev, "bench");
+	if (sfd < 0)
+		die("create session", -sfd);
+	if (sc->size) {
+		fd = make_memfd(sc);
+		t = now();
+		err = luo_preserve_fd(sfd, fd, 1);
+		t = now() - t;
+		if (err)
+			die("preserve", -err);
+		printf("bench: preserve %s %.3f ms\n", sc->name, t * 1e3);
+		close(fd);
+	}
+
+	err = vmtest_kexec_load(stage + 1);
+	if (err)
+		die("kexec_file_load", -err);
+	printf("bench: kexec %s\n", sc->name);
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	die("reboot", -err);
+	return KSFT_FAIL;
+}
