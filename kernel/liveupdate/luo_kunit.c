@@ -261,9 +261,13 @@ luo_kunit_new_handler(struct kunit *test, const char *name,
 	strscpy((char *)fh->compatible, name, sizeof(fh->compatible));
 
 	*err = liveupdate_register_file_handler(fh);
-	if (!*err)
-		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-					luo_kunit_unregister_fh, fh), 0);
+	if (!*err) {
+		int ret = kunit_add_action_or_reset(test,
+						    luo_kunit_unregister_fh,
+						    fh);
+
+		KUNIT_ASSERT_EQ(test, ret, 0);
+	}
 	return fh;
 }
 

@@ -52,7 +52,7 @@ static const struct scenario scenarios[] = {
 	{ "16g-sparse",	16 * GiB,	0, 1 },
 };
 
-#define NR_SCENARIOS	(int)(sizeof(scenarios) / sizeof(scenarios[0]))
+#define NR_SCENARIOS	((int)ARRAY_SIZE(scenarios))
 
 static double now(void)
 {

@@ -297,7 +297,7 @@ static void check_all(int *fds, const char *when, int late_written)
 	struct stat st;
 	char buf[sizeof(late)];
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct memfd_case *c = &cases[i];
 		int fd = fds[c->token];
 		uint64_t want, got;
@@ -381,7 +381,7 @@ static int stage_contents(int stage)
 
 		enable_thp();
 		fds[0] = -1;
-		for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (c = 0; c < ARRAY_SIZE(cases); c++)
 			fds[cases[c].token] = new_memfd(cases[c].name,
 							cases[c].size,
 							cases[c].seed, 0);
