@@ -335,11 +335,33 @@ static void __init kho_scratch_set_cma(void)
  * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
  * @w: the walker.
  * @blocks: number of blocks reserved so far.
+ * @run_start: start of the run of adjacent blocks not reserved yet.
+ * @run_end: end of that run; equal to @run_start when there is none.
+ *
+ * Adjacent blocks are reserved as one range: the tree lists blocks of one
+ * order in address order, and a million order-0 blocks would otherwise
+ * cost a million memblock calls.
  */
 struct kho_mem_walk {
 	struct kho_radix_walker w;
 	unsigned long blocks;
+	phys_addr_t run_start;
+	phys_addr_t run_end;
 };
+
+/* Reserve the pending run of blocks, if any. */
+static int __init kho_walk_flush(struct kho_mem_walk *mw)
+{
+	phys_addr_t size = mw->run_end - mw->run_start;
+
+	if (!size)
+		return 0;
+	mw->run_end = mw->run_start;
+	if (memblock_reserve(mw->run_start, size) ||
+	    memblock_reserved_mark_noinit(mw->run_start, size))
+		return -ENOMEM;
+	return 0;
+}
 
 /* A tracker node of the previous kernel must be RAM outside scratch. */
 static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
@@ -362,9 +384,15 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 	    kho_scratch_overlaps(phys, size))
 		return -EINVAL;
 
-	if (memblock_reserve(phys, size) ||
-	    memblock_reserved_mark_noinit(phys, size))
-		return -ENOMEM;
+	if (phys != mw->run_end) {
+		int err = kho_walk_flush(mw);
+
+		if (err)
+			return err;
+		mw->run_start = phys;
+		mw->run_end = phys;
+	}
+	mw->run_end += size;
 
 	page = pfn_to_page(PHYS_PFN(phys));
 	set_page_private(page, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
@@ -401,6 +429,9 @@ void __init kho_memory_init(void)
 	kho_scratch_set_cma();
 
 	err = kho_radix_walk(kho_in.mem_map, &mw.w);
+	/* What was found valid stays reserved, even if the walk failed. */
+	if (kho_walk_flush(&mw) && !err)
+		err = -ENOMEM;
 	if (err) {
 		pr_warn("corrupted preserved-memory map after %lu blocks (%pe), disabling KHO revival\n",
 			mw.blocks, ERR_PTR(err));

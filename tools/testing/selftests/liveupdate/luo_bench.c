@@ -104,12 +104,31 @@ static void bench_write(void)
 	free(buf);
 }
 
+/* The ShmemHugePages line of /proc/meminfo: were 2 MiB folios used? */
+static const char *shmem_huge_line(void)
+{
+	static char buf[8192];
+	char *p, *e;
+
+	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return "no /proc/meminfo";
+	p = strstr(buf, "ShmemHugePages:");
+	if (!p)
+		return "no ShmemHugePages in /proc/meminfo";
+	e = strchr(p, '\n');
+	if (e)
+		*e = 0;
+	return p;
+}
+
 static int make_memfd(const struct scenario *sc)
 {
 	size_t off, step = sc->sparse ? sc->size / 2048 : 4096;
 	char *p;
 	int fd;
 
+	/* shmem THP only for the 2 MiB scenarios, never for the sparse one. */
+	set_thp(sc->thp ? "always" : "never");
 	fd = memfd_create(sc->name, 0);
 	if (fd < 0)
 		die("memfd_create", errno);
@@ -124,6 +143,8 @@ static int make_memfd(const struct scenario *sc)
 	for (off = 0; off < sc->size; off += step)
 		p[off] = (char)(off >> 12);
 	munmap(p, sc->size);
+	set_thp("never");
+	printf("bench: %s: %s\n", sc->name, shmem_huge_line());
 	return fd;
 }
 
@@ -151,8 +172,6 @@ int main(void)
 	dev = luo_open_device();
 	if (dev < 0)
 		die("open /dev/liveupdate", -dev);
-	set_thp("advise");
-
 	if (stage == 1)
 		bench_write();
 

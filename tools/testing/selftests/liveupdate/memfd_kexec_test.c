@@ -157,8 +157,6 @@ static int new_memfd(const char *name, size_t size, unsigned int seed,
 	REQUIRE(!ftruncate(fd, size), "ftruncate: %m");
 	buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	REQUIRE(buf != MAP_FAILED, "mmap: %m");
-	if (size == 2 * MiB)
-		madvise(buf, size, MADV_HUGEPAGE);
 	fill(buf, size, seed);
 	munmap(buf, size);
 	return fd;
@@ -352,7 +350,7 @@ static void retrieve_all(int dev, int *fds)
 	close(sfd);
 }
 
-static void enable_thp(void)
+static void set_thp(const char *mode)
 {
 	int fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
 		      O_WRONLY);
@@ -361,9 +359,26 @@ static void enable_thp(void)
 		printf("# no shmem THP in this kernel: the 2 MiB memfd uses small folios\n");
 		return;
 	}
-	if (write(fd, "advise", 6) != 6)
-		printf("# cannot enable shmem THP: %m\n");
+	if (write(fd, mode, strlen(mode)) < 0)
+		printf("# cannot set shmem THP to %s: %m\n", mode);
 	close(fd);
+}
+
+/* The ShmemHugePages line of /proc/meminfo: were 2 MiB folios used? */
+static const char *shmem_huge_line(void)
+{
+	static char buf[8192];
+	char *p, *e;
+
+	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return "no /proc/meminfo";
+	p = strstr(buf, "ShmemHugePages:");
+	if (!p)
+		return "no ShmemHugePages in /proc/meminfo";
+	e = strchr(p, '\n');
+	if (e)
+		*e = 0;
+	return p;
 }
 
 static int stage_contents(int stage)
@@ -379,12 +394,16 @@ static int stage_contents(int stage)
 	if (stage == 1) {
 		long before, after;
 
-		enable_thp();
 		fds[0] = -1;
-		for (c = 0; c < ARRAY_SIZE(cases); c++)
+		for (c = 0; c < ARRAY_SIZE(cases); c++) {
+			/* 2 MiB folios for the 2 MiB memfd only. */
+			set_thp(cases[c].token == T_THP ? "always" : "never");
 			fds[cases[c].token] = new_memfd(cases[c].name,
 							cases[c].size,
 							cases[c].seed, 0);
+		}
+		set_thp("never");
+		printf("# %s\n", shmem_huge_line());
 		before = mem_free_kib();
 		fds[T_SPARSE] = new_sparse_memfd();
 		after = mem_free_kib();
