@@ -273,63 +273,57 @@ long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 }
 EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
 
-/* Install @file at the reserved @fd after copying @fd into the reply. */
-static int luo_install_reply(struct luo_ucmd *ucmd, size_t size,
-			     s32 *fdp, int fd, struct file *file)
+/*
+ * Reply to CREATE_SESSION or RETRIEVE_SESSION with a new descriptor for
+ * the session @get finds or makes: reserve the descriptor, get the file,
+ * write the reply and install the descriptor last, so that a failure at
+ * any step leaves the caller's file table untouched.
+ */
+static int luo_ioctl_session_fd(struct luo_ucmd *ucmd, size_t size,
+				s32 *fdp, const char *name,
+				int (*get)(const char *name,
+					   struct file **filep))
 {
-	int err;
+	struct file *file;
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	err = get(name, &file);
+	if (err)
+		goto err_put_fd;
 
 	*fdp = fd;
 	err = luo_ucmd_respond(ucmd, size);
-	if (err) {
-		fput(file);
-		put_unused_fd(fd);
-		return err;
-	}
+	if (err)
+		goto err_put_file;
+
 	fd_install(fd, file);
 	return 0;
+
+err_put_file:
+	fput(file);
+err_put_fd:
+	put_unused_fd(fd);
+	return err;
 }
 
 static int luo_ioctl_create_session(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
-	struct file *file;
-	int fd, err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-
-	err = luo_session_create(argp->name, &file);
-	if (err)
-		goto err_put_fd;
-
-	return luo_install_reply(ucmd, sizeof(*argp), &argp->fd, fd, file);
-
-err_put_fd:
-	put_unused_fd(fd);
-	return err;
+	return luo_ioctl_session_fd(ucmd, sizeof(*argp), &argp->fd,
+				    argp->name, luo_session_create);
 }
 
 static int luo_ioctl_retrieve_session(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
-	struct file *file;
-	int fd, err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-
-	err = luo_session_retrieve(argp->name, &file);
-	if (err)
-		goto err_put_fd;
-
-	return luo_install_reply(ucmd, sizeof(*argp), &argp->fd, fd, file);
-
-err_put_fd:
-	put_unused_fd(fd);
-	return err;
+	return luo_ioctl_session_fd(ucmd, sizeof(*argp), &argp->fd,
+				    argp->name, luo_session_retrieve);
 }
 
 union luo_device_ioctl_buf {

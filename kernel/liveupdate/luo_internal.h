@@ -141,8 +141,8 @@ int luo_incoming_setup_once(void);
 
 /* luo_session.c */
 int luo_session_fs_init(void);
-long luo_session_create(const char *name, struct file **filep);
-long luo_session_retrieve(const char *name, struct file **filep);
+int luo_session_create(const char *name, struct file **filep);
+int luo_session_retrieve(const char *name, struct file **filep);
 int luo_session_serialize(struct luo_ser *ser);
 int luo_session_deserialize(u64 sessions_pa);
 int luo_session_incoming_restore(u64 sessions_pa);

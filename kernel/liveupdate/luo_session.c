@@ -404,7 +404,7 @@ static struct file *luo_session_file(struct luo_session *session)
  * Return: 0; -EINVAL if @name is empty or not NUL-terminated; -EEXIST if
  * an outgoing session has that name; -ENOSPC or -ENOMEM.
  */
-long luo_session_create(const char *name, struct file **filep)
+int luo_session_create(const char *name, struct file **filep)
 {
 	struct luo_session *session;
 	struct file *file;
@@ -452,7 +452,7 @@ err_free:
  * Return: 0; -ENOENT if there is no incoming session of that name;
  * -EINVAL if it was retrieved already; -ENOMEM.
  */
-long luo_session_retrieve(const char *name, struct file **filep)
+int luo_session_retrieve(const char *name, struct file **filep)
 {
 	struct luo_session *session;
 	struct file *file;

@@ -48,30 +48,6 @@ static int write_text(const char *path, const char *text)
 	return n < 0 ? n : 0;
 }
 
-/*
- * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
- * which MemFree leaves out (freed pages of low order land there first).
- */
-static long mem_free_kib(void)
-{
-	static char buf[65536];
-	long free_kib, pcp_pages = 0;
-	char *p;
-
-	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nMemFree:");
-	if (!p)
-		return -1;
-	free_kib = strtol(p + 9, NULL, 10);
-
-	if (vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; (p = strstr(p, "\n              count: ")); p++)
-		pcp_pages += strtol(p + 22, NULL, 10);
-	return free_kib + pcp_pages * (getpagesize() / 1024);
-}
-
 /* Whether the kernel log holds a line containing @needle. */
 static int kmsg_has(const char *needle)
 {
@@ -119,9 +95,9 @@ static void kho_verify(void)
 	long before, after, bytes = 0;
 	int ret;
 
-	before = mem_free_kib();
+	before = vmtest_mem_free_kib();
 	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
-	after = mem_free_kib();
+	after = vmtest_mem_free_kib();
 	if (ret > 0 && !strncmp(res, "ok ", 3))
 		bytes = strtol(res + 3, NULL, 10);
 

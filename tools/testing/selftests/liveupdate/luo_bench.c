@@ -68,17 +68,6 @@ static void die(const char *what, int err)
 	exit(KSFT_FAIL);
 }
 
-static void set_thp(const char *mode)
-{
-	int fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-		      O_WRONLY);
-
-	if (fd < 0 || write(fd, mode, strlen(mode)) < 0)
-		printf("bench: note: cannot set shmem THP to %s\n", mode);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* The reference: writing 1 GiB into a fresh memfd. */
 static void bench_write(void)
 {
@@ -104,23 +93,6 @@ static void bench_write(void)
 	free(buf);
 }
 
-/* The ShmemHugePages line of /proc/meminfo: were 2 MiB folios used? */
-static const char *shmem_huge_line(void)
-{
-	static char buf[8192];
-	char *p, *e;
-
-	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return "no /proc/meminfo";
-	p = strstr(buf, "ShmemHugePages:");
-	if (!p)
-		return "no ShmemHugePages in /proc/meminfo";
-	e = strchr(p, '\n');
-	if (e)
-		*e = 0;
-	return p;
-}
-
 static int make_memfd(const struct scenario *sc)
 {
 	size_t off, step = sc->sparse ? sc->size / 2048 : 4096;
@@ -128,7 +100,7 @@ static int make_memfd(const struct scenario *sc)
 	int fd;
 
 	/* shmem THP only for the 2 MiB scenarios, never for the sparse one. */
-	set_thp(sc->thp ? "always" : "never");
+	luo_set_shmem_thp(sc->thp ? "always" : "never");
 	fd = memfd_create(sc->name, 0);
 	if (fd < 0)
 		die("memfd_create", errno);
@@ -143,8 +115,8 @@ static int make_memfd(const struct scenario *sc)
 	for (off = 0; off < sc->size; off += step)
 		p[off] = (char)(off >> 12);
 	munmap(p, sc->size);
-	set_thp("never");
-	printf("bench: %s: %s\n", sc->name, shmem_huge_line());
+	luo_set_shmem_thp("never");
+	printf("bench: %s: %s\n", sc->name, luo_shmem_huge_line());
 	return fd;
 }
 

@@ -292,3 +292,43 @@ int raise_nofile(unsigned long n)
 	rl.rlim_cur = n;
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
+
+int luo_set_shmem_thp(const char *mode)
+{
+	int fd, err = 0;
+
+	fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+		  O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, mode, strlen(mode)) < 0) {
+		err = -errno;
+		printf("# cannot set shmem THP to %s: %s\n", mode,
+		       strerror(-err));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+const char *luo_shmem_huge_line(void)
+{
+	static char buf[8192];
+	ssize_t n;
+	char *p, *e;
+	int fd;
+
+	fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "no /proc/meminfo";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return "no /proc/meminfo";
+	buf[n] = 0;
+	p = strstr(buf, "ShmemHugePages:");
+	if (!p)
+		return "no ShmemHugePages in /proc/meminfo";
+	e = strchr(p, '\n');
+	if (e)
+		*e = 0;
+	return p;
+}

@@ -65,6 +65,14 @@ int stats_read(struct luo_test_stats *st);
 /* The "flb" file: outgoing object present, result of getting the incoming one. */
 int flb_read(int *outgoing, int *incoming);
 
+/*
+ * Set /sys/kernel/mm/transparent_hugepage/shmem_enabled to @mode; prints a
+ * note and returns -errno if that cannot be done (no THP in the kernel).
+ */
+int luo_set_shmem_thp(const char *mode);
+/* The ShmemHugePages line of /proc/meminfo (static buffer). */
+const char *luo_shmem_huge_line(void);
+
 /* Raise RLIMIT_NOFILE to at least @n (soft up to hard). */
 int raise_nofile(unsigned long n);
 

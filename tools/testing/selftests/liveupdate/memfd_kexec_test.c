@@ -218,25 +218,6 @@ static void check_sparse(int fd, const char *when)
 	CHECK(!memcmp(page, zero, 4096), "%s: a hole is not zero", when);
 }
 
-static long mem_free_kib(void)
-{
-	static char buf[65536];
-	long free_kib, pcp_pages = 0;
-	char *p;
-
-	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nMemFree:");
-	if (!p)
-		return -1;
-	free_kib = strtol(p + 9, NULL, 10);
-	if (vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; (p = strstr(p, "\n              count: ")); p++)
-		pcp_pages += strtol(p + 22, NULL, 10);
-	return free_kib + pcp_pages * 4;
-}
-
 /* Kexec into the next stage with the session fds still open. */
 static int kexec_now(int stage)
 {
@@ -350,37 +331,6 @@ static void retrieve_all(int dev, int *fds)
 	close(sfd);
 }
 
-static void set_thp(const char *mode)
-{
-	int fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-		      O_WRONLY);
-
-	if (fd < 0) {
-		printf("# no shmem THP in this kernel: the 2 MiB memfd uses small folios\n");
-		return;
-	}
-	if (write(fd, mode, strlen(mode)) < 0)
-		printf("# cannot set shmem THP to %s: %m\n", mode);
-	close(fd);
-}
-
-/* The ShmemHugePages line of /proc/meminfo: were 2 MiB folios used? */
-static const char *shmem_huge_line(void)
-{
-	static char buf[8192];
-	char *p, *e;
-
-	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return "no /proc/meminfo";
-	p = strstr(buf, "ShmemHugePages:");
-	if (!p)
-		return "no ShmemHugePages in /proc/meminfo";
-	e = strchr(p, '\n');
-	if (e)
-		*e = 0;
-	return p;
-}
-
 static int stage_contents(int stage)
 {
 	int fds[T_SEALED + 1], dev, i;
@@ -397,16 +347,19 @@ static int stage_contents(int stage)
 		fds[0] = -1;
 		for (c = 0; c < ARRAY_SIZE(cases); c++) {
 			/* 2 MiB folios for the 2 MiB memfd only. */
-			set_thp(cases[c].token == T_THP ? "always" : "never");
+			if (cases[c].token == T_THP)
+				luo_set_shmem_thp("always");
+			else
+				luo_set_shmem_thp("never");
 			fds[cases[c].token] = new_memfd(cases[c].name,
 							cases[c].size,
 							cases[c].seed, 0);
 		}
-		set_thp("never");
-		printf("# %s\n", shmem_huge_line());
-		before = mem_free_kib();
+		luo_set_shmem_thp("never");
+		printf("# %s\n", luo_shmem_huge_line());
+		before = vmtest_mem_free_kib();
 		fds[T_SPARSE] = new_sparse_memfd();
-		after = mem_free_kib();
+		after = vmtest_mem_free_kib();
 		printf("# sparse 16 GiB memfd with 8 MiB written: %ld KiB used\n",
 		       before - after);
 
@@ -416,9 +369,9 @@ static int stage_contents(int stage)
 		REQUIRE(lseek(fds[T_SEALED], 1234, SEEK_SET) == 1234,
 			"lseek: %m");
 
-		before = mem_free_kib();
+		before = vmtest_mem_free_kib();
 		preserve_all(dev, fds, stage);
-		after = mem_free_kib();
+		after = vmtest_mem_free_kib();
 		printf("# preserving everything used %ld KiB\n", before - after);
 		/* Holes stay holes: preserving does not fill 16 GiB. */
 		CHECK(before - after < 64 * 1024,
@@ -471,7 +424,7 @@ static int stage_leak(int stage)
 
 	if (stage == 1) {
 		/* Unpreserve: preserve, close the session, close the memfd. */
-		base = mem_free_kib();
+		base = vmtest_mem_free_kib();
 		fd = new_memfd("leak", size, 21, 0);
 		sfd = luo_create_session(dev, "leak-unpreserve");
 		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
@@ -479,7 +432,7 @@ static int stage_leak(int stage)
 		REQUIRE(!err, "preserve: %s", strerror(-err));
 		close(sfd);
 		close(fd);
-		after = mem_free_kib();
+		after = vmtest_mem_free_kib();
 		printf("# unpreserve: MemFree %ld KiB -> %ld KiB\n", base, after);
 		CHECK(base - after < 4096,
 		      "%ld KiB not given back after unpreserve", base - after);
@@ -496,12 +449,12 @@ static int stage_leak(int stage)
 		return kexec_now(stage);
 	}
 
-	base = mem_free_kib();
+	base = vmtest_mem_free_kib();
 	sfd = luo_retrieve_session(dev, "leak-finish");
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
 	REQUIRE(!luo_finish(sfd), "finish: %m");
 	close(sfd);
-	after = mem_free_kib();
+	after = vmtest_mem_free_kib();
 	printf("# finish without retrieve: MemFree %ld KiB -> %ld KiB\n", base,
 	       after);
 	CHECK(after - base >= (long)(size / 1024) * 95 / 100,

@@ -195,3 +195,23 @@ int vmtest_kexec_reboot(void)
 		LINUX_REBOOT_CMD_KEXEC, NULL);
 	return -errno;
 }
+
+long vmtest_mem_free_kib(void)
+{
+	static char buf[65536];
+	long free_kib, pcp_pages = 0;
+	char *p;
+
+	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nMemFree:");
+	if (!p)
+		return -1;
+	free_kib = strtol(p + 9, NULL, 10);
+
+	if (vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; (p = strstr(p, "\n              count: ")); p++)
+		pcp_pages += strtol(p + 22, NULL, 10);
+	return free_kib + pcp_pages * (getpagesize() / 1024);
+}

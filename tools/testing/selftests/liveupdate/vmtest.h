@@ -54,6 +54,13 @@ int vmtest_boot_id(char *buf, size_t len);
  */
 int vmtest_kexec_load(int next_stage);
 
+/*
+ * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
+ * which MemFree leaves out (freed pages of low order land there first).
+ * -1 on error.
+ */
+long vmtest_mem_free_kib(void);
+
 /* reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with -errno. */
 int vmtest_kexec_reboot(void);
 
