@@ -16,8 +16,9 @@
  * retrieved (MemFree before and after, in the next kernel).
  *
  * Variant "rejected", one kernel: files the memfd handler must refuse
- * (ENOENT) and a memfd too large for the handover format (EFBIG), after
- * which the memfd is not left frozen.
+ * (ENOENT), a memfd too large for the handover format (EFBIG), after
+ * which the memfd is not left frozen, and a preserved memfd offered again
+ * through another open file (EBUSY).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -504,6 +505,29 @@ static int stage_rejected(void)
 	CHECK(!ftruncate(fd, 4096), "ftruncate after a failed preserve: %m");
 	err = luo_preserve_fd(sfd, fd, 4);
 	CHECK(!err, "preserve after a failed preserve: %s", strerror(-err));
+
+	/*
+	 * The same memfd through another open file, in this session or
+	 * another one: LUO knows a memfd by its inode, so it is refused.
+	 */
+	{
+		char proc[64];
+		int fd2, sfd2;
+
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		fd2 = open(proc, O_RDWR | O_CLOEXEC);
+		REQUIRE(fd2 >= 0, "reopen the memfd: %m");
+		err = luo_preserve_fd(sfd, fd2, 5);
+		CHECK(err == -EBUSY, "same memfd, other file: %s",
+		      strerror(-err));
+		sfd2 = luo_create_session(dev, "rejected-2");
+		REQUIRE(sfd2 >= 0, "create: %s", strerror(-sfd2));
+		err = luo_preserve_fd(sfd2, fd2, 1);
+		CHECK(err == -EBUSY, "same memfd, other session: %s",
+		      strerror(-err));
+		close(sfd2);
+		close(fd2);
+	}
 
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
