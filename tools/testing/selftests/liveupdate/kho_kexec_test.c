@@ -48,29 +48,6 @@ static int write_text(const char *path, const char *text)
 	return n < 0 ? n : 0;
 }
 
-/* Whether the kernel log holds a line containing @needle. */
-static int kmsg_has(const char *needle)
-{
-	char rec[1024];
-	int fd, found = 0;
-	ssize_t n;
-
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		if (strstr(rec, needle)) {
-			found = 1;
-			break;
-		}
-	}
-	close(fd);
-	return found;
-}
-
 static void expect_state(const char *want)
 {
 	char state[128];
@@ -157,7 +134,7 @@ static int stage_corrupt(int stage, const char *what, const char *log_line)
 
 	ksft_set_plan(4);
 	expect_state("enabled 1 kho_boot 0 subtree 0");
-	ksft_test_result(kmsg_has(log_line), "kernel log says \"%s\"\n", log_line);
+	ksft_test_result(vmtest_kmsg_has(log_line), "kernel log says \"%s\"\n", log_line);
 	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
 	ksft_test_result(ret > 0 && !strncmp(res, "fail no subtree", 15),
 			 "nothing to retrieve (%s)\n", ret > 0 ? res : strerror(-ret));
@@ -201,7 +178,7 @@ static int stage_corrupt_vmalloc(int stage)
 	ksft_test_result(ret > 0 && !strncmp(res, refused, strlen(refused)),
 			 "the corrupted area is refused (%s)\n",
 			 ret > 0 ? res : strerror(-ret));
-	ksft_test_result(kmsg_has(log_line), "kernel log says \"%s ...\"\n", log_line);
+	ksft_test_result(vmtest_kmsg_has(log_line), "kernel log says \"%s ...\"\n", log_line);
 	/* Asking again fails the same way: nothing was half restored. */
 	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
 	ksft_test_result(ret > 0 && !strncmp(res, refused, strlen(refused)),

@@ -25,6 +25,8 @@
  *   can-finish        a can_finish veto makes FINISH EBUSY until it stops
  *   dep               dependencies: dependent first, preservation order,
  *                     failing dependency, cycle (ELOOP)
+ *   corrupt-version   the LUO blob has an unknown compatible: EIO, no panic
+ *   corrupt-pointer   the LUO blob points outside preserved memory: EIO
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -755,6 +758,49 @@ static int variant_dep(int stage)
 	return end_stage(1);
 }
 
+/*
+ * Corrupted LUO state: stage 1 preserves a file, then damages the outgoing
+ * LUO blob through the KHO test module; stage 2 must boot, log one line,
+ * refuse /dev/liveupdate with EIO (every time), and keep working.
+ */
+static int variant_corrupt(int stage, const char *what, const char *log_line)
+{
+	char path[] = "/sys/kernel/debug/kho_test/corrupt";
+	int sfd, fd, err;
+
+	if (stage == 1) {
+		sfd = create("kx-corrupt");
+		preserve_new(sfd, 1, 1, 1000);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			ksft_exit_skip("no %s (TEST_KEXEC_HANDOVER)\n", path);
+		err = write(fd, what, strlen(what)) < 0 ? -errno : 0;
+		close(fd);
+		CHECK_ERR(0, err, "corrupt the outgoing LUO blob");
+		return end_stage(0);
+	}
+
+	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate");
+	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate again");
+	CHECK(vmtest_kmsg_has(log_line), "kernel log says: %s", log_line);
+	/* The system keeps working: files and memory as usual. */
+	fd = memfd_create("after", 0);
+	CHECK(fd >= 0 && write(fd, "x", 1) == 1, "memfd after the failed revival");
+	return end_stage(1);
+}
+
+static int variant_corrupt_version(int stage)
+{
+	return variant_corrupt(stage, "luo-version",
+			       "incoming state is \"luo-v0\", not \"luo-v5\"");
+}
+
+static int variant_corrupt_pointer(int stage)
+{
+	return variant_corrupt(stage, "luo-pointer",
+			       "incoming state is unusable");
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int stage);
@@ -771,6 +817,8 @@ static const struct {
 	{ "retrieve-fail", variant_retrieve_fail, 2 },
 	{ "can-finish", variant_can_finish, 2 },
 	{ "dep", variant_dep, 2 },
+	{ "corrupt-version", variant_corrupt_version, 2 },
+	{ "corrupt-pointer", variant_corrupt_pointer, 2 },
 };
 
 int main(void)
@@ -792,9 +840,12 @@ int main(void)
 		if (stage < 1 || stage > variants[i].stages)
 			ksft_exit_fail_msg("unexpected stage %d\n", stage);
 		ksft_print_msg("variant %s, stage %d\n", variant, stage);
-		dev = luo_open_device();
-		if (dev < 0)
-			die(LUO_DEVICE, dev);
+		/* The corrupt variants open the device themselves. */
+		if (strncmp(variant, "corrupt-", 8) || stage == 1) {
+			dev = luo_open_device();
+			if (dev < 0)
+				die(LUO_DEVICE, dev);
+		}
 		/* The first stage sees a cold boot. */
 		if (stage == 1)
 			CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "kx-simple"),

@@ -215,3 +215,25 @@ long vmtest_mem_free_kib(void)
 		pcp_pages += strtol(p + 22, NULL, 10);
 	return free_kib + pcp_pages * (getpagesize() / 1024);
 }
+
+int vmtest_kmsg_has(const char *needle)
+{
+	char rec[1024];
+	int fd, found = 0;
+	ssize_t n;
+
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		if (strstr(rec, needle)) {
+			found = 1;
+			break;
+		}
+	}
+	close(fd);
+	return found;
+}

@@ -61,6 +61,9 @@ int vmtest_kexec_load(int next_stage);
  */
 long vmtest_mem_free_kib(void);
 
+/* Whether the kernel log (/dev/kmsg) holds a line containing @needle. */
+int vmtest_kmsg_has(const char *needle);
+
 /* reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with -errno. */
 int vmtest_kexec_reboot(void);
 
