@@ -22,11 +22,10 @@
  *
  * ``kho_test/state`` (read): whether KHO is enabled and this is a KHO boot.
  *
- * ``kho_test/corrupt`` (write "compatible", "tracker", "vmalloc",
- * "luo-version" or "luo-pointer"): damage this kernel's outgoing handover
- * data (the root compatible, a node of the memory tracker, a run address of
- * the first vmalloc area, the compatible of the LUO blob or its FLB page
- * address), so the next kernel must reject it without crashing.
+ * ``kho_test/corrupt`` (write "compatible", "tracker" or "vmalloc"): damage
+ * this kernel's outgoing handover data (the root compatible, a node of the
+ * memory tracker, or a run address of the first vmalloc area), so the next
+ * kernel must reject it without crashing.
  *
  * The subtree layout is private to this test and versioned by its magic.
  */
@@ -38,7 +37,6 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/kexec_handover.h>
-#include <linux/kho/abi/luo.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
 #include <linux/init.h>
@@ -388,37 +386,6 @@ static ssize_t state_read(struct file *file, char __user *buf, size_t count,
 	return simple_read_from_buffer(buf, count, ppos, res, len);
 }
 
-/*
- * Damage the outgoing "LUO" blob (see include/linux/kho/abi/luo.h):
- * "luo-version" gives it an unknown compatible string, "luo-pointer" points
- * its FLB page at the kernel image, memory that was never preserved. The
- * sessions themselves are written at reboot, after this.
- */
-static int kho_test_corrupt_luo(void *fdt, const char *what)
-{
-	struct luo_ser *ser;
-	const void *prop;
-	int off, len;
-
-	off = fdt_subnode_offset(fdt, 0, LUO_KHO_ENTRY_NAME);
-	if (off < 0)
-		return -ENOENT;
-	prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
-	if (!prop || len != sizeof(u64))
-		return -EINVAL;
-	ser = phys_to_virt(get_unaligned((const u64 *)prop));
-
-	if (sysfs_streq(what, "luo-version")) {
-		memcpy(ser->compatible, "luo-v0", sizeof("luo-v0"));
-		return 0;
-	}
-	if (sysfs_streq(what, "luo-pointer")) {
-		ser->flbs_pa = PFN_PHYS(PHYS_PFN(__pa_symbol(&kho_test_lock)));
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -430,8 +397,6 @@ static int kho_test_corrupt(const char *what)
 
 	if (!fdt)
 		return -EOPNOTSUPP;
-	if (str_has_prefix(what, "luo-"))
-		return kho_test_corrupt_luo(fdt, what);
 	if (sysfs_streq(what, "compatible"))
 		return fdt_setprop_inplace(fdt, 0, "compatible", "kho-v0",
 					   sizeof("kho-v0")) ? -EINVAL : 0;

@@ -57,6 +57,12 @@
  * object exists and the result of getting (and putting back) the incoming
  * one. The FLB preserves one page while any test file is preserved.
  *
+ * ``corrupt`` (write ``version`` or ``pointer``): damage this kernel's
+ * outgoing LUO blob (see ``include/linux/kho/abi/luo.h``): give it an
+ * unknown compatible string, or point its FLB page at the kernel image,
+ * memory that was never preserved. The next kernel must log it, refuse
+ * ``/dev/liveupdate`` with ``EIO`` and boot normally.
+ *
  * Unhappy paths: every error is returned to LUO, which returns it to
  * userspace; a page that fails validation is logged once and left alone.
  * Nothing here warns on behalf of userspace.
@@ -78,13 +84,19 @@
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
+#include <linux/kho/abi/kexec_handover.h>
+#include <linux/kho/abi/luo.h>
+#include <linux/libfdt.h>
 #include <linux/liveupdate.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/unaligned.h>
 #include <linux/vmalloc.h>
+
+#include "../kernel/liveupdate/kexec_handover_internal.h"
 
 #define LUO_TEST_COMPATIBLE	"liveupdate-test-v1"
 #define LUO_TEST_FLB_COMPATIBLE	"liveupdate-test-flb-v1"
@@ -777,6 +789,55 @@ static const struct file_operations luo_test_flb_fops = {
 	.llseek = default_llseek,
 };
 
+/* The outgoing "LUO" blob, found in KHO's outgoing root FDT. */
+static struct luo_ser *luo_test_luo_ser(void)
+{
+	void *fdt = kho_out_fdt();
+	const void *prop;
+	int off, len;
+
+	if (!fdt)
+		return NULL;
+	off = fdt_subnode_offset(fdt, 0, LUO_KHO_ENTRY_NAME);
+	if (off < 0)
+		return NULL;
+	prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
+	if (!prop || len != sizeof(u64))
+		return NULL;
+	return phys_to_virt(get_unaligned((const u64 *)prop));
+}
+
+static ssize_t luo_test_corrupt_write(struct file *file,
+				      const char __user *ubuf, size_t count,
+				      loff_t *ppos)
+{
+	struct luo_ser *ser = luo_test_luo_ser();
+	char buf[16];
+
+	if (!ser)
+		return -ENOENT;
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	if (sysfs_streq(buf, "version"))
+		memcpy(ser->compatible, "luo-v0", sizeof("luo-v0"));
+	else if (sysfs_streq(buf, "pointer"))
+		ser->flbs_pa = __pa_symbol(&luo_test_handler) & PAGE_MASK;
+	else
+		return -EINVAL;
+
+	pr_info("corrupted the outgoing LUO blob (%s)\n", strim(buf));
+	return count;
+}
+
+static const struct file_operations luo_test_corrupt_fops = {
+	.owner = THIS_MODULE,
+	.write = luo_test_corrupt_write,
+};
+
 static int __init luo_test_init(void)
 {
 	struct dentry *dir;
@@ -802,6 +863,7 @@ static int __init luo_test_init(void)
 	debugfs_create_file("events", 0600, dir, NULL, &luo_test_events_fops);
 	debugfs_create_file("stats", 0400, dir, NULL, &luo_test_stats_fops);
 	debugfs_create_file("flb", 0400, dir, NULL, &luo_test_flb_fops);
+	debugfs_create_file("corrupt", 0200, dir, NULL, &luo_test_corrupt_fops);
 	return 0;
 
 err_unregister:

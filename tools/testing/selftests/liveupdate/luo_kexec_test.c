@@ -760,12 +760,13 @@ static int variant_dep(int stage)
 
 /*
  * Corrupted LUO state: stage 1 preserves a file, then damages the outgoing
- * LUO blob through the KHO test module; stage 2 must boot, log one line,
- * refuse /dev/liveupdate with EIO (every time), and keep working.
+ * LUO blob through the test handler's "corrupt" file; stage 2 must boot,
+ * log one line, refuse /dev/liveupdate with EIO (every time), and keep
+ * working.
  */
 static int variant_corrupt(int stage, const char *what, const char *log_line)
 {
-	char path[] = "/sys/kernel/debug/kho_test/corrupt";
+	char path[] = "/sys/kernel/debug/liveupdate_test/corrupt";
 	int sfd, fd, err;
 
 	if (stage == 1) {
@@ -773,7 +774,7 @@ static int variant_corrupt(int stage, const char *what, const char *log_line)
 		preserve_new(sfd, 1, 1, 1000);
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
-			ksft_exit_skip("no %s (TEST_KEXEC_HANDOVER)\n", path);
+			ksft_exit_fail_msg("no %s: %m\n", path);
 		err = write(fd, what, strlen(what)) < 0 ? -errno : 0;
 		close(fd);
 		CHECK_ERR(0, err, "corrupt the outgoing LUO blob");
@@ -791,13 +792,13 @@ static int variant_corrupt(int stage, const char *what, const char *log_line)
 
 static int variant_corrupt_version(int stage)
 {
-	return variant_corrupt(stage, "luo-version",
+	return variant_corrupt(stage, "version",
 			       "incoming state is \"luo-v0\", not \"luo-v5\"");
 }
 
 static int variant_corrupt_pointer(int stage)
 {
-	return variant_corrupt(stage, "luo-pointer",
+	return variant_corrupt(stage, "pointer",
 			       "incoming state is unusable");
 }
 
