@@ -4,9 +4,10 @@
  *
  * Variant "contents", three kernels: stage 1 preserves memfds of 0 B, 1 B,
  * 4 KiB, 2 MiB (THP when the kernel has it), 256 MiB of seeded random data,
- * a sparse 16 GiB file with scattered written pages, and a sealed memfd
- * with a file position; it checks that their size is frozen, and writes
- * into a preserved page and into a hole after preserving. Stage 2
+ * a sparse 16 GiB file with scattered written pages, a sealed memfd with a
+ * file position and a fallocated memfd never written; it checks that their
+ * size is frozen, and writes into a preserved page, a fallocated page and
+ * a hole after preserving. Stage 2
  * retrieves them, compares every byte with a checksum, the sizes, seals
  * and position, writes through mmap() and write(), and preserves them all
  * again; stage 3 checks everything once more (chained live updates).
@@ -42,7 +43,10 @@
 #define SPARSE_PAGES	2048		/* 8 MiB written, spread out */
 #define SEALED_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-enum { T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED };
+enum { T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED, T_FALLOC,
+       T_LAST = T_FALLOC };
+
+#define FALLOC_SIZE	(64 * 1024)
 
 struct memfd_case {
 	__u64 token;
@@ -241,7 +245,7 @@ static void preserve_all(int dev, int *fds, int stage)
 
 	sfd = luo_create_session(dev, SESSION);
 	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
-	for (i = 0; i <= T_SEALED; i++) {
+	for (i = 0; i <= T_LAST; i++) {
 		int err;
 
 		if (fds[i] < 0)
@@ -269,6 +273,18 @@ static void check_frozen(int fd, int sparse_fd)
 	CHECK(pwrite(sparse_fd, late, sizeof(late),
 		     (sparse_page(1) + 2) * 4096) == sizeof(late),
 	      "write into a hole of a preserved memfd: %m");
+}
+
+/* The fallocated memfd: zeroes, and what was written after preserve. */
+static void check_falloc(int fd, const char *when)
+{
+	static unsigned char buf[FALLOC_SIZE], want[FALLOC_SIZE];
+
+	memset(want, 0, sizeof(want));
+	memcpy(want + 5000, late, sizeof(late));
+	CHECK(pread(fd, buf, sizeof(buf), 0) == sizeof(buf) &&
+	      !memcmp(buf, want, sizeof(want)),
+	      "%s: fallocated memfd lost the write made after preserve", when);
 }
 
 static void check_all(int *fds, const char *when, int late_written)
@@ -305,6 +321,7 @@ static void check_all(int *fds, const char *when, int late_written)
 		      "%s: write into a hole after preserve is lost", when);
 	}
 	check_sparse(fds[T_SPARSE], when);
+	check_falloc(fds[T_FALLOC], when);
 
 	CHECK(fcntl(fds[T_SEALED], F_GET_SEALS) == SEALED_SEALS,
 	      "%s: seals %#x", when, fcntl(fds[T_SEALED], F_GET_SEALS));
@@ -321,9 +338,9 @@ static void retrieve_all(int dev, int *fds)
 
 	sfd = luo_retrieve_session(dev, SESSION);
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
-	for (i = 0; i <= T_SEALED; i++)
+	for (i = 0; i <= T_LAST; i++)
 		fds[i] = -1;
-	for (i = T_EMPTY; i <= T_SEALED; i++) {
+	for (i = T_EMPTY; i <= T_LAST; i++) {
 		fds[i] = luo_retrieve_fd(sfd, i);
 		REQUIRE(fds[i] >= 0, "retrieve token %d: %s", i,
 			strerror(-fds[i]));
@@ -334,7 +351,7 @@ static void retrieve_all(int dev, int *fds)
 
 static int stage_contents(int stage)
 {
-	int fds[T_SEALED + 1], dev, i;
+	int fds[T_LAST + 1], dev, i;
 	unsigned int c;
 
 	dev = luo_open_device();
@@ -370,6 +387,12 @@ static int stage_contents(int stage)
 		REQUIRE(lseek(fds[T_SEALED], 1234, SEEK_SET) == 1234,
 			"lseek: %m");
 
+		/* Allocated by fallocate() and never written before preserve. */
+		fds[T_FALLOC] = memfd_create("falloc", 0);
+		REQUIRE(fds[T_FALLOC] >= 0 &&
+			!fallocate(fds[T_FALLOC], 0, 0, FALLOC_SIZE),
+			"fallocate: %m");
+
 		before = vmtest_mem_free_kib();
 		preserve_all(dev, fds, stage);
 		after = vmtest_mem_free_kib();
@@ -379,6 +402,8 @@ static int stage_contents(int stage)
 		      "preserving used %ld KiB", before - after);
 
 		check_frozen(fds[T_PAGE], fds[T_SPARSE]);
+		CHECK(pwrite(fds[T_FALLOC], late, sizeof(late), 5000) ==
+		      sizeof(late), "write into a fallocated page: %m");
 		check_all(fds, "stage 1", 1);
 		if (failures)
 			return KSFT_FAIL;
@@ -402,7 +427,7 @@ static int stage_contents(int stage)
 		fill(&b, 1, 12);
 		CHECK(pwrite(fds[T_BYTE], &b, 1, 0) == 1, "write: %m");
 	}
-	for (i = T_EMPTY; i <= T_SEALED; i++)
+	for (i = T_EMPTY; i <= T_LAST; i++)
 		if (i != T_SEALED)
 			lseek(fds[i], 0, SEEK_SET);
 	preserve_all(dev, fds, stage);
