@@ -43,8 +43,10 @@
 #define SPARSE_PAGES	2048		/* 8 MiB written, spread out */
 #define SEALED_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-enum { T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED, T_FALLOC,
-       T_LAST = T_FALLOC };
+enum {
+	T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED, T_FALLOC,
+	T_LAST = T_FALLOC
+};
 
 #define FALLOC_SIZE	(64 * 1024)
 
