@@ -57,6 +57,7 @@
  * @ser: the preserved header, handed over.
  * @folios: every pinned and preserved folio, by its index in the file.
  * @nr_folios: number of entries in @folios.
+ * @nr_pages: number of pages in @folios.
  * @records: the preserved array of records, describing @nr_folios folios.
  *
  * Protected by the inode lock of the file.
@@ -65,6 +66,7 @@ struct memfd_luo {
 	struct memfd_luo_ser *ser;
 	struct xarray folios;
 	u64 nr_folios;
+	unsigned long nr_pages;
 	struct memfd_luo_folio_ser *records;
 };
 
@@ -134,6 +136,7 @@ static int memfd_luo_add_folio(struct memfd_luo *mf, struct file *file,
 	folio_unlock(folio);
 
 	mf->nr_folios++;
+	mf->nr_pages += folio_nr_pages(folio);
 	return 0;
 
 err_unpreserve:
@@ -193,6 +196,7 @@ static void memfd_luo_remove_folios(struct memfd_luo *mf)
 	}
 	xa_destroy(&mf->folios);
 	mf->nr_folios = 0;
+	mf->nr_pages = 0;
 }
 
 /*
@@ -306,16 +310,23 @@ err_free:
 	return err;
 }
 
-/* Pick up the folios the file got since it was preserved. */
+/*
+ * Pick up the folios the file got since it was preserved. This runs in the
+ * reboot, so skip the walk when the file has exactly the pages that were
+ * preserved: none can have gone (the size is frozen, and preserved folios
+ * are pinned), so any new one shows in the page count.
+ */
 static int memfd_luo_freeze(struct liveupdate_file_op_args *args)
 {
 	struct inode *inode = file_inode(args->file);
 	struct memfd_luo *mf = args->private_data;
 	u64 nr_folios = mf->nr_folios;
-	int err;
+	int err = 0;
 
 	inode_lock(inode);
-	err = memfd_luo_add_folios(mf, args->file);
+	if (READ_ONCE(inode->i_mapping->nrpages) +
+	    READ_ONCE(SHMEM_I(inode)->swapped) != mf->nr_pages)
+		err = memfd_luo_add_folios(mf, args->file);
 	if (!err && mf->nr_folios != nr_folios)
 		err = memfd_luo_write_records(mf);
 	if (!err)
