@@ -23,7 +23,9 @@
  *
  * 1. kho_init() (fs_initcall) sets up the memory tracker (kho_radix_tree.c)
  *    and the root FDT, a preserved page that holds the compatible string,
- *    the tracker's root and the named subtrees.
+ *    the tracker's root and the named subtrees; then the debugfs view
+ *    (kexec_handover_debugfs.c) and the kexec metadata subtree
+ *    (kexec_handover_metadata.c), after logging the incoming one.
  * 2. Users preserve folios and page ranges (kho_preserve_folio(),
  *    kho_preserve_pages()) and add their own serialized state as subtrees
  *    (kho_add_subtree()), at any time; the tracker is updated at once, so
@@ -939,6 +941,8 @@ int kho_add_subtree(const char *name, void *blob, size_t size)
 	}
 out_pack:
 	fdt_pack(fdt);
+	if (!err)
+		kho_debugfs_add_subtree(name, blob, size);
 	return err;
 }
 EXPORT_SYMBOL_GPL(kho_add_subtree);
@@ -968,6 +972,7 @@ void kho_remove_subtree(void *blob)
 		prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
 		if (prop && len == sizeof(phys) &&
 		    get_unaligned((const u64 *)prop) == phys) {
+			kho_debugfs_remove_subtree(fdt_get_name(fdt, off, NULL));
 			fdt_del_node(fdt, off);
 			break;
 		}
@@ -1092,6 +1097,21 @@ void *kho_out_fdt(void)
 	return kho_out.fdt;
 }
 
+/**
+ * kho_out_fdt_copy() - copy the outgoing root FDT
+ * @buf: a buffer of %PAGE_SIZE bytes.
+ *
+ * For debugfs: the copy is taken under the lock that subtree changes take,
+ * so it is never a half-edited FDT.
+ *
+ * Context: may sleep; takes kho_out.lock.
+ */
+void kho_out_fdt_copy(void *buf)
+{
+	guard(mutex)(&kho_out.lock);
+	memcpy(buf, kho_out.fdt, PAGE_SIZE);
+}
+
 static int __init kho_build_fdt(void *fdt)
 {
 	u64 mem_map = virt_to_phys(kho_out.tree.root);
@@ -1160,10 +1180,20 @@ static int __init kho_init(void)
 	if (err)
 		goto err_free_fdt;
 
+	kho_debugfs_init(kho_scratch, kho_scratch_cnt,
+			 is_kho_boot() ? phys_to_virt(kho_in.fdt_phys) : NULL);
+
+	/* Read the incoming metadata, then add the outgoing one. */
+	err = kho_metadata_init();
+	if (err)
+		goto err_debugfs;
+
 	if (!kho_in.scratch_phys)
 		kho_scratch_release_cma();
 	return 0;
 
+err_debugfs:
+	kho_debugfs_exit();
 err_free_fdt:
 	kho_out.fdt = NULL;
 	kho_unpreserve_free(fdt);

@@ -8,7 +8,10 @@
  * filled with seeded data; stage 2 restores and verifies every byte (the
  * vmalloc areas through kho_restore_vmalloc() and vfree()), checks that the
  * freed memory shows up as free, and preserves a second set; stage 3
- * verifies the second set, so a chained second kexec works too.
+ * verifies the second set, so a chained second kexec works too. Stages 2
+ * and 3 also check the kexec metadata ("exec from: <release> (count N)" in
+ * the kernel log, N = 1 then 2) and the KHO debugfs files
+ * (CONFIG_KEXEC_HANDOVER_DEBUGFS, /sys/kernel/debug/kho/).
  *
  * Variants "corrupt-compatible" and "corrupt-tracker": stage 1 preserves,
  * then damages the root FDT's compatible string or a node of the memory
@@ -26,12 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
 #include "vmtest.h"
 
 #define KHO_TEST_DIR	"/sys/kernel/debug/kho_test"
+#define KHO_DEBUGFS	"/sys/kernel/debug/kho"
 
 static int write_text(const char *path, const char *text)
 {
@@ -86,6 +91,58 @@ static void kho_verify(void)
 			 after - before, bytes / 1024);
 }
 
+/* The previous kernel (the same image) left "exec from: <release> (count N)". */
+static void expect_exec_from(int count)
+{
+	char line[128];
+	struct utsname u;
+
+	if (uname(&u))
+		ksft_exit_fail_msg("uname: %s\n", strerror(errno));
+	snprintf(line, sizeof(line), "exec from: %s (count %d)", u.release, count);
+	ksft_test_result(kmsg_has(line), "kernel log says \"%s\"\n", line);
+}
+
+/* Number of lines of a file, or -errno. */
+static int count_lines(const char *path)
+{
+	int c, lines = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	return lines;
+}
+
+/* /sys/kernel/debug/kho/ shows what is handed over and what came in. */
+static void expect_debugfs(void)
+{
+	static const unsigned char fdt_magic[4] = { 0xd0, 0x0d, 0xfe, 0xed };
+	unsigned char head[4];
+	ssize_t n = -1;
+	int fd, lines;
+
+	fd = open(KHO_DEBUGFS "/out/fdt", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+	}
+	ksft_test_result(n == sizeof(head) && !memcmp(head, fdt_magic, sizeof(head)),
+			 "out/fdt starts with the FDT magic\n");
+
+	lines = count_lines(KHO_DEBUGFS "/out/scratch_len");
+	ksft_test_result(lines >= 3, "out/scratch_len lists %d scratch areas\n", lines);
+	ksft_test_result(count_lines(KHO_DEBUGFS "/out/scratch_phys") == lines,
+			 "out/scratch_phys lists as many\n");
+	ksft_test_result(!access(KHO_DEBUGFS "/in/fdt", R_OK), "in/fdt exists\n");
+	ksft_test_result(!access(KHO_DEBUGFS "/out/sub_fdts/kexec-metadata", R_OK),
+			 "out/sub_fdts/kexec-metadata exists\n");
+}
+
 static int stage_default(int stage)
 {
 	switch (stage) {
@@ -95,14 +152,18 @@ static int stage_default(int stage)
 		kho_preserve("1");
 		break;
 	case 2:
-		ksft_set_plan(4);
+		ksft_set_plan(10);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
+		expect_exec_from(1);
+		expect_debugfs();
 		kho_verify();
 		kho_preserve("2");
 		break;
 	case 3:
-		ksft_set_plan(3);
+		ksft_set_plan(9);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
+		expect_exec_from(2);
+		expect_debugfs();
 		kho_verify();
 		break;
 	default:
