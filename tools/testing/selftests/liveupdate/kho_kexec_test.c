@@ -100,7 +100,7 @@ static void expect_exec_from(int count)
 	if (uname(&u))
 		ksft_exit_fail_msg("uname: %s\n", strerror(errno));
 	snprintf(line, sizeof(line), "exec from: %s (count %d)", u.release, count);
-	ksft_test_result(kmsg_has(line), "kernel log says \"%s\"\n", line);
+	ksft_test_result(vmtest_kmsg_has(line), "kernel log says \"%s\"\n", line);
 }
 
 /* Number of lines of a file, or -errno. */
