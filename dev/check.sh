@@ -9,6 +9,8 @@
 #               result per test case
 #   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
+#   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
+#               and every kernel-doc directive of our rst pages resolves
 #   checkpatch  export the series (make series; which also proves it applies
 #               to a pristine base and reproduces build/linux), then
 #               checkpatch.pl --strict --no-signoff on every patch
@@ -135,14 +137,58 @@ run_checkpatch() {
 	     "$(grep -c '^fail checkpatch/' "$RESULTS") with findings"
 }
 
+# scripts/kernel-doc -none -Wall on every C source and header the series
+# adds (tests under tools/ excepted): one result per file with findings,
+# or one pass for all.
+run_kerneldoc() {
+	local f out bad=0
+
+	step "kernel-doc -none -Wall on our kernel files"
+	while IFS= read -r f; do
+		case $f in
+		tools/*) continue ;;
+		*.c|*.h) ;;
+		*) continue ;;
+		esac
+		out=$(cd "$SRC" && ./scripts/kernel-doc -none -Wall "$f" 2>&1)
+		if [ -n "$out" ]; then
+			echo "$out"
+			record fail "kernel-doc/$f"
+			bad=1
+		fi
+	done < "$SRC/.lu-overlay"
+	[ $bad = 0 ] && record pass "kernel-doc/all-files"
+
+	# Every kernel-doc directive of our rst pages must find its text
+	# (Sphinx is not needed for that; the HTML build is not run).
+	if (cd "$SRC" && grep '^Documentation/.*\.rst$' .lu-overlay |
+	    python3 -c '
+import re, subprocess, sys
+bad = 0
+for rst in sys.stdin.read().split():
+    for m in re.finditer(r"\.\. kernel-doc:: (\S+)\n(?:   :(\w+):(?: (.*))?\n)?", open(rst).read()):
+        f, opt, arg = m.groups()
+        cmd = ["scripts/kernel-doc", "-rst"] + {"doc": ["-function", arg or "-"], "export": ["-export"],
+               "internal": ["-internal"]}.get(opt, []) + [f]
+        out = subprocess.run(cmd, capture_output=True, text=True).stdout
+        if not out.strip():
+            print(rst + ": kernel-doc:: " + f, opt, arg, ": nothing found")
+            bad = 1
+sys.exit(bad)'); then
+		record pass "docs/kernel-doc-directives"
+	else
+		record fail "docs/kernel-doc-directives"
+	fi
+}
+
 what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_checkpatch ;;
+all)		run_kunit; run_kselftest; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
-checkpatch)	run_checkpatch ;;
+checkpatch)	run_checkpatch; run_kerneldoc ;;
 *)		echo "usage: $0 all|kunit|kselftest|checkpatch" >&2; exit 2 ;;
 esac
 

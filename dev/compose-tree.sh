@@ -79,25 +79,36 @@ if [ "$(cat "$SRC/.lu-series-hash" 2>/dev/null)" != "$series_hash" ]; then
 		done < <(find .pc -mindepth 2 -type f ! -name '.*' |
 			 cut -d/ -f3- | sort -u)
 	fi
-	# Pop by what is applied, with the patch files as they were applied
-	# (kept in .lu-applied/): patches/ may have been reordered or edited
-	# since (git pull, another branch), and quilt refuses to pop a patch
-	# that no longer reverses cleanly. A pop that fails now means edits
-	# in build/linux that were never refreshed. (quilt reads both
-	# locations from .pc/.quilt_series and .pc/.quilt_patches.)
-	if [ -s .pc/applied-patches ]; then
-		[ -d .lu-applied ] || { mkdir .lu-applied; cp patches/*.patch .lu-applied/; }
+	# Pop what is applied, one patch at a time. A patch is reversed with
+	# its file in patches/ if that still matches (a quilt refresh in
+	# build/linux updates it), else with the copy taken when it was
+	# applied (.lu-applied/): patches/ may have changed since (git pull,
+	# another branch), and quilt refuses to pop a patch that no longer
+	# reverses cleanly. If neither reverses, build/linux has edits that
+	# were never refreshed. (quilt reads both locations from
+	# .pc/.quilt_series and .pc/.quilt_patches.)
+	mkdir -p .lu-applied
+	while [ -s .pc/applied-patches ]; do
+		top=$(tail -n 1 .pc/applied-patches)
 		cp .pc/applied-patches .lu-applied/series
 		echo "$SRC/.lu-applied/series" > .pc/.quilt_series
-		echo "$SRC/.lu-applied" > .pc/.quilt_patches
-		quilt pop -a -q >/dev/null || {
-			echo "compose: 'quilt pop' failed: refresh your edits in build/linux" \
+		popped=
+		for dir in "$SRC/patches" "$SRC/.lu-applied"; do
+			[ -f "$dir/$top" ] || continue
+			echo "$dir" > .pc/.quilt_patches
+			if quilt pop -q >/dev/null 2>&1; then
+				popped=1
+				break
+			fi
+		done
+		echo series > .pc/.quilt_series
+		echo patches > .pc/.quilt_patches
+		[ -n "$popped" ] || {
+			echo "compose: cannot pop $top: refresh your edits in build/linux" \
 			     "(quilt refresh) or move them into patches/ first" >&2
 			exit 1
 		}
-		echo series > .pc/.quilt_series
-		echo patches > .pc/.quilt_patches
-	fi
+	done
 	if grep -Eqv '^[[:space:]]*(#|$)' patches/series; then
 		quilt push -a -q >/dev/null || {
 			echo "compose: a patch in patches/series does not apply:" >&2
