@@ -273,16 +273,21 @@ long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 }
 EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
 
-/*
- * Reply to CREATE_SESSION or RETRIEVE_SESSION with a new descriptor for
- * the session @get finds or makes: reserve the descriptor, get the file,
- * write the reply and install the descriptor last, so that a failure at
- * any step leaves the caller's file table untouched.
+/**
+ * luo_ucmd_reply_fd - answer an ioctl with a new file descriptor
+ * @ucmd: the call.
+ * @size: size of the reply in the kernel.
+ * @fdp: the reply's fd field.
+ * @get: makes or finds the file, with a reference for the caller.
+ *
+ * Reserves a close-on-exec descriptor, gets the file, writes the reply and
+ * installs the descriptor last, so that a failure at any step leaves the
+ * caller's file table untouched.
+ *
+ * Return: 0; the error of @get; -EMFILE, -ENFILE or -EFAULT.
  */
-static int luo_ioctl_session_fd(struct luo_ucmd *ucmd, size_t size,
-				s32 *fdp, const char *name,
-				int (*get)(const char *name,
-					   struct file **filep))
+int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
+		      int (*get)(struct luo_ucmd *ucmd, struct file **filep))
 {
 	struct file *file;
 	int fd, err;
@@ -291,7 +296,7 @@ static int luo_ioctl_session_fd(struct luo_ucmd *ucmd, size_t size,
 	if (fd < 0)
 		return fd;
 
-	err = get(name, &file);
+	err = get(ucmd, &file);
 	if (err)
 		goto err_put_fd;
 
@@ -310,20 +315,35 @@ err_put_fd:
 	return err;
 }
 
+static int luo_create_session_file(struct luo_ucmd *ucmd, struct file **filep)
+{
+	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
+
+	return luo_session_create(argp->name, filep);
+}
+
 static int luo_ioctl_create_session(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
 
-	return luo_ioctl_session_fd(ucmd, sizeof(*argp), &argp->fd,
-				    argp->name, luo_session_create);
+	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
+				 luo_create_session_file);
+}
+
+static int luo_retrieve_session_file(struct luo_ucmd *ucmd,
+				     struct file **filep)
+{
+	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
+
+	return luo_session_retrieve(argp->name, filep);
 }
 
 static int luo_ioctl_retrieve_session(struct luo_ucmd *ucmd)
 {
 	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
 
-	return luo_ioctl_session_fd(ucmd, sizeof(*argp), &argp->fd,
-				    argp->name, luo_session_retrieve);
+	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
+				 luo_retrieve_session_file);
 }
 
 union luo_device_ioctl_buf {

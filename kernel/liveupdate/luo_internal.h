@@ -74,6 +74,8 @@ long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 			struct luo_ucmd *ucmd, void *buf, unsigned int cmd,
 			unsigned long arg);
 int luo_ucmd_respond(struct luo_ucmd *ucmd, size_t size);
+int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
+		      int (*get)(struct luo_ucmd *ucmd, struct file **filep));
 
 /**
  * struct liveupdate_session - the handle of a session given to handlers

@@ -214,35 +214,22 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 	return luo_ucmd_respond(ucmd, sizeof(*argp));
 }
 
-static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
+static int luo_session_retrieve_file(struct luo_ucmd *ucmd,
+				     struct file **filep)
 {
 	struct liveupdate_session_retrieve_fd *argp = ucmd->cmd;
 	struct luo_session *session = ucmd->session;
-	struct file *file;
-	int fd, err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
+	guard(mutex)(&session->mutex);
+	return luo_retrieve_file(session, argp->token, filep);
+}
 
-	scoped_guard(mutex, &session->mutex)
-		err = luo_retrieve_file(session, argp->token, &file);
-	if (err)
-		goto err_put_fd;
+static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
+{
+	struct liveupdate_session_retrieve_fd *argp = ucmd->cmd;
 
-	argp->fd = fd;
-	err = luo_ucmd_respond(ucmd, sizeof(*argp));
-	if (err)
-		goto err_put_file;
-
-	fd_install(fd, file);
-	return 0;
-
-err_put_file:
-	fput(file);
-err_put_fd:
-	put_unused_fd(fd);
-	return err;
+	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
+				 luo_session_retrieve_file);
 }
 
 static int luo_session_finish(struct luo_ucmd *ucmd)
