@@ -12,6 +12,7 @@
 #   make check    KUnit, kselftests in QEMU (incl. across kexec), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
 #   make series   git format-patch series in build/series/
+#   make series-check  build every prefix of the series (bisectability)
 #
 # Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1
 
@@ -42,7 +43,7 @@ FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
 
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
-	kselftest checkpatch series clean distclean help
+	kselftest checkpatch series series-check clean distclean help
 
 all: kernel
 
@@ -97,8 +98,12 @@ checkpatch: tree
 series: tree
 	@$(TOP)/dev/export-series.sh
 
+series-check: series
+	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
+
 clean:
-	rm -rf $(OBJ) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series
+	rm -rf $(OBJ) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
+		$(BUILD)/series-check
 
 distclean:
 	rm -rf $(BUILD)

@@ -15,7 +15,17 @@
 #
 # The Patch: names, in commit order, must be exactly patches/series; every
 # sparse-tree file must be claimed by a File: line (the longest matching
-# path wins) and every File: line must claim something.
+# path wins) and every File: line must claim something. The claiming commit
+# adds the file.
+#
+# A later commit that changes a sparse file an earlier one added (the LUO
+# commit adds its entries to kernel/liveupdate/Kconfig) carries the change
+# as a unified diff, patches/commits/<commit>/<path>.diff (<commit> is the
+# .msg name without .msg). The tree holds the final file; each earlier
+# version is found by reverse-applying the diffs of the later commits, the
+# last one first, without fuzz, so a diff that no longer matches the file
+# fails here instead of exporting a wrong series. The versions are kept in
+# build/series-stages/<commit>/<path>.
 #
 # The commits are built in a git repository holding the pristine base
 # (build/series-git, created once per base), formatted with git format-patch,
@@ -67,6 +77,40 @@ for m in "${msgs[@]}"; do
 	done < <(sed -n 's/^File: *//p' "$m")
 done
 
+# Diffs of later commits on files added earlier: version[<msg>|<path>] is
+# the file as that commit leaves it.
+STAGES=$BUILD/series-stages
+rm -rf "$STAGES"
+declare -A version diffs
+for m in "${msgs[@]}"; do
+	d=${m%.msg}
+	[ -d "$d" ] || continue
+	while IFS= read -r rel; do
+		f=${rel%.diff}
+		[ "$f" != "$rel" ] || die "$(basename "$d")/$rel: only <path>.diff files belong here"
+		[ -n "${owner[$f]:-}" ] ||
+			die "$(basename "$d")/$rel: $f is not a sparse-tree file"
+		[[ "$(basename "${owner[$f]}")" < "$(basename "$m")" ]] ||
+			die "$(basename "$d")/$rel: $(basename "${owner[$f]}") adds $f, not an earlier commit"
+		diffs[$f]="${diffs[$f]:-} $m"
+	done < <(cd "$d" && find . -type f -printf '%P\n' | sort)
+done
+for f in "${!diffs[@]}"; do
+	cur=$TOP/$f
+	read -r -a ms <<< "${diffs[$f]}"
+	for ((i = ${#ms[@]} - 1; i >= 0; i--)); do
+		m=${ms[i]}
+		version[$m|$f]=$cur
+		if [ $i -gt 0 ]; then b=${ms[i - 1]}; else b=${owner[$f]}; fi
+		prev=$STAGES/$(basename "$b" .msg)/$f
+		mkdir -p "$(dirname "$prev")"
+		patch -s -R -F0 -r - -o "$prev" "$cur" "${m%.msg}/$f.diff" >/dev/null ||
+			die "$(basename "${m%.msg}")/$f.diff does not reverse-apply to ${cur#"$TOP"/}; refresh it"
+		cur=$prev
+	done
+	version[${owner[$f]}|$f]=$cur
+done
+
 # 2. A git repository with the pristine base, made once per base.
 if [ "$(cat "$GIT/.lu-base" 2>/dev/null)" != "$base_id" ]; then
 	echo "  GIT     committing the pristine base (once per base)"
@@ -93,9 +137,11 @@ for m in "${msgs[@]}"; do
 		git_ apply --index "$TOP/patches/$p" || die "$p does not apply in series order"
 	done < <(sed -n 's/^Patch: *//p' "$m")
 	for f in "${files[@]}"; do
-		[ "${owner[$f]}" = "$m" ] || continue
+		src=${version[$m|$f]:-}
+		[ -n "$src" ] || { [ "${owner[$f]}" = "$m" ] && src=$TOP/$f; } || continue
 		mkdir -p "$(dirname "$GIT/$f")"
-		cp --preserve=mode "$TOP/$f" "$GIT/$f"
+		cp "$src" "$GIT/$f"
+		chmod --reference="$TOP/$f" "$GIT/$f"
 		git_ add -f "$f"
 	done
 	grep -Ev '^(Patch|File):' "$m" > "$GIT/.git/lu-msg"
