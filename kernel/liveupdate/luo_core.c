@@ -351,14 +351,16 @@ union luo_device_ioctl_buf {
 	struct liveupdate_ioctl_retrieve_session retrieve;
 };
 
-#define LUO_DEVICE_OP(_ioctl, _fn, _type, _last)			\
-	LUO_IOCTL_OP(_ioctl, _fn, _type, _last, 0, union luo_device_ioctl_buf)
+/* The entry of LIVEUPDATE_IOCTL_<_name>, at its command number. */
+#define LUO_DEVICE_OP(_name, _fn, _type, _last)				\
+	[LIVEUPDATE_CMD_##_name - LIVEUPDATE_CMD_BASE] =		\
+	LUO_IOCTL_OP(LIVEUPDATE_IOCTL_##_name, _fn, _type, _last, 0,	\
+		     union luo_device_ioctl_buf)
 
 static const struct luo_ioctl_op luo_device_ops[] = {
-	LUO_DEVICE_OP(LIVEUPDATE_IOCTL_CREATE_SESSION, luo_ioctl_create_session,
+	LUO_DEVICE_OP(CREATE_SESSION, luo_ioctl_create_session,
 		      struct liveupdate_ioctl_create_session, name),
-	LUO_DEVICE_OP(LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
-		      luo_ioctl_retrieve_session,
+	LUO_DEVICE_OP(RETRIEVE_SESSION, luo_ioctl_retrieve_session,
 		      struct liveupdate_ioctl_retrieve_session, name),
 };
 

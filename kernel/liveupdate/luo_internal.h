@@ -55,9 +55,11 @@ struct luo_ioctl_op {
 /*
  * Entry of a dispatch table for the ioctl @_ioctl taking @_type, whose last
  * mandatory field is @_last; @_buf is the union the dispatcher copies
- * arguments into. Tables list their ioctls in command number order, with
- * no gap, from the table's base; luo_ioctl_dispatch() checks the full
- * ioctl number, so an entry out of place cannot run the wrong handler.
+ * arguments into. Each table places its entries with a designated
+ * initializer at the command number minus the table's base, so a command
+ * without an entry is an unknown ioctl; luo_ioctl_dispatch() also checks
+ * the full ioctl number, so an entry out of place cannot run the wrong
+ * handler.
  */
 #define LUO_IOCTL_OP(_ioctl, _fn, _type, _last, _kinds, _buf)		\
 	{								\
@@ -147,7 +149,6 @@ int luo_session_create(const char *name, struct file **filep);
 int luo_session_retrieve(const char *name, struct file **filep);
 int luo_session_serialize(struct luo_ser *ser);
 int luo_session_deserialize(u64 sessions_pa);
-int luo_session_incoming_restore(u64 sessions_pa);
 
 /* luo_file.c */
 void luo_file_set_init(struct luo_file_set *set);

@@ -259,21 +259,23 @@ union luo_session_ioctl_buf {
 	struct liveupdate_session_get_name get_name;
 };
 
-#define LUO_SESSION_OP(_ioctl, _fn, _type, _last, _kinds)		\
-	LUO_IOCTL_OP(_ioctl, _fn, _type, _last, _kinds,			\
-		     union luo_session_ioctl_buf)
+/* The entry of LIVEUPDATE_SESSION_<_name>, at its command number. */
+#define LUO_SESSION_OP(_name, _fn, _type, _last, _kinds)		\
+	[LIVEUPDATE_CMD_SESSION_##_name - LIVEUPDATE_CMD_SESSION_BASE] =\
+	LUO_IOCTL_OP(LIVEUPDATE_SESSION_##_name, _fn, _type, _last,	\
+		     _kinds, union luo_session_ioctl_buf)
 
 static const struct luo_ioctl_op luo_session_ops[] = {
-	LUO_SESSION_OP(LIVEUPDATE_SESSION_PRESERVE_FD, luo_session_preserve_fd,
+	LUO_SESSION_OP(PRESERVE_FD, luo_session_preserve_fd,
 		       struct liveupdate_session_preserve_fd, token,
 		       LUO_KIND_OUTGOING),
-	LUO_SESSION_OP(LIVEUPDATE_SESSION_RETRIEVE_FD, luo_session_retrieve_fd,
+	LUO_SESSION_OP(RETRIEVE_FD, luo_session_retrieve_fd,
 		       struct liveupdate_session_retrieve_fd, token,
 		       LUO_KIND_INCOMING),
-	LUO_SESSION_OP(LIVEUPDATE_SESSION_FINISH, luo_session_finish,
+	LUO_SESSION_OP(FINISH, luo_session_finish,
 		       struct liveupdate_session_finish, reserved,
 		       LUO_KIND_INCOMING),
-	LUO_SESSION_OP(LIVEUPDATE_SESSION_GET_NAME, luo_session_get_name,
+	LUO_SESSION_OP(GET_NAME, luo_session_get_name,
 		       struct liveupdate_session_get_name, name,
 		       LUO_KIND_OUTGOING | LUO_KIND_INCOMING),
 };
@@ -504,7 +506,7 @@ int luo_session_serialize(struct luo_ser *ser)
 		entry = kho_block_set_it_reserve_entry(&it);
 		if (WARN_ON_ONCE(!entry)) {
 			err = -ENOSPC;
-			goto err_unfreeze;
+			goto err_undo;
 		}
 
 		scoped_guard(mutex, &session->mutex)
@@ -512,7 +514,7 @@ int luo_session_serialize(struct luo_ser *ser)
 		if (err) {
 			pr_err("session '%s': freeze failed: %pe\n",
 			       session->name, ERR_PTR(err));
-			goto err_unfreeze;
+			goto err_undo;
 		}
 		strscpy_pad(entry->name, session->name);
 	}
@@ -520,7 +522,7 @@ int luo_session_serialize(struct luo_ser *ser)
 	ser->sessions_pa = kho_block_set_head_pa(&luo_outgoing.bs);
 	return 0;
 
-err_unfreeze:
+err_undo:
 	luo_session_unfreeze_until(session);
 	kho_block_set_clear(&luo_outgoing.bs);
 	return err;
