@@ -70,7 +70,7 @@ rc=0
 	"$test kho=on liveupdate=on" > "$logdir/summary.txt" || rc=$?
 
 # Narrate from the console log; "[  t]" is the host time since QEMU started.
-python3 - "$log" <<'PY' || rc=$?
+python3 - "$log" "${KVM:-}" <<'PY' || rc=$?
 import re, sys
 
 lines = []
@@ -84,17 +84,27 @@ def mark(name, t):
     stamps.setdefault(name, t)
 
 kernel = 0
+facts = {}
 for t, l in lines:
     show = None
     if l.startswith('Linux version'):
         kernel += 1
         show = f'kernel {kernel} boots: {" ".join(l.split()[:3])}'
+        if kernel == 2:
+            mark('linux2', t)
     elif l.startswith('vmtest: init stage='):
         show = f'init runs the agent, {l.split()[2].replace("=", " ")}'
-        if kernel == 2:
-            mark('init2', t)
     elif l.startswith('memcached_demo: '):
         show = l[len('memcached_demo: '):]
+        m = re.match(r'set (\d+) keys \(([0-9.]+ MiB)', show)
+        if m:
+            facts['keys'], facts['values'] = m.groups()
+        m = re.match(r'\s+(cache|metadata) memfd: (.*)', show)
+        if m and 'sigusr1' in stamps:
+            facts.setdefault(m.group(1), m.group(2))
+        m = re.match(r'memcached stopped \((\d+) ms\)', show)
+        if m:
+            facts['stop'] = int(m.group(1)) / 1000
         if show.startswith('SIGUSR1'):
             mark('sigusr1', t)
         elif show == 'kexec -e':
@@ -103,6 +113,8 @@ for t, l in lines:
             mark('agent', t)
         elif show.startswith('memcached serving again'):
             mark('serving', t)
+        elif re.match(r'all \d+ keys verified', show):
+            facts['verified'] = show.split()[1]
     elif 'kexec_core: Starting new kernel' in l:
         show = 'old kernel: "Starting new kernel" (sessions frozen)'
         mark('jump', t)
@@ -114,17 +126,29 @@ for t, l in lines:
         print(f'[{t:7.2f}s] {show}')
 
 print()
-need = ('sigusr1', 'kexec', 'jump', 'agent', 'serving')
+need = ('sigusr1', 'kexec', 'jump', 'linux2', 'agent', 'serving')
 if not all(k in stamps for k in need):
-    print('blackout: not measured (the run did not get that far)')
+    print('Blackout: not measured (the run did not get that far)')
     sys.exit(1)
 s = stamps
-print('Blackout, on the host clock (timestamps of the serial console lines):')
-print(f'  kexec -e -> memcached serving again      {s["serving"] - s["kexec"]:6.2f} s')
-print(f'    freeze   kexec -e -> "Starting new kernel" (old kernel)  {s["jump"] - s["kexec"]:6.2f} s')
-print(f'    boot     -> agent running in the new kernel              {s["agent"] - s["jump"]:6.2f} s')
-print(f'    restore  retrieve, restart memcached -> it answers       {s["serving"] - s["agent"]:6.2f} s')
-print(f'  memcached down (SIGUSR1 -> serving again) {s["serving"] - s["sigusr1"]:6.2f} s')
+print(f'Preserved:  cache memfd {facts.get("cache", "?")}, metadata memfd '
+      f'{facts.get("metadata", "?")}; {facts.get("keys", "?")} keys, '
+      f'{facts.get("values", "?")} of values')
+print(f'Blackout:   {s["serving"] - s["kexec"]:.2f} s from kexec -e until memcached '
+      'answers in the new kernel')
+print(f'  freeze    {s["jump"] - s["kexec"]:4.2f} s  old kernel: kexec -e until '
+      '"Starting new kernel" (reboot() freezes the session)')
+print(f'  boot      {s["agent"] - s["jump"]:4.2f} s  until the agent runs in the new '
+      f'kernel ({s["linux2"] - s["jump"]:.2f} s of it before the first console line)')
+print(f'  restore   {s["serving"] - s["agent"]:4.2f} s  retrieve the session and memfds, '
+      'restart memcached, until it answers')
+stop = facts.get('stop')
+print(f'Downtime:   {s["serving"] - s["sigusr1"]:.2f} s from SIGUSR1 until memcached answers '
+      f'again' + (f' (its graceful stop: {stop:.2f} s)' if stop is not None else ''))
+print('Clock:      host time at which each console line arrived (one clock for both '
+      'kernels; QEMU ' + ('KVM' if sys.argv[2] else 'TCG') + ')')
+if 'verified' in facts:
+    print(f'Verified:   all {facts["verified"]} keys, byte for byte, in the new kernel')
 PY
 
 echo

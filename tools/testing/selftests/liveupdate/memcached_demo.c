@@ -293,6 +293,42 @@ static void stop_memcached(int sig)
 		die("memcached did not stop cleanly (status 0x%x)", status);
 }
 
+/* Where memcached maps its cache file: the shared mapping of its size. */
+static unsigned long cache_base(void)
+{
+	unsigned long start, end;
+	char path[64], perm[8];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", memcached_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while ((n = fscanf(f, "%lx-%lx %7s%*[^\n]", &start, &end, perm)) != EOF) {
+		if (n == 3 && perm[3] == 's' && end - start == CACHE_MB << 20)
+			break;
+		start = 0;
+	}
+	fclose(f);
+	return start;
+}
+
+/* The "mmap_oldbase" the metadata file records, or 0. */
+static unsigned long meta_old_base(int meta)
+{
+	static char buf[4096];
+	ssize_t n;
+	char *p;
+
+	n = pread(meta, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "mmap_oldbase ");
+	return p ? strtoul(p + 13, NULL, 16) : 0;
+}
+
 static void set_keys(struct conn *c, size_t *bytes)
 {
 	static char req[BATCH * (VALUE_MAX + 64)];
@@ -500,8 +536,8 @@ static int stage1(void)
 
 	start_memcached();
 	wait_serving(&c, version, sizeof(version));
-	say("memcached %s serving on %s (-m %d -e %s)", version + 8,
-	    SOCKET_FILE, CACHE_MB, CACHE_FILE);
+	say("memcached %s serving on %s (-m %d -e %s, mapped at %#lx)",
+	    version + 8, SOCKET_FILE, CACHE_MB, CACHE_FILE, cache_base());
 	link_fd(meta, META_FILE);
 
 	t0 = now_ms();
@@ -538,6 +574,7 @@ static int stage2(void)
 {
 	char version[64], boot_id[64], prev[64], uptime[32];
 	int dev, sfd, cache, meta, ret;
+	unsigned long base, old_base;
 	struct utsname uts;
 	unsigned int bad;
 	double t0, t1;
@@ -576,10 +613,14 @@ static int stage2(void)
 		die("mkdir %s: %m", RUN_DIR);
 	link_fd(cache, CACHE_FILE);
 	link_fd(meta, META_FILE);
+	old_base = meta_old_base(meta);
 	t1 = now_ms();
 	start_memcached();
 	wait_serving(&c, version, sizeof(version));
 	say("memcached serving again (started in %.0f ms)", now_ms() - t1);
+	base = cache_base();
+	say("cache mapped at %#lx, at %#lx before: %s", base, old_base,
+	    base == old_base ? "same address" : "memcached fixed its pointers up");
 	say("restored curr_items %lld", conn_stat(&c, "curr_items"));
 
 	t0 = now_ms();
