@@ -117,7 +117,7 @@ run_demo() {
 	else
 		record fail demo/memcached-live-update
 	fi
-	grep -E 'keys verified|missing or different|FAIL|kexec -e ->|result:' \
+	grep -E 'keys verified|missing or different|FAIL|Blackout|result:' \
 		"$LOGS/demo.txt" | sed 's/^/  /'
 }
 
