@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|checkpatch
+# The test command: check.sh all|kunit|kselftest|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -9,6 +9,8 @@
 #               result per test case
 #   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
+#   demo        dev/demo.sh (make demo): memcached's cache across a live
+#               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
 #               and every kernel-doc directive of our rst pages resolves
 #   checkpatch  export the series (make series; which also proves it applies
@@ -108,6 +110,17 @@ run_kselftest() {
 	fi
 }
 
+run_demo() {
+	step "live update demo (make demo; log: build/logs/demo.txt)"
+	if "$TOP/dev/demo.sh" > "$LOGS/demo.txt" 2>&1; then
+		record pass demo/memcached-live-update
+	else
+		record fail demo/memcached-live-update
+	fi
+	grep -E 'keys verified|missing or different|FAIL|Blackout|result:' \
+		"$LOGS/demo.txt" | sed 's/^/  /'
+}
+
 run_checkpatch() {
 	local p out
 
@@ -185,11 +198,12 @@ what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_checkpatch; run_kerneldoc ;;
+all)		run_kunit; run_kselftest; run_demo; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
+demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|checkpatch" >&2; exit 2 ;;
+*)		echo "usage: $0 all|kunit|kselftest|demo|checkpatch" >&2; exit 2 ;;
 esac
 
 passed=$(grep -c '^pass ' "$RESULTS")

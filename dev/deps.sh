@@ -9,6 +9,8 @@ pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
 	python3 python3-ply python3-git rsync perl git ccache quilt
 	qemu-system-x86 kexec-tools
+	# memcached's libraries: make demo unpacks memcached itself
+	libevent-2.1-7 libsasl2-2 libssl3
 	linux-source-6.12
 )
 

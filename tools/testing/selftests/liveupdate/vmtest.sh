@@ -19,6 +19,8 @@
 #   -m <size>   guest memory (default: 2G)
 #   -s <n>      guest CPUs (default: 2)
 #   -a <args>   extra kernel command line
+#   -i <file>   more initramfs entries, in gen_init_cpio's list format
+#               (e.g. "file /usr/bin/foo /usr/bin/foo 0755 0 0")
 #   -r <file>   append "<pass|fail|skip> <test>" lines to <file>
 #   -K          use KVM instead of TCG
 #   -C          also show the console on the terminal
@@ -29,11 +31,11 @@ set -u
 
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
 kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
-append="" results="" kvm=0 console=0
+append="" results="" kvm=0 console=0 extra=""
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:f:l:t:m:s:a:r:KCh" opt; do
+while getopts "k:d:f:l:t:m:s:a:r:i:KCh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
@@ -44,6 +46,7 @@ while getopts "k:d:f:l:t:m:s:a:r:KCh" opt; do
 	s) smp=$OPTARG ;;
 	a) append=$OPTARG ;;
 	r) results=$OPTARG ;;
+	i) extra=$OPTARG ;;
 	K) kvm=1 ;;
 	C) console=1 ;;
 	*) usage ;;
@@ -83,6 +86,7 @@ cc -O2 -o "$work/gen_init_cpio" "$srctree/usr/gen_init_cpio.c" || exit 1
 		[ "$(basename "$f")" = vmtest_init ] && continue
 		echo "file /tests/$(basename "$f") $(readlink -f "$f") 0755 0 0"
 	done
+	if [ -n "$extra" ]; then cat "$extra"; fi
 } > "$work/initramfs.list"
 "$work/gen_init_cpio" "$work/initramfs.list" > "$work/initramfs.cpio" || exit 1
 
