@@ -216,6 +216,17 @@ long vmtest_mem_free_kib(void)
 	return free_kib + pcp_pages * (getpagesize() / 1024);
 }
 
+long vmtest_mem_free_wait_kib(long want_kib, int timeout_ms)
+{
+	long kib = vmtest_mem_free_kib();
+
+	for (; kib >= 0 && kib < want_kib && timeout_ms > 0; timeout_ms -= 100) {
+		usleep(100 * 1000);
+		kib = vmtest_mem_free_kib();
+	}
+	return kib;
+}
+
 int vmtest_kmsg_has(const char *needle)
 {
 	char rec[1024];

@@ -61,6 +61,15 @@ int vmtest_kexec_load(int next_stage);
  */
 long vmtest_mem_free_kib(void);
 
+/*
+ * vmtest_mem_free_kib(), read every 100 ms until it is at least @want_kib
+ * or @timeout_ms passed; returns the last reading. Freed memory is not
+ * always counted at once: with some configurations (CONFIG_NET) a few MiB
+ * of a large free only show up about a second later. A leak check waits
+ * for what it expects, and still fails if the memory never comes back.
+ */
+long vmtest_mem_free_wait_kib(long want_kib, int timeout_ms);
+
 /* Whether the kernel log (/dev/kmsg) holds a line containing @needle. */
 int vmtest_kmsg_has(const char *needle);
 
