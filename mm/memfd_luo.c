@@ -489,23 +489,23 @@ static void memfd_luo_discard_records(const struct memfd_luo_folio_ser *records,
 }
 
 /*
- * Put a restored folio into the page cache of @inode at its index. The
- * caller accounted its blocks. Consumes the reference on @folio.
+ * Make a restored folio ready for the page cache of @inode at the index of
+ * @record: locked, swap-backed, with the recorded flags, charged to the
+ * memory cgroup of the caller. Nobody else sees the folio yet, so the flags
+ * need no atomic updates. On error the folio is left unlocked.
  */
-static int memfd_luo_insert_folio(struct inode *inode, struct folio *folio,
-				  const struct memfd_luo_folio_ser *record)
+static int memfd_luo_prepare_restored(struct inode *inode, struct folio *folio,
+				      const struct memfd_luo_folio_ser *record)
 {
 	long nr = folio_nr_pages(folio);
 	pgoff_t index = record->index;
 	int err;
 
 	if (!IS_ALIGNED(index, nr) ||
-	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE)) {
-		folio_put(folio);
+	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
 		return -EINVAL;
-	}
 
-	/* Nobody else sees the folio yet: no atomic flag updates needed. */
+	folio->index = index;
 	__folio_set_locked(folio);
 	__folio_set_swapbacked(folio);
 	if (record->flags & MEMFD_LUO_FOLIO_UPTODATE)
@@ -514,29 +514,24 @@ static int memfd_luo_insert_folio(struct inode *inode, struct folio *folio,
 		folio_set_dirty(folio);
 
 	err = mem_cgroup_charge(folio, NULL, GFP_KERNEL);
-	if (!err)
-		err = shmem_add_to_page_cache(folio, inode->i_mapping, index,
-					      NULL, GFP_KERNEL);
-	if (!err)
-		folio_add_lru(folio);
-	folio_unlock(folio);
-	folio_put(folio);
+	if (err)
+		__folio_clear_locked(folio);
 	return err;
 }
 
 /*
  * Restore the folios of up to %MEMFD_LUO_BATCH records from records[*@i]
- * on and put them into the page cache of @inode, accounting their blocks
- * with one call. Advances *@i past the records used, including a record
- * that fails to restore.
+ * on and put them into the page cache of @inode: their blocks accounted
+ * with one call, inserted under one lock. Advances *@i past the records
+ * used, including a record that fails to restore. Every folio restored is
+ * either in the page cache or freed when this returns.
  */
 static int memfd_luo_insert_batch(struct inode *inode,
 				  const struct memfd_luo_folio_ser *records,
 				  u64 *i, u64 nr_records)
 {
-	const struct memfd_luo_folio_ser *batch[MEMFD_LUO_BATCH];
 	struct folio *folios[MEMFD_LUO_BATCH];
-	unsigned int n = 0, k;
+	unsigned int n = 0, ready = 0, added = 0, k;
 	long pages = 0;
 	int err = 0;
 
@@ -550,27 +545,30 @@ static int memfd_luo_insert_batch(struct inode *inode,
 			err = -EINVAL;
 			break;
 		}
-		batch[n] = record;
-		pages += folio_nr_pages(folios[n]);
 		n++;
+		err = memfd_luo_prepare_restored(inode, folios[n - 1], record);
+		if (err)
+			break;
+		pages += folio_nr_pages(folios[n - 1]);
+		ready++;
 	}
 
 	if (!err && n)
 		err = shmem_inode_acct_blocks(inode, pages);
-	if (err || !n) {
-		for (k = 0; k < n; k++)
-			folio_put(folios[k]);
-		return err;
+	if (!err && n) {
+		err = shmem_add_folios_to_page_cache(inode->i_mapping, folios,
+						     n, &added, GFP_KERNEL);
+		/* This also gives back the blocks of the folios not added. */
+		shmem_recalc_inode(inode, pages, 0);
 	}
 
 	for (k = 0; k < n; k++) {
-		if (!err)
-			err = memfd_luo_insert_folio(inode, folios[k], batch[k]);
-		else
-			folio_put(folios[k]);
+		if (k < added)
+			folio_add_lru(folios[k]);
+		if (k < ready)
+			folio_unlock(folios[k]);
+		folio_put(folios[k]);
 	}
-	/* This also gives back the blocks of the folios not inserted. */
-	shmem_recalc_inode(inode, pages, 0);
 	return err;
 }
 
