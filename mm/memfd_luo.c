@@ -43,7 +43,6 @@
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
 #include <linux/rcupdate_wait.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
