@@ -43,7 +43,7 @@
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
+#include <linux/rcupdate_wait.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -84,48 +84,71 @@ static unsigned long memfd_luo_get_id(struct file *file)
 	return (unsigned long)file_inode(file);
 }
 
-/* Pin and preserve the folio that holds @index; 0 if it is known already. */
-static int memfd_luo_add_folio(struct memfd_luo *mf, struct file *file,
-			       pgoff_t index)
+/*
+ * Folios pinned, preserved and recorded at a time, and records restored and
+ * inserted at a time: enough to spread the cost of each call and lock over
+ * many 4 KiB folios, small enough for the stack.
+ */
+#define MEMFD_LUO_BATCH		64
+
+/*
+ * Find the first run of adjacent page-cache entries (folios or swap entries)
+ * at or after *@start that are not preserved yet, at most %MEMFD_LUO_BATCH
+ * entries long. Sets *@start to the first index of the run.
+ *
+ * Return: the number of pages the run covers; 0 if there is none.
+ */
+static pgoff_t memfd_luo_next_run(struct memfd_luo *mf,
+				  struct address_space *mapping, pgoff_t *start)
 {
-	loff_t start = (loff_t)index << PAGE_SHIFT;
-	loff_t size = i_size_read(file_inode(file));
-	struct folio *folio;
-	pgoff_t offset;
-	long nr;
-	int err;
+	XA_STATE(xas, &mapping->i_pages, *start);
+	pgoff_t first = 0, next = 0;
+	unsigned int nr = 0;
+	void *entry;
 
-	/* Nothing beyond the end of the file is kept (or can be pinned). */
-	if (start >= size)
-		return 0;
+	rcu_read_lock();
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		pgoff_t index, pages;
 
-	nr = memfd_pin_folios(file, start,
-			      min_t(loff_t, start + PAGE_SIZE, size) - 1,
-			      &folio, 1, &offset);
-	if (nr < 0)
-		return nr;
-	if (nr != 1)
-		return -EIO;
-
-	if (xa_load(&mf->folios, folio->index)) {
-		unpin_folio(folio);
-		return 0;
+		if (xas_retry(&xas, entry))
+			continue;
+		/* A multi-index entry shows once, at its first index. */
+		pages = 1UL << xas_get_order(&xas);
+		index = round_down(xas.xa_index, pages);
+		if (nr && index != next)
+			break;
+		if (!mf->nr_folios || !xa_load(&mf->folios, index)) {
+			if (!nr)
+				first = index;
+			next = index + pages;
+			if (++nr == MEMFD_LUO_BATCH)
+				break;
+		} else if (nr) {
+			break;
+		}
+		if (need_resched()) {
+			xas_pause(&xas);
+			cond_resched_rcu();
+		}
 	}
+	rcu_read_unlock();
 
-	err = kho_preserve_folio(folio);
-	if (err)
-		goto err_unpin;
+	*start = first;
+	return next - first;
+}
 
-	err = xa_insert(&mf->folios, folio->index, folio, GFP_KERNEL);
-	if (err)
-		goto err_unpreserve;
+/*
+ * Make a pinned folio ready to be taken over as it is: a folio that
+ * fallocate() added and nothing wrote yet is not up to date, it reads as
+ * zeroes, so make that real. It has no backing store but swap, so it is
+ * dirty. The page cache keeps both flags once set, so only a folio that
+ * lacks one needs the lock.
+ */
+static void memfd_luo_prepare_folio(struct folio *folio)
+{
+	if (folio_test_uptodate(folio) && folio_test_dirty(folio))
+		return;
 
-	/*
-	 * A folio that fallocate() added and nothing wrote yet is not up to
-	 * date: it reads as zeroes. Make that real, so that the next kernel
-	 * can take the folio as it is. It has no backing store but swap, so
-	 * it is dirty.
-	 */
 	folio_lock(folio);
 	if (!folio_test_uptodate(folio)) {
 		folio_zero_range(folio, 0, folio_size(folio));
@@ -134,51 +157,116 @@ static int memfd_luo_add_folio(struct memfd_luo *mf, struct file *file,
 	}
 	folio_mark_dirty(folio);
 	folio_unlock(folio);
+}
 
-	mf->nr_folios++;
-	mf->nr_pages += folio_nr_pages(folio);
+/* Record @nr preserved folios in @mf->folios, by index, under one lock. */
+static int memfd_luo_store_folios(struct memfd_luo *mf, struct folio **folios,
+				  unsigned int nr)
+{
+	XA_STATE(xas, &mf->folios, 0);
+	unsigned int i = 0;
+
+	do {
+		xas_lock(&xas);
+		for (; i < nr; i++) {
+			xas_set(&xas, folios[i]->index);
+			xas_store(&xas, folios[i]);
+			if (xas_error(&xas))
+				break;
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+
+	if (xas_error(&xas)) {
+		/* Forget the ones stored: the caller unpins them all. */
+		while (i--)
+			xa_erase(&mf->folios, folios[i]->index);
+		return xas_error(&xas);
+	}
+	return 0;
+}
+
+/*
+ * Pin and preserve the folios of the run of @nr pages at @index found by
+ * memfd_luo_next_run(), or the first of them. Sets *@index past the last
+ * folio handled.
+ */
+static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
+			     pgoff_t *index, pgoff_t nr)
+{
+	loff_t start = (loff_t)*index << PAGE_SHIFT;
+	loff_t end = (loff_t)(*index + nr) << PAGE_SHIFT;
+	struct folio *folios[MEMFD_LUO_BATCH];
+	unsigned int i, n = 0;
+	pgoff_t offset;
+	long pinned;
+	int err;
+
+	/*
+	 * The run holds no hole (memfd_pin_folios() would fill it). Nothing
+	 * beyond the end of the file is kept (or can be pinned).
+	 */
+	end = min_t(loff_t, end, i_size_read(file_inode(file)));
+	if (start >= end) {
+		*index += nr;
+		return 0;
+	}
+
+	pinned = memfd_pin_folios(file, start, end - 1, folios,
+				  MEMFD_LUO_BATCH, &offset);
+	if (pinned < 0)
+		return pinned;
+	if (!pinned)
+		return -EIO;
+	*index = folio_next_index(folios[pinned - 1]);
+
+	/* A folio preserved already (found again after a split) stays so. */
+	for (i = 0; i < pinned; i++) {
+		if (mf->nr_folios && xa_load(&mf->folios, folios[i]->index))
+			unpin_folio(folios[i]);
+		else
+			folios[n++] = folios[i];
+	}
+
+	for (i = 0; i < n; i++) {
+		err = kho_preserve_folio(folios[i]);
+		if (err)
+			goto err_unpreserve;
+	}
+
+	err = memfd_luo_store_folios(mf, folios, n);
+	if (err)
+		goto err_unpreserve;
+
+	for (i = 0; i < n; i++) {
+		memfd_luo_prepare_folio(folios[i]);
+		mf->nr_pages += folio_nr_pages(folios[i]);
+	}
+	mf->nr_folios += n;
 	return 0;
 
 err_unpreserve:
-	kho_unpreserve_folio(folio);
-err_unpin:
-	unpin_folio(folio);
+	while (i--)
+		kho_unpreserve_folio(folios[i]);
+	unpin_folios(folios, n);
 	return err;
 }
 
 /*
  * Preserve every folio of the file that is not preserved yet, whether in
- * the page cache or in swap. Holes are left alone.
+ * the page cache or in swap. Holes are left alone: only runs of populated
+ * indices are handed to memfd_pin_folios(), which would fill a hole.
  */
 static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
-	pgoff_t indices[PAGEVEC_SIZE], todo[PAGEVEC_SIZE];
-	pgoff_t start = 0, end = ULONG_MAX;
-	struct folio_batch fbatch;
-	unsigned int i, n;
+	pgoff_t index = 0, nr;
 	int err;
 
-	folio_batch_init(&fbatch);
-	while (find_get_entries(mapping, &start, end, &fbatch, indices)) {
-		n = 0;
-		for (i = 0; i < folio_batch_count(&fbatch); i++) {
-			struct folio *folio = fbatch.folios[i];
-			pgoff_t index = indices[i];
-
-			if (!xa_is_value(folio))
-				index = folio->index;
-			if (!xa_load(&mf->folios, index))
-				todo[n++] = index;
-		}
-		folio_batch_remove_exceptionals(&fbatch);
-		folio_batch_release(&fbatch);
-
-		for (i = 0; i < n; i++) {
-			err = memfd_luo_add_folio(mf, file, todo[i]);
-			if (err)
-				return err;
-		}
+	while ((nr = memfd_luo_next_run(mf, mapping, &index))) {
+		err = memfd_luo_add_run(mf, file, &index, nr);
+		if (err)
+			return err;
 		cond_resched();
 	}
 	return 0;
@@ -205,10 +293,10 @@ static void memfd_luo_remove_folios(struct memfd_luo *mf)
  */
 static int memfd_luo_write_records(struct memfd_luo *mf)
 {
+	XA_STATE(xas, &mf->folios, 0);
 	struct memfd_luo_folio_ser *records;
 	struct kho_vmalloc desc = {};
 	struct folio *folio;
-	unsigned long index;
 	u64 i = 0;
 	int err;
 
@@ -217,13 +305,22 @@ static int memfd_luo_write_records(struct memfd_luo *mf)
 		if (!records)
 			return -ENOMEM;
 
-		xa_for_each(&mf->folios, index, folio) {
+		/* One pass over the xarray, not a lookup per folio. */
+		rcu_read_lock();
+		xas_for_each(&xas, folio, ULONG_MAX) {
+			if (xas_retry(&xas, folio))
+				continue;
 			records[i].pfn = folio_pfn(folio);
 			records[i].flags = MEMFD_LUO_FOLIO_DIRTY |
 					   MEMFD_LUO_FOLIO_UPTODATE;
-			records[i].index = index;
+			records[i].index = xas.xa_index;
 			i++;
+			if (need_resched()) {
+				xas_pause(&xas);
+				cond_resched_rcu();
+			}
 		}
+		rcu_read_unlock();
 
 		err = kho_preserve_vmalloc(records, &desc);
 		if (err) {
@@ -390,51 +487,87 @@ static void memfd_luo_discard_records(const struct memfd_luo_folio_ser *records,
 	}
 }
 
-/* Put a restored folio into the page cache of @inode at its index. */
-static int memfd_luo_insert_folio(struct inode *inode, struct folio *folio,
-				  const struct memfd_luo_folio_ser *record)
+/*
+ * Make a restored folio ready for the page cache of @inode at the index of
+ * @record: locked, swap-backed, with the recorded flags, charged to the
+ * memory cgroup of the caller. Nobody else sees the folio yet, so the flags
+ * need no atomic updates. On error the folio is left unlocked.
+ */
+static int memfd_luo_prepare_restored(struct inode *inode, struct folio *folio,
+				      const struct memfd_luo_folio_ser *record)
 {
-	struct address_space *mapping = inode->i_mapping;
 	long nr = folio_nr_pages(folio);
 	pgoff_t index = record->index;
 	int err;
 
 	if (!IS_ALIGNED(index, nr) ||
-	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE)) {
-		folio_put(folio);
+	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
 		return -EINVAL;
-	}
 
+	folio->index = index;
 	__folio_set_locked(folio);
 	__folio_set_swapbacked(folio);
+	if (record->flags & MEMFD_LUO_FOLIO_UPTODATE)
+		__folio_mark_uptodate(folio);
+	if (record->flags & MEMFD_LUO_FOLIO_DIRTY)
+		folio_set_dirty(folio);
 
 	err = mem_cgroup_charge(folio, NULL, GFP_KERNEL);
 	if (err)
-		goto err_unlock;
+		__folio_clear_locked(folio);
+	return err;
+}
 
-	err = shmem_add_to_page_cache(folio, mapping, index, NULL, GFP_KERNEL);
-	if (err)
-		goto err_unlock;
+/*
+ * Restore the folios of up to %MEMFD_LUO_BATCH records from records[*@i]
+ * on and put them into the page cache of @inode: their blocks accounted
+ * with one call, inserted under one lock. Advances *@i past the records
+ * used, including a record that fails to restore. Every folio restored is
+ * either in the page cache or freed when this returns.
+ */
+static int memfd_luo_insert_batch(struct inode *inode,
+				  const struct memfd_luo_folio_ser *records,
+				  u64 *i, u64 nr_records)
+{
+	struct folio *folios[MEMFD_LUO_BATCH];
+	unsigned int n = 0, ready = 0, added = 0, k;
+	long pages = 0;
+	int err = 0;
 
-	err = shmem_inode_acct_blocks(inode, nr);
-	if (err) {
-		filemap_remove_folio(folio);
-		goto err_unlock;
+	while (n < MEMFD_LUO_BATCH && *i < nr_records) {
+		const struct memfd_luo_folio_ser *record = &records[(*i)++];
+
+		if (!record->pfn)
+			continue;
+		folios[n] = memfd_luo_restore_folio(record);
+		if (!folios[n]) {
+			err = -EINVAL;
+			break;
+		}
+		n++;
+		err = memfd_luo_prepare_restored(inode, folios[n - 1], record);
+		if (err)
+			break;
+		pages += folio_nr_pages(folios[n - 1]);
+		ready++;
 	}
-	shmem_recalc_inode(inode, nr, 0);
 
-	if (record->flags & MEMFD_LUO_FOLIO_UPTODATE)
-		folio_mark_uptodate(folio);
-	if (record->flags & MEMFD_LUO_FOLIO_DIRTY)
-		folio_mark_dirty(folio);
-	folio_add_lru(folio);
-	folio_unlock(folio);
-	folio_put(folio);
-	return 0;
+	if (!err && n)
+		err = shmem_inode_acct_blocks(inode, pages);
+	if (!err && n) {
+		err = shmem_add_folios_to_page_cache(inode->i_mapping, folios,
+						     n, &added, GFP_KERNEL);
+		/* This also gives back the blocks of the folios not added. */
+		shmem_recalc_inode(inode, pages, 0);
+	}
 
-err_unlock:
-	folio_unlock(folio);
-	folio_put(folio);
+	for (k = 0; k < n; k++) {
+		if (k < added)
+			folio_add_lru(folios[k]);
+		if (k < ready)
+			folio_unlock(folios[k]);
+		folio_put(folios[k]);
+	}
 	return err;
 }
 
@@ -443,7 +576,6 @@ static int memfd_luo_retrieve(struct liveupdate_file_op_args *args)
 	struct memfd_luo_folio_ser *records = NULL;
 	struct memfd_luo_ser *ser;
 	struct inode *inode;
-	struct folio *folio;
 	struct file *file;
 	u64 i = 0;
 	int err;
@@ -483,17 +615,11 @@ static int memfd_luo_retrieve(struct liveupdate_file_op_args *args)
 	i_size_write(inode, ser->size);
 	file->f_pos = ser->pos;
 
-	for (i = 0; i < ser->nr_folios; i++) {
-		if (!records[i].pfn)
-			continue;
-		folio = memfd_luo_restore_folio(&records[i]);
-		if (!folio) {
-			err = -EINVAL;
-			goto err_fput;
-		}
-		err = memfd_luo_insert_folio(inode, folio, &records[i]);
+	while (i < ser->nr_folios) {
+		err = memfd_luo_insert_batch(inode, records, &i, ser->nr_folios);
 		if (err)
 			goto err_fput;
+		cond_resched();
 	}
 
 	if (ser->seals) {
@@ -510,7 +636,6 @@ static int memfd_luo_retrieve(struct liveupdate_file_op_args *args)
 err_fput:
 	/* The folios in the page cache go with the file. */
 	fput(file);
-	i++;
 err_discard:
 	memfd_luo_discard_records(records, i, ser->nr_folios);
 err_free_records:
