@@ -149,12 +149,17 @@ err_unpin:
 /*
  * Preserve every folio of the file that is not preserved yet, whether in
  * the page cache or in swap. Holes are left alone.
+ *
+ * A large folio can go to swap whole, as one large swap entry, but comes
+ * back as order-0 folios: pinning its first page splits the entry and
+ * swaps in that page only. The walk has already stepped over the whole
+ * entry then, so it goes back to the page after it.
  */
 static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
 	pgoff_t indices[PAGEVEC_SIZE], todo[PAGEVEC_SIZE];
-	pgoff_t start = 0, end = ULONG_MAX;
+	pgoff_t start = 0, end = ULONG_MAX, rewind;
 	struct folio_batch fbatch;
 	unsigned int i, n;
 	int err;
@@ -162,12 +167,16 @@ static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
 	folio_batch_init(&fbatch);
 	while (find_get_entries(mapping, &start, end, &fbatch, indices)) {
 		n = 0;
+		rewind = end;
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			struct folio *folio = fbatch.folios[i];
 			pgoff_t index = indices[i];
 
 			if (!xa_is_value(folio))
 				index = folio->index;
+			else if (rewind == end &&
+				 xa_get_order(&mapping->i_pages, index))
+				rewind = index + 1;
 			if (!xa_load(&mf->folios, index))
 				todo[n++] = index;
 		}
@@ -179,6 +188,8 @@ static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
 			if (err)
 				return err;
 		}
+		if (rewind != end)
+			start = rewind;
 		cond_resched();
 	}
 	return 0;
