@@ -56,8 +56,9 @@ int vmtest_kexec_load(int next_stage);
 
 /*
  * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
- * which MemFree leaves out (freed pages of low order land there first).
- * -1 on error.
+ * which MemFree leaves out (freed pages of low order land there first),
+ * taken while MemFree holds still, so that pages draining from the lists
+ * meanwhile are not missed. -1 on error.
  */
 long vmtest_mem_free_kib(void);
 
