@@ -410,8 +410,12 @@ static int memfd_luo_insert_folio(struct inode *inode, struct folio *folio,
 	pgoff_t index = record->index;
 	int err;
 
+	/*
+	 * A large folio starts inside the file but may end beyond it: with
+	 * shmem THP "always", a write gets a 2 MiB folio whatever the size.
+	 */
 	if (!IS_ALIGNED(index, nr) ||
-	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE)) {
+	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE)) {
 		folio_put(folio);
 		return -EINVAL;
 	}
