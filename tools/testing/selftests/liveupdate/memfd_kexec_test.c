@@ -3,7 +3,8 @@
  * memfd preservation across real kexecs (CONFIG_LIVEUPDATE_MEMFD).
  *
  * Variant "contents", three kernels: stage 1 preserves memfds of 0 B, 1 B,
- * 4 KiB, 2 MiB (THP when the kernel has it), 256 MiB of seeded random data,
+ * 4 KiB, 2 MiB (THP when the kernel has it), 1 MiB + 1 byte in a 2 MiB
+ * THP that reaches beyond its end, 256 MiB of seeded random data,
  * a sparse 16 GiB file with scattered written pages, a sealed memfd with a
  * file position and a fallocated memfd never written; it checks that their
  * size is frozen, and writes into a preserved page, a fallocated page and
@@ -61,7 +62,7 @@
 
 enum {
 	T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED, T_FALLOC,
-	T_LAST = T_FALLOC
+	T_THP_TAIL, T_LAST = T_THP_TAIL
 };
 
 #define FALLOC_SIZE	(64 * 1024)
@@ -73,12 +74,17 @@ struct memfd_case {
 	unsigned int seed;
 };
 
+/*
+ * T_THP_TAIL is 1 MiB + 1 byte written with write() while shmem THP is
+ * "always": one 2 MiB folio, most of it beyond the end of the file.
+ */
 static const struct memfd_case cases[] = {
 	{ T_EMPTY,	"0B",		0,		11 },
 	{ T_BYTE,	"1B",		1,		12 },
 	{ T_PAGE,	"4KiB",		4096,		13 },
 	{ T_THP,	"2MiB",		2 * MiB,	14 },
 	{ T_BIG,	"256MiB",	256 * MiB,	15 },
+	{ T_THP_TAIL,	"1MiB+1",	MiB + 1,	16 },
 };
 
 static int failures;
@@ -182,6 +188,22 @@ static int new_memfd(const char *name, size_t size, unsigned int seed,
 	REQUIRE(buf != MAP_FAILED, "mmap: %m");
 	fill(buf, size, seed);
 	munmap(buf, size);
+	return fd;
+}
+
+/* The same with write(), which a mapping's size does not keep from THPs. */
+static int new_memfd_by_write(const char *name, size_t size, unsigned int seed)
+{
+	unsigned char *buf;
+	int fd;
+
+	fd = memfd_create(name, 0);
+	REQUIRE(fd >= 0, "memfd_create(%s): %m", name);
+	buf = malloc(size);
+	REQUIRE(buf, "malloc %zu", size);
+	fill(buf, size, seed);
+	REQUIRE(pwrite(fd, buf, size, 0) == (ssize_t)size, "pwrite: %m");
+	free(buf);
 	return fd;
 }
 
@@ -382,17 +404,24 @@ static int stage_contents(int stage)
 
 		fds[0] = -1;
 		for (c = 0; c < ARRAY_SIZE(cases); c++) {
-			/* 2 MiB folios for the 2 MiB memfd only. */
-			if (cases[c].token == T_THP)
+			/* 2 MiB folios for the 2 MiB memfds only. */
+			if (cases[c].token == T_THP ||
+			    cases[c].token == T_THP_TAIL)
 				luo_set_shmem_thp("always");
 			else
 				luo_set_shmem_thp("never");
-			fds[cases[c].token] = new_memfd(cases[c].name,
-							cases[c].size,
-							cases[c].seed, 0);
+			if (cases[c].token == T_THP_TAIL)
+				fds[T_THP_TAIL] = new_memfd_by_write(cases[c].name,
+								     cases[c].size,
+								     cases[c].seed);
+			else
+				fds[cases[c].token] = new_memfd(cases[c].name,
+								cases[c].size,
+								cases[c].seed, 0);
 		}
 		luo_set_shmem_thp("never");
-		printf("# %s\n", luo_shmem_huge_line());
+		printf("# %s (2 MiB and 1 MiB + 1 byte memfds)\n",
+		       luo_shmem_huge_line());
 		before = vmtest_mem_free_kib();
 		fds[T_SPARSE] = new_sparse_memfd();
 		after = vmtest_mem_free_kib();
