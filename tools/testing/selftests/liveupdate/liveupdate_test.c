@@ -819,6 +819,50 @@ TEST_F(luo_file, close_session_releases_files)
 	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[2], 3));
 }
 
+/*
+ * shmem: while preserved, the pages stay as they are: the size cannot
+ * change, no hole can be punched (fallocate, MADV_REMOVE), but writes
+ * inside the file work, into a hole too. Closing the session lifts it.
+ */
+TEST_F(luo_file, preserved_shmem_pages_stay)
+{
+	unsigned char *map;
+	__u64 label = 0;
+	char c = 'x';
+
+	if (variant->kind == FILE_TEST)
+		SKIP(return, "shmem files only");
+	self->sfd[0] = luo_create_session(self->dev, "stay");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, ftruncate(self->fds[0], 4 * 4096));
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+
+	EXPECT_TRUE(size_frozen(self->fds[0]));
+	EXPECT_EQ(-1, pwrite(self->fds[0], &c, 1, 4 * 4096));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, fallocate(self->fds[0], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, 4096));
+	EXPECT_EQ(EPERM, errno);
+	map = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fds[0], 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(-1, madvise(map, 4096, MADV_REMOVE));
+	EXPECT_EQ(EPERM, errno);
+	map[2 * 4096] = c;
+	munmap(map, 4 * 4096);
+	EXPECT_EQ(1, pwrite(self->fds[0], &c, 1, 3 * 4096));
+	EXPECT_EQ(0, file_label(variant->kind, self->fds[0], &label));
+	EXPECT_EQ((__u64)1, label);
+
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	EXPECT_EQ(0, fallocate(self->fds[0], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, 4096)) TH_LOG("%m");
+	EXPECT_EQ(0, file_label(variant->kind, self->fds[0], &label));
+	EXPECT_EQ((__u64)0, label);
+}
+
 int main(int argc, char **argv)
 {
 	if (access(LUO_DEVICE, F_OK))
