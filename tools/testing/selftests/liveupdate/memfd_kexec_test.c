@@ -47,6 +47,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
@@ -788,23 +789,26 @@ static int stage_swap(int stage)
 }
 
 /*
- * Variant "memcg": the retriever pays. Stage 1 preserves a 64 MiB memfd and
- * a 16 MiB one; stage 2 moves itself into a new memory cgroup, retrieves
- * the first (charged to that cgroup), finishes without retrieving the
- * second (never charged), and closes the first (uncharged).
+ * Variant "memcg": the retriever pays. Stage 1 preserves a 64 MiB memfd, a
+ * 16 MiB one and a 64 MiB one of THPs; in stage 2 a child in a cgroup
+ * limited to 16 MiB fails to retrieve the THP memfd (ENOMEM, and every
+ * folio of it is freed), then the test moves itself into a new memory
+ * cgroup, retrieves the first (charged to that cgroup), finishes without
+ * retrieving the second (never charged), and closes the first (uncharged).
  */
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_DIR		CG_ROOT "/luo-memcg"
+#define CG_LIMITED	CG_ROOT "/luo-memcg-16M"
 #define MEMCG_SIZE	(64 * MiB)
 #define MEMCG_UNUSED	(16 * MiB)
 
 /* A number in a cgroup file: the whole file, or the value after "@key ". */
-static long cg_read(const char *file, const char *key)
+static long cg_read_in(const char *dir, const char *file, const char *key)
 {
 	char path[128], buf[8192], *p;
 	int n;
 
-	snprintf(path, sizeof(path), CG_DIR "/%s", file);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	n = vmtest_read_file(path, buf, sizeof(buf));
 	REQUIRE(n >= 0, "read %s: %s", path, strerror(-n));
 	if (!key)
@@ -819,8 +823,65 @@ static long cg_read(const char *file, const char *key)
 	return -1;
 }
 
-/* Move this process into a new memory cgroup: 0, or KSFT_SKIP. */
-static int memcg_enter(void)
+static long cg_read(const char *file, const char *key)
+{
+	return cg_read_in(CG_DIR, file, key);
+}
+
+static void cg_join(const char *dir)
+{
+	char path[128], pid[32];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	err = write_str(path, pid);
+	REQUIRE(!err, "join %s: %s", dir, strerror(-err));
+}
+
+/*
+ * A child in a cgroup limited to 16 MiB retrieves the 64 MiB memfd of THPs
+ * (token 3). Charging a THP does not call the OOM killer, it fails: the
+ * retrieve must fail with ENOMEM and free every folio of the memfd, the
+ * ones already charged and the ones not yet inserted.
+ */
+static void memcg_over_limit(int sfd)
+{
+	long before, after, cur;
+	int status, err;
+	pid_t pid;
+
+	REQUIRE(!mkdir(CG_LIMITED, 0755), "mkdir %s: %m", CG_LIMITED);
+	err = write_str(CG_LIMITED "/memory.max", "16M");
+	REQUIRE(!err, "memory.max: %s", strerror(-err));
+	before = vmtest_mem_free_kib();
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %m");
+	if (!pid) {
+		cg_join(CG_LIMITED);
+		err = luo_retrieve_fd(sfd, 3);
+		printf("# retrieve with memory.max 16M: %s\n",
+		       err < 0 ? strerror(-err) : "succeeded");
+		_exit(err == -ENOMEM ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "over memory.max: status %#x", status);
+	after = vmtest_mem_free_kib();
+	cur = cg_read_in(CG_LIMITED, "memory.current", NULL);
+	printf("# failed retrieve: MemFree +%ld KiB, memory.current %ld KiB\n",
+	       after - before, cur / 1024);
+	CHECK(after - before >= (long)(MEMCG_SIZE / 1024) * 95 / 100,
+	      "the failed retrieve freed only %ld KiB", after - before);
+	CHECK(cur <= (long)MiB, "%ld bytes still charged", cur);
+	/* The failure is for good. */
+	err = luo_retrieve_fd(sfd, 3);
+	CHECK(err == -ENOMEM, "retrieve again: %s", strerror(-err));
+}
+
+/* Mount cgroup2 and enable the memory controller: 0, or KSFT_SKIP. */
+static int memcg_setup(void)
 {
 	char buf[256];
 	int err;
@@ -837,10 +898,6 @@ static int memcg_enter(void)
 	}
 	err = write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
 	REQUIRE(!err, "enable the memory controller: %s", strerror(-err));
-	REQUIRE(!mkdir(CG_DIR, 0755), "mkdir %s: %m", CG_DIR);
-	snprintf(buf, sizeof(buf), "%d", getpid());
-	err = write_str(CG_DIR "/cgroup.procs", buf);
-	REQUIRE(!err, "join %s: %s", CG_DIR, strerror(-err));
 	return 0;
 }
 
@@ -867,17 +924,27 @@ static int stage_memcg(int stage)
 		err = luo_preserve_fd(sfd, fd, 2);
 		REQUIRE(!err, "preserve: %s", strerror(-err));
 		close(fd);
+		luo_set_shmem_thp("always");
+		fd = new_memfd("memcg-thp", MEMCG_SIZE, 43, 0);
+		luo_set_shmem_thp("never");
+		printf("# %s\n", luo_shmem_huge_line());
+		err = luo_preserve_fd(sfd, fd, 3);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
 		return kexec_now(stage);
 	}
 
-	err = memcg_enter();
+	err = memcg_setup();
 	if (err)
 		return err;
-	cur0 = cg_read("memory.current", NULL);
-	shm0 = cg_read("memory.stat", "shmem");
-
 	sfd = luo_retrieve_session(dev, "memcg");
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	memcg_over_limit(sfd);
+
+	REQUIRE(!mkdir(CG_DIR, 0755), "mkdir %s: %m", CG_DIR);
+	cg_join(CG_DIR);
+	cur0 = cg_read("memory.current", NULL);
+	shm0 = cg_read("memory.stat", "shmem");
 	fd = luo_retrieve_fd(sfd, 1);
 	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
 	cur1 = cg_read("memory.current", NULL);
