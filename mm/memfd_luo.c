@@ -256,6 +256,9 @@ err_unpreserve:
  * Preserve every folio of the file that is not preserved yet, whether in
  * the page cache or in swap. Holes are left alone: only runs of populated
  * indices are handed to memfd_pin_folios(), which would fill a hole.
+ * A large folio can go to swap whole, as one multi-index swap entry: its
+ * run covers all its pages, and memfd_pin_folios() brings them back one
+ * by one.
  */
 static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
 {
@@ -500,8 +503,12 @@ static int memfd_luo_prepare_restored(struct inode *inode, struct folio *folio,
 	pgoff_t index = record->index;
 	int err;
 
+	/*
+	 * A large folio starts inside the file but may end beyond it: with
+	 * shmem THP "always", a write gets a 2 MiB folio whatever the size.
+	 */
 	if (!IS_ALIGNED(index, nr) ||
-	    index + nr > DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
+	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
 		return -EINVAL;
 
 	folio->index = index;

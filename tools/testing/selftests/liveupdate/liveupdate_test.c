@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The /dev/liveupdate and session-fd API within one boot: every errno of
- * the uapi, session identity, capacity, and the file handler lifecycle as
- * seen through the test handler (CONFIG_LIVEUPDATE_TEST, luo_test_file.h).
+ * the uapi, session identity, capacity, and the file handler lifecycle.
+ * The lifecycle tests of the luo_file fixture run once per kind of file:
+ * the test handler's (CONFIG_LIVEUPDATE_TEST, luo_test_file.h), a memfd and
+ * an unlinked tmpfs file (CONFIG_LIVEUPDATE_MEMFD); dependencies, faults
+ * on request and the FLB need the test handler.
  *
  * Runs in the test VM with "kho=on liveupdate=on" (vmtests.list); skips if
  * /dev/liveupdate does not exist. Tests that need the test handler skip
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -33,21 +37,44 @@
 #define MANY_SESSIONS		2000
 #define MANY_FILES		500
 
+#define NR_SFD			4
+#define NR_FDS			8
+
 FIXTURE(luo) {
 	int dev;
-	int sfd[4];
-	int fds[8];
+	int sfd[NR_SFD];
+	int fds[NR_FDS];
 };
 
-FIXTURE_SETUP(luo)
+/* Setup and teardown of both fixtures: the device open, no other fd. */
+static int open_fixture_fds(int *sfd, int *fds)
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
-		self->sfd[i] = -1;
-	for (i = 0; i < 8; i++)
-		self->fds[i] = -1;
-	self->dev = luo_open_device();
+	for (i = 0; i < NR_SFD; i++)
+		sfd[i] = -1;
+	for (i = 0; i < NR_FDS; i++)
+		fds[i] = -1;
+	return luo_open_device();
+}
+
+static void close_fixture_fds(int dev, int *sfd, int *fds)
+{
+	int i;
+
+	for (i = 0; i < NR_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	for (i = 0; i < NR_SFD; i++)
+		if (sfd[i] >= 0)
+			close(sfd[i]);
+	if (dev >= 0)
+		close(dev);
+}
+
+FIXTURE_SETUP(luo)
+{
+	self->dev = open_fixture_fds(self->sfd, self->fds);
 	if (self->dev == -ENOENT)
 		SKIP(return, "no %s (LIVEUPDATE, liveupdate=on)", LUO_DEVICE);
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", LUO_DEVICE, strerror(-self->dev));
@@ -55,16 +82,7 @@ FIXTURE_SETUP(luo)
 
 FIXTURE_TEARDOWN(luo)
 {
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (self->fds[i] >= 0)
-			close(self->fds[i]);
-	for (i = 0; i < 4; i++)
-		if (self->sfd[i] >= 0)
-			close(self->sfd[i]);
-	if (self->dev >= 0)
-		close(self->dev);
+	close_fixture_fds(self->dev, self->sfd, self->fds);
 }
 
 static bool no_test_handler(void)
@@ -367,41 +385,6 @@ TEST_F_TIMEOUT(luo, many_sessions, 300)
 	EXPECT_TRUE(ok);
 }
 
-/* The same token twice in one session is EEXIST. */
-TEST_F(luo, preserve_duplicate_token_eexist)
-{
-	if (no_test_handler())
-		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
-	self->sfd[0] = luo_create_session(self->dev, "token");
-	self->fds[0] = tf_open(1);
-	self->fds[1] = tf_open(2);
-	ASSERT_LE(0, self->sfd[0]);
-	ASSERT_LE(0, self->fds[0]);
-	ASSERT_LE(0, self->fds[1]);
-	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 7));
-	EXPECT_EQ(-EEXIST, luo_preserve_fd(self->sfd[0], self->fds[1], 7));
-	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 8));
-}
-
-/* A file is managed by one session under one token only. */
-TEST_F(luo, preserve_same_file_twice_ebusy)
-{
-	if (no_test_handler())
-		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
-	self->sfd[0] = luo_create_session(self->dev, "twice-a");
-	self->sfd[1] = luo_create_session(self->dev, "twice-b");
-	self->fds[0] = tf_open(1);
-	ASSERT_LE(0, self->sfd[0]);
-	ASSERT_LE(0, self->sfd[1]);
-	ASSERT_LE(0, self->fds[0]);
-	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
-	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[0], self->fds[0], 2));
-	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
-	/* Another fd of the same open file is the same file. */
-	self->fds[1] = dup(self->fds[0]);
-	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[1], 3));
-}
-
 /* Files no handler accepts are ENOENT; a closed fd is EBADF. */
 TEST_F(luo, preserve_no_handler_enoent)
 {
@@ -420,97 +403,6 @@ TEST_F(luo, preserve_no_handler_enoent)
 	EXPECT_EQ(-ENOENT, luo_preserve_fd(self->sfd[0], self->sfd[0], 3));
 	EXPECT_EQ(-EBADF, luo_preserve_fd(self->sfd[0], 1000, 4));
 	EXPECT_EQ(-EBADF, luo_preserve_fd(self->sfd[0], -1, 5));
-}
-
-/* 500 files in one session; closing it unpreserves them, last first. */
-TEST_F_TIMEOUT(luo, many_files, 300)
-{
-	struct luo_test_stats before, during, after;
-	char line[64];
-	const char *log;
-	int i, fd, ok = 1, prev = -1;
-
-	if (no_test_handler())
-		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
-	ASSERT_EQ(0, raise_nofile(MANY_FILES + 64));
-	self->sfd[0] = luo_create_session(self->dev, "many-files");
-	ASSERT_LE(0, self->sfd[0]);
-	ASSERT_EQ(0, stats_read(&before));
-	ASSERT_EQ(0, events_clear());
-	for (i = 0; i < MANY_FILES && ok; i++) {
-		fd = tf_open(1000 + i);
-		ASSERT_LE(0, fd);
-		if (luo_preserve_fd(self->sfd[0], fd, i)) {
-			TH_LOG("file %d not preserved", i);
-			ok = 0;
-		}
-		/* LUO keeps its own reference. */
-		close(fd);
-	}
-	ASSERT_TRUE(ok);
-	ASSERT_EQ(0, stats_read(&during));
-	EXPECT_EQ(before.out_pages + MANY_FILES, during.out_pages);
-	EXPECT_EQ(before.objects + MANY_FILES, during.objects);
-
-	close(self->sfd[0]);
-	self->sfd[0] = -1;
-	ASSERT_EQ(0, stats_read(&after));
-	EXPECT_EQ(before.out_pages, after.out_pages);
-	EXPECT_EQ(before.objects, after.objects);
-	log = events_read();
-	ASSERT_NE(NULL, log);
-	EXPECT_EQ(MANY_FILES, nr_lines_with(log, "preserve "));
-	EXPECT_EQ(MANY_FILES, nr_lines_with(log, "unpreserve "));
-	for (i = MANY_FILES - 1; i >= 0; i--) {
-		int at;
-
-		snprintf(line, sizeof(line), "unpreserve %d", 1000 + i);
-		at = events_find(log, line, prev);
-		if (at < 0) {
-			TH_LOG("\"%s\" missing or out of order", line);
-			ok = 0;
-			break;
-		}
-		prev = at;
-	}
-	EXPECT_TRUE(ok);
-}
-
-/* Closing a session releases its files: they can be preserved again. */
-TEST_F(luo, close_session_releases_files)
-{
-	const char *log;
-	int u1, u2, u3;
-
-	if (no_test_handler())
-		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
-	self->sfd[0] = luo_create_session(self->dev, "release-a");
-	ASSERT_LE(0, self->sfd[0]);
-	self->fds[0] = tf_open(1);
-	self->fds[1] = tf_open(2);
-	self->fds[2] = tf_open(3);
-	ASSERT_LE(0, self->fds[2]);
-	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
-	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 2));
-	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[2], 3));
-	ASSERT_EQ(0, events_clear());
-	close(self->sfd[0]);
-	self->sfd[0] = -1;
-
-	log = events_read();
-	ASSERT_NE(NULL, log);
-	u1 = events_find(log, "unpreserve 1", -1);
-	u2 = events_find(log, "unpreserve 2", -1);
-	u3 = events_find(log, "unpreserve 3", -1);
-	EXPECT_LE(0, u1);
-	EXPECT_LT(u3, u2) TH_LOG("log:\n%s", log);
-	EXPECT_LT(u2, u1) TH_LOG("log:\n%s", log);
-	EXPECT_LE(0, u3);
-
-	self->sfd[1] = luo_create_session(self->dev, "release-b");
-	ASSERT_LE(0, self->sfd[1]);
-	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
-	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[2], 3));
 }
 
 /*
@@ -562,34 +454,6 @@ TEST_F(luo, dependency_order)
 	EXPECT_LT(ub, ua) TH_LOG("log:\n%s", log);
 }
 
-/* A failing preserve returns the handler's errno and changes nothing. */
-TEST_F(luo, preserve_fault)
-{
-	struct luo_test_stats before, after;
-	const char *log;
-
-	if (no_test_handler())
-		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
-	self->sfd[0] = luo_create_session(self->dev, "fault");
-	self->fds[0] = tf_open(1);
-	ASSERT_LE(0, self->sfd[0]);
-	ASSERT_LE(0, self->fds[0]);
-	ASSERT_EQ(0, tf_set_fault(self->fds[0], LUO_TEST_FAULT_PRESERVE, EXDEV, 1));
-	ASSERT_EQ(0, stats_read(&before));
-	ASSERT_EQ(0, events_clear());
-	EXPECT_EQ(-EXDEV, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
-	ASSERT_EQ(0, stats_read(&after));
-	EXPECT_EQ(before.out_pages, after.out_pages);
-	/* Not managed: the same file and token work now. */
-	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
-	close(self->sfd[0]);
-	self->sfd[0] = -1;
-	log = events_read();
-	ASSERT_NE(NULL, log);
-	EXPECT_EQ(2, events_count(log, "preserve 1")) TH_LOG("log:\n%s", log);
-	EXPECT_EQ(1, events_count(log, "unpreserve 1")) TH_LOG("log:\n%s", log);
-}
-
 /*
  * The FLB is preserved with the first test file and unpreserved after the
  * last, across sessions.
@@ -633,6 +497,370 @@ TEST_F(luo, flb_lifecycle)
 	EXPECT_LT(events_find(log, "flb-preserve", -1), events_find(log, "preserve 2", -1));
 	EXPECT_LT(events_find(log, "unpreserve 2", -1),
 		  events_find(log, "flb-unpreserve", -1)) TH_LOG("log:\n%s", log);
+}
+
+/*
+ * The file lifecycle as LUO core sees it, once for each kind of file that
+ * has a handler: the test handler's file, a memfd, and an unlinked tmpfs
+ * file (O_TMPFILE), which the memfd handler takes too. Checks that only
+ * one kind can make are marked with the kind.
+ */
+enum luo_file_kind {
+	FILE_TEST,	/* CONFIG_LIVEUPDATE_TEST */
+	FILE_MEMFD,	/* CONFIG_LIVEUPDATE_MEMFD */
+	FILE_TMPFILE,	/* CONFIG_LIVEUPDATE_MEMFD, tmpfs on /tmp */
+};
+
+FIXTURE(luo_file) {
+	int dev;
+	int sfd[NR_SFD];
+	int fds[NR_FDS];
+};
+
+FIXTURE_VARIANT(luo_file) {
+	enum luo_file_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(luo_file, test) {
+	.kind = FILE_TEST,
+};
+
+FIXTURE_VARIANT_ADD(luo_file, memfd) {
+	.kind = FILE_MEMFD,
+};
+
+FIXTURE_VARIANT_ADD(luo_file, tmpfile) {
+	.kind = FILE_TMPFILE,
+};
+
+FIXTURE_SETUP(luo_file)
+{
+	self->dev = open_fixture_fds(self->sfd, self->fds);
+	if (self->dev == -ENOENT)
+		SKIP(return, "no %s (LIVEUPDATE, liveupdate=on)", LUO_DEVICE);
+	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", LUO_DEVICE, strerror(-self->dev));
+	if (variant->kind == FILE_TEST && no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+}
+
+FIXTURE_TEARDOWN(luo_file)
+{
+	close_fixture_fds(self->dev, self->sfd, self->fds);
+}
+
+/*
+ * A new preservable file of @kind holding @label: the test file's label,
+ * or the first 8 bytes of a shmem file. The fd, or -errno.
+ */
+static int new_file(enum luo_file_kind kind, __u64 label)
+{
+	int fd, err;
+
+	switch (kind) {
+	case FILE_TEST:
+		return tf_open(label);
+	case FILE_MEMFD:
+		fd = memfd_create("luo-file", MFD_CLOEXEC);
+		break;
+	default:
+		fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		break;
+	}
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, &label, sizeof(label), 0) != sizeof(label)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int file_label(enum luo_file_kind kind, int fd, __u64 *label)
+{
+	if (kind == FILE_TEST)
+		return tf_get_label(fd, label);
+	return pread(fd, label, sizeof(*label), 0) == sizeof(*label) ? 0 : -EIO;
+}
+
+/*
+ * Whether LUO manages the file of @fd: 1 if a new session cannot preserve
+ * it (EBUSY), 0 if it can (the session is closed again), or -errno.
+ */
+static int luo_managed(int dev, int fd)
+{
+	int sfd, err;
+
+	sfd = luo_create_session(dev, "probe");
+	if (sfd < 0)
+		return sfd;
+	err = luo_preserve_fd(sfd, fd, 1);
+	close(sfd);
+	if (err == -EBUSY)
+		return 1;
+	return err;
+}
+
+/* A preserved shmem file keeps its size: growing it is EPERM. */
+static bool size_frozen(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !ftruncate(fd, st.st_size + 4096))
+		return false;
+	return errno == EPERM;
+}
+
+/* The same token twice in one session is EEXIST. */
+TEST_F(luo_file, preserve_duplicate_token_eexist)
+{
+	self->sfd[0] = luo_create_session(self->dev, "token");
+	self->fds[0] = new_file(variant->kind, 1);
+	self->fds[1] = new_file(variant->kind, 2);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_LE(0, self->fds[1]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 7));
+	EXPECT_EQ(-EEXIST, luo_preserve_fd(self->sfd[0], self->fds[1], 7));
+	EXPECT_EQ(0, luo_managed(self->dev, self->fds[1]));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 8));
+}
+
+/* A file is managed by one session under one token only. */
+TEST_F(luo_file, preserve_same_file_twice_ebusy)
+{
+	char path[64];
+
+	self->sfd[0] = luo_create_session(self->dev, "twice-a");
+	self->sfd[1] = luo_create_session(self->dev, "twice-b");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->sfd[1]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[0], self->fds[0], 2));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
+	/* Another fd of the same open file is the same file. */
+	self->fds[1] = dup(self->fds[0]);
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[1], 3));
+	if (variant->kind == FILE_TEST)
+		return;
+	/* shmem: another open file of the same inode is the same file too. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fds[0]);
+	self->fds[2] = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[2]);
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[0], self->fds[2], 4));
+	EXPECT_EQ(-EBUSY, luo_preserve_fd(self->sfd[1], self->fds[2], 4));
+}
+
+/*
+ * A failing preserve returns the handler's errno and leaves nothing behind:
+ * the test handler fails on request, the memfd handler refuses a file of
+ * more pages than the handover format counts (EFBIG).
+ */
+TEST_F(luo_file, preserve_error_changes_nothing)
+{
+	struct luo_test_stats before, after;
+	const char *log;
+	int want;
+
+	self->sfd[0] = luo_create_session(self->dev, "fault");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	if (variant->kind == FILE_TEST) {
+		ASSERT_EQ(0, tf_set_fault(self->fds[0], LUO_TEST_FAULT_PRESERVE, EXDEV, 1));
+		ASSERT_EQ(0, stats_read(&before));
+		ASSERT_EQ(0, events_clear());
+		want = -EXDEV;
+	} else {
+		ASSERT_EQ(0, ftruncate(self->fds[0], (4096LL << 32) + 4096));
+		want = -EFBIG;
+	}
+	EXPECT_EQ(want, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
+	if (variant->kind == FILE_TEST) {
+		ASSERT_EQ(0, stats_read(&after));
+		EXPECT_EQ(before.out_pages, after.out_pages);
+	} else {
+		/* Not left frozen; and small enough now. */
+		EXPECT_EQ(0, ftruncate(self->fds[0], 4096)) TH_LOG("%m");
+	}
+	EXPECT_EQ(0, luo_managed(self->dev, self->fds[0]));
+	/* The same file and token work now. */
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	if (variant->kind != FILE_TEST)
+		return;
+	/* The failed preserve, the probe's and the last one; no unpreserve for the first. */
+	log = events_read();
+	ASSERT_NE(NULL, log);
+	EXPECT_EQ(3, events_count(log, "preserve 1")) TH_LOG("log:\n%s", log);
+	EXPECT_EQ(2, events_count(log, "unpreserve 1")) TH_LOG("log:\n%s", log);
+}
+
+/*
+ * 500 files in one session, half of them closed by the caller: LUO keeps
+ * its own reference. Closing the session unpreserves them all, last first.
+ */
+TEST_F_TIMEOUT(luo_file, many_files, 300)
+{
+	struct luo_test_stats before, during, after;
+	int *fds, i, ok = 1, prev = -1;
+	char line[64];
+	const char *log;
+	__u64 label;
+
+	ASSERT_EQ(0, raise_nofile(MANY_FILES + 64));
+	fds = calloc(MANY_FILES, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+	self->sfd[0] = luo_create_session(self->dev, "many-files");
+	ASSERT_LE(0, self->sfd[0]);
+	if (variant->kind == FILE_TEST) {
+		ASSERT_EQ(0, stats_read(&before));
+		ASSERT_EQ(0, events_clear());
+	}
+	for (i = 0; i < MANY_FILES && ok; i++) {
+		fds[i] = new_file(variant->kind, 1000 + i);
+		ASSERT_LE(0, fds[i]);
+		if (luo_preserve_fd(self->sfd[0], fds[i], i)) {
+			TH_LOG("file %d not preserved", i);
+			ok = 0;
+		}
+		if (i % 2) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	ASSERT_TRUE(ok);
+	if (variant->kind == FILE_TEST) {
+		ASSERT_EQ(0, stats_read(&during));
+		EXPECT_EQ(before.out_pages + MANY_FILES, during.out_pages);
+		EXPECT_EQ(before.objects + MANY_FILES, during.objects);
+	} else {
+		EXPECT_TRUE(size_frozen(fds[0]));
+	}
+
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	if (variant->kind == FILE_TEST) {
+		ASSERT_EQ(0, stats_read(&after));
+		EXPECT_EQ(before.out_pages, after.out_pages);
+		/* The closed half is gone, the open half is not. */
+		EXPECT_EQ(before.objects + MANY_FILES / 2, after.objects);
+		log = events_read();
+		ASSERT_NE(NULL, log);
+		EXPECT_EQ(MANY_FILES, nr_lines_with(log, "preserve "));
+		EXPECT_EQ(MANY_FILES, nr_lines_with(log, "unpreserve "));
+		for (i = MANY_FILES - 1; i >= 0 && ok; i--) {
+			snprintf(line, sizeof(line), "unpreserve %d", 1000 + i);
+			prev = events_find(log, line, prev);
+			if (prev < 0) {
+				TH_LOG("\"%s\" missing or out of order", line);
+				ok = 0;
+			}
+		}
+	}
+	for (i = 0; i < MANY_FILES; i += 2) {
+		if (file_label(variant->kind, fds[i], &label) || label != (__u64)(1000 + i) ||
+		    luo_managed(self->dev, fds[i])) {
+			TH_LOG("file %d: wrong label or still managed", i);
+			ok = 0;
+		}
+		close(fds[i]);
+	}
+	free(fds);
+	EXPECT_TRUE(ok);
+}
+
+/*
+ * Closing a session releases its files, last preserved first: they are
+ * no longer managed (a shmem file can change size again) and can be
+ * preserved again.
+ */
+TEST_F(luo_file, close_session_releases_files)
+{
+	const char *log;
+	int i, u1, u2, u3;
+
+	self->sfd[0] = luo_create_session(self->dev, "release-a");
+	ASSERT_LE(0, self->sfd[0]);
+	for (i = 0; i < 3; i++) {
+		self->fds[i] = new_file(variant->kind, i + 1);
+		ASSERT_LE(0, self->fds[i]);
+		ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[i], i + 1));
+	}
+	if (variant->kind != FILE_TEST)
+		EXPECT_TRUE(size_frozen(self->fds[1]));
+	if (variant->kind == FILE_TEST)
+		ASSERT_EQ(0, events_clear());
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+
+	if (variant->kind == FILE_TEST) {
+		log = events_read();
+		ASSERT_NE(NULL, log);
+		u1 = events_find(log, "unpreserve 1", -1);
+		u2 = events_find(log, "unpreserve 2", -1);
+		u3 = events_find(log, "unpreserve 3", -1);
+		EXPECT_LE(0, u1);
+		EXPECT_LT(u3, u2) TH_LOG("log:\n%s", log);
+		EXPECT_LT(u2, u1) TH_LOG("log:\n%s", log);
+		EXPECT_LE(0, u3);
+	} else {
+		EXPECT_FALSE(size_frozen(self->fds[1]));
+	}
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, luo_managed(self->dev, self->fds[i]));
+
+	self->sfd[1] = luo_create_session(self->dev, "release-b");
+	ASSERT_LE(0, self->sfd[1]);
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[0], 1));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[1], self->fds[2], 3));
+}
+
+/*
+ * shmem: while preserved, the pages stay as they are: the size cannot
+ * change, no hole can be punched (fallocate, MADV_REMOVE), but writes
+ * inside the file work, into a hole too. Closing the session lifts it.
+ */
+TEST_F(luo_file, preserved_shmem_pages_stay)
+{
+	unsigned char *map;
+	__u64 label = 0;
+	char c = 'x';
+
+	if (variant->kind == FILE_TEST)
+		SKIP(return, "shmem files only");
+	self->sfd[0] = luo_create_session(self->dev, "stay");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, ftruncate(self->fds[0], 4 * 4096));
+	ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+
+	EXPECT_TRUE(size_frozen(self->fds[0]));
+	EXPECT_EQ(-1, pwrite(self->fds[0], &c, 1, 4 * 4096));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, fallocate(self->fds[0], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, 4096));
+	EXPECT_EQ(EPERM, errno);
+	map = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, self->fds[0], 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(-1, madvise(map, 4096, MADV_REMOVE));
+	EXPECT_EQ(EPERM, errno);
+	map[2 * 4096] = c;
+	munmap(map, 4 * 4096);
+	EXPECT_EQ(1, pwrite(self->fds[0], &c, 1, 3 * 4096));
+	EXPECT_EQ(0, file_label(variant->kind, self->fds[0], &label));
+	EXPECT_EQ((__u64)1, label);
+
+	close(self->sfd[0]);
+	self->sfd[0] = -1;
+	EXPECT_EQ(0, fallocate(self->fds[0], FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       0, 4096)) TH_LOG("%m");
+	EXPECT_EQ(0, file_label(variant->kind, self->fds[0], &label));
+	EXPECT_EQ((__u64)0, label);
 }
 
 int main(int argc, char **argv)

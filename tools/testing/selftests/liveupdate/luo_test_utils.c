@@ -332,3 +332,28 @@ const char *luo_shmem_huge_line(void)
 		*e = 0;
 	return p;
 }
+
+long luo_meminfo_kib(const char *field)
+{
+	static char buf[8192];
+	size_t len = strlen(field);
+	ssize_t n;
+	char *p;
+	int fd;
+
+	fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, field, len) && p[len] == ':')
+			return strtol(p + len + 1, NULL, 10);
+	}
+	return -1;
+}

@@ -72,6 +72,8 @@ int flb_read(int *outgoing, int *incoming);
 int luo_set_shmem_thp(const char *mode);
 /* The ShmemHugePages line of /proc/meminfo (static buffer). */
 const char *luo_shmem_huge_line(void);
+/* The value of @field ("SwapFree", ...) in /proc/meminfo in KiB, or -1. */
+long luo_meminfo_kib(const char *field);
 
 /* Raise RLIMIT_NOFILE to at least @n (soft up to hard). */
 int raise_nofile(unsigned long n);

@@ -3,7 +3,8 @@
  * memfd preservation across real kexecs (CONFIG_LIVEUPDATE_MEMFD).
  *
  * Variant "contents", three kernels: stage 1 preserves memfds of 0 B, 1 B,
- * 4 KiB, 2 MiB (THP when the kernel has it), 256 MiB of seeded random data,
+ * 4 KiB, 2 MiB (THP when the kernel has it), 1 MiB + 1 byte in a 2 MiB
+ * THP that reaches beyond its end, 256 MiB of seeded random data,
  * a sparse 16 GiB file with scattered written pages, a sealed memfd with a
  * file position and a fallocated memfd never written; it checks that their
  * size is frozen, and writes into a preserved page, a fallocated page and
@@ -17,9 +18,23 @@
  * retrieved (MemFree before and after, in the next kernel).
  *
  * Variant "rejected", one kernel: files the memfd handler must refuse
- * (ENOENT), a memfd too large for the handover format (EFBIG), after
- * which the memfd is not left frozen, and a preserved memfd offered again
- * through another open file (EBUSY).
+ * (ENOENT): a hugetlb memfd, which keeps its contents, its token free and
+ * its size changeable, a named tmpfs file and a pipe; a memfd too large
+ * for the handover format (EFBIG), after which the memfd is not left
+ * frozen, and a preserved memfd offered again through another open file
+ * (EBUSY).
+ *
+ * Variant "swap": stage 1 puts most of a memfd into swap (a zram disk set
+ * up here), as 4 KiB pages and as whole THPs, checks with mincore() and
+ * SwapFree that it really went there, and preserves it: every page must
+ * be resident again and the swap space given back, and reclaim must not
+ * take the pinned pages. Stage 2 checks the contents and that the hole
+ * stayed a hole.
+ *
+ * Variant "memcg": the retrieved folios are charged to the memory cgroup
+ * of the retriever (memory.current and memory.stat shmem grow by the size
+ * of the memfd) and uncharged when it is closed; a memfd finished without
+ * retrieve was never charged.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +44,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
@@ -45,7 +63,7 @@
 
 enum {
 	T_EMPTY = 1, T_BYTE, T_PAGE, T_THP, T_BIG, T_SPARSE, T_SEALED, T_FALLOC,
-	T_LAST = T_FALLOC
+	T_THP_TAIL, T_LAST = T_THP_TAIL
 };
 
 #define FALLOC_SIZE	(64 * 1024)
@@ -57,12 +75,17 @@ struct memfd_case {
 	unsigned int seed;
 };
 
+/*
+ * T_THP_TAIL is 1 MiB + 1 byte written with write() while shmem THP is
+ * "always": one 2 MiB folio, most of it beyond the end of the file.
+ */
 static const struct memfd_case cases[] = {
 	{ T_EMPTY,	"0B",		0,		11 },
 	{ T_BYTE,	"1B",		1,		12 },
 	{ T_PAGE,	"4KiB",		4096,		13 },
 	{ T_THP,	"2MiB",		2 * MiB,	14 },
 	{ T_BIG,	"256MiB",	256 * MiB,	15 },
+	{ T_THP_TAIL,	"1MiB+1",	MiB + 1,	16 },
 };
 
 static int failures;
@@ -166,6 +189,22 @@ static int new_memfd(const char *name, size_t size, unsigned int seed,
 	REQUIRE(buf != MAP_FAILED, "mmap: %m");
 	fill(buf, size, seed);
 	munmap(buf, size);
+	return fd;
+}
+
+/* The same with write(), which a mapping's size does not keep from THPs. */
+static int new_memfd_by_write(const char *name, size_t size, unsigned int seed)
+{
+	unsigned char *buf;
+	int fd;
+
+	fd = memfd_create(name, 0);
+	REQUIRE(fd >= 0, "memfd_create(%s): %m", name);
+	buf = malloc(size);
+	REQUIRE(buf, "malloc %zu", size);
+	fill(buf, size, seed);
+	REQUIRE(pwrite(fd, buf, size, 0) == (ssize_t)size, "pwrite: %m");
+	free(buf);
 	return fd;
 }
 
@@ -366,17 +405,24 @@ static int stage_contents(int stage)
 
 		fds[0] = -1;
 		for (c = 0; c < ARRAY_SIZE(cases); c++) {
-			/* 2 MiB folios for the 2 MiB memfd only. */
-			if (cases[c].token == T_THP)
+			/* 2 MiB folios for the 2 MiB memfds only. */
+			if (cases[c].token == T_THP ||
+			    cases[c].token == T_THP_TAIL)
 				luo_set_shmem_thp("always");
 			else
 				luo_set_shmem_thp("never");
-			fds[cases[c].token] = new_memfd(cases[c].name,
-							cases[c].size,
-							cases[c].seed, 0);
+			if (cases[c].token == T_THP_TAIL)
+				fds[T_THP_TAIL] = new_memfd_by_write(cases[c].name,
+								     cases[c].size,
+								     cases[c].seed);
+			else
+				fds[cases[c].token] = new_memfd(cases[c].name,
+								cases[c].size,
+								cases[c].seed, 0);
 		}
 		luo_set_shmem_thp("never");
-		printf("# %s\n", luo_shmem_huge_line());
+		printf("# %s (2 MiB and 1 MiB + 1 byte memfds)\n",
+		       luo_shmem_huge_line());
 		before = vmtest_mem_free_kib();
 		fds[T_SPARSE] = new_sparse_memfd();
 		after = vmtest_mem_free_kib();
@@ -460,7 +506,7 @@ static int stage_leak(int stage)
 		REQUIRE(!err, "preserve: %s", strerror(-err));
 		close(sfd);
 		close(fd);
-		after = vmtest_mem_free_wait_kib(base - 4095, 3000);
+		after = vmtest_mem_free_kib();
 		printf("# unpreserve: MemFree %ld KiB -> %ld KiB\n", base, after);
 		CHECK(base - after < 4096,
 		      "%ld KiB not given back after unpreserve", base - after);
@@ -482,13 +528,503 @@ static int stage_leak(int stage)
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
 	REQUIRE(!luo_finish(sfd), "finish: %m");
 	close(sfd);
-	after = vmtest_mem_free_wait_kib(base + (long)(size / 1024) * 95 / 100,
-					 3000);
+	after = vmtest_mem_free_kib();
 	printf("# finish without retrieve: MemFree %ld KiB -> %ld KiB\n", base,
 	       after);
 	CHECK(after - base >= (long)(size / 1024) * 95 / 100,
 	      "finish freed only %ld KiB of %zu", after - base, size / 1024);
 	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * Variant "swap": a memfd partly in swap (order-0 pages and whole THPs),
+ * partly resident, partly a hole. The swap device is a zram disk, made a
+ * swap area here (the header is what mkswap(8) writes) and enabled with
+ * swapon(2).
+ */
+#define SWAP_ZRAM	"/dev/zram0"
+#define SWAP_DISKSIZE	"128M"
+#define SWAP_SMALL	(24 * MiB)	/* [0, 24M): 4 KiB pages, swapped out */
+#define SWAP_THP	(4 * MiB)	/* [24M, 28M): two THPs, swapped out */
+#define SWAP_RESIDENT	(4 * MiB)	/* [28M, 32M): 4 KiB pages, resident */
+#define SWAP_DATA	(SWAP_SMALL + SWAP_THP + SWAP_RESIDENT)
+#define SWAP_OUT	(SWAP_SMALL + SWAP_THP)
+#define SWAP_SIZE	(SWAP_DATA + 8 * MiB)	/* [32M, 40M): a hole */
+#define SWAP_SEED	31
+
+/* Page 0 of a version 1 swap area; "SWAPSPACE2" ends the page. */
+struct swap_header_v1 {
+	char bootbits[1024];
+	uint32_t version;
+	uint32_t last_page;
+	uint32_t nr_badpages;
+	unsigned char uuid[16];
+	char volume[16];
+};
+
+static int write_str(const char *path, const char *val)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Make the zram disk a swap area and use it: 0, or KSFT_SKIP without zram. */
+static int swap_setup(void)
+{
+	static unsigned char page[4096];
+	struct swap_header_v1 *hdr = (void *)page;
+	unsigned long long bytes;
+	int fd, err;
+
+	err = write_str("/sys/block/zram0/disksize", SWAP_DISKSIZE);
+	if (err == -ENOENT) {
+		printf("# no zram in this kernel (CONFIG_ZRAM)\n");
+		return KSFT_SKIP;
+	}
+	REQUIRE(!err, "zram disksize: %s", strerror(-err));
+
+	fd = open(SWAP_ZRAM, O_RDWR | O_CLOEXEC);
+	REQUIRE(fd >= 0, "open %s: %m", SWAP_ZRAM);
+	bytes = lseek(fd, 0, SEEK_END);
+	REQUIRE(bytes >= 1 * MiB, "%s has %llu bytes", SWAP_ZRAM, bytes);
+	hdr->version = 1;
+	hdr->last_page = bytes / 4096 - 1;
+	memcpy(page + sizeof(page) - 10, "SWAPSPACE2", 10);
+	REQUIRE(pwrite(fd, page, sizeof(page), 0) == sizeof(page),
+		"write the swap header: %m");
+	REQUIRE(!fsync(fd), "fsync %s: %m", SWAP_ZRAM);
+	close(fd);
+
+	REQUIRE(!swapon(SWAP_ZRAM, 0), "swapon %s (CONFIG_SWAP): %m", SWAP_ZRAM);
+	printf("# swap on %s: SwapTotal %ld KiB\n", SWAP_ZRAM,
+	       luo_meminfo_kib("SwapTotal"));
+	return 0;
+}
+
+/*
+ * Swap in use, in KiB. Freed swap slots go back in batches (of 64 per CPU),
+ * so this lags behind; swap_of_mapping_kib() is exact.
+ */
+static long swap_used_kib(void)
+{
+	return luo_meminfo_kib("SwapTotal") - luo_meminfo_kib("SwapFree");
+}
+
+/* The "Swap:" of the mapping at @map in /proc/self/smaps: the file's pages in swap. */
+static long swap_of_mapping_kib(void *map)
+{
+	static char buf[256 * 1024];
+	char start[32], *p;
+	int n;
+
+	n = vmtest_read_file("/proc/self/smaps", buf, sizeof(buf));
+	REQUIRE(n >= 0, "read /proc/self/smaps: %s", strerror(-n));
+	snprintf(start, sizeof(start), "\n%lx-", (unsigned long)map);
+	p = strstr(buf, start);
+	REQUIRE(p, "mapping %p not in /proc/self/smaps", map);
+	p = strstr(p, "\nSwap:");
+	REQUIRE(p, "no Swap: in /proc/self/smaps");
+	return strtol(p + 6, NULL, 10);
+}
+
+/* Resident pages of [off, off + len) of the mapping @map, by mincore(). */
+static size_t resident_pages(unsigned char *map, size_t off, size_t len)
+{
+	static unsigned char vec[SWAP_SIZE / 4096];
+	size_t i, n = 0;
+
+	REQUIRE(!mincore(map + off, len, vec), "mincore: %m");
+	for (i = 0; i < len / 4096; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* The data the swap memfd holds: SWAP_DATA bytes, then zeroes. */
+static void check_swap_memfd(int fd, const char *when)
+{
+	unsigned char *map, page[4096], zero[4096] = {};
+	struct stat st;
+	size_t off;
+
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	CHECK(st.st_size == (off_t)SWAP_SIZE, "%s: size %lld", when,
+	      (long long)st.st_size);
+	CHECK(st.st_blocks * 512 == (off_t)SWAP_DATA,
+	      "%s: %lld bytes allocated, want %lu (holes stay holes)", when,
+	      (long long)st.st_blocks * 512, SWAP_DATA);
+	map = mmap(NULL, SWAP_DATA, PROT_READ, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	CHECK(checksum(map, SWAP_DATA) == expected_sum(SWAP_DATA, SWAP_SEED),
+	      "%s: checksum of the swapped memfd differs", when);
+	munmap(map, SWAP_DATA);
+	/* read(), since a fault on a hole of a shared mapping would fill it. */
+	for (off = SWAP_DATA; off < SWAP_SIZE; off += 4096)
+		if (pread(fd, page, 4096, off) != 4096 ||
+		    memcmp(page, zero, 4096)) {
+			CHECK(0, "%s: the hole at %zu is not zero", when, off);
+			break;
+		}
+}
+
+static int stage_swap(int stage)
+{
+	const size_t out_pages = SWAP_OUT / 4096;
+	long base, out, back, again, mapped;
+	int dev, sfd, fd, err, i;
+	unsigned char *map;
+	size_t res;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "swap");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		fd = luo_retrieve_fd(sfd, 1);
+		REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		check_swap_memfd(fd, "stage 2");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	err = swap_setup();
+	if (err)
+		return err;
+	base = swap_used_kib();
+
+	fd = memfd_create("swap", 0);
+	REQUIRE(fd >= 0, "memfd_create: %m");
+	REQUIRE(!ftruncate(fd, SWAP_SIZE), "ftruncate: %m");
+	/*
+	 * 2 MiB aligned, so that the THPs are mapped by PMDs and go to swap
+	 * whole (as large swap entries), not split.
+	 */
+	map = mmap(NULL, SWAP_SIZE + 2 * MiB, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	map = (unsigned char *)(((uintptr_t)map + 2 * MiB - 1) & ~(2 * MiB - 1));
+	map = mmap(map, SWAP_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	{
+		unsigned char *buf = malloc(SWAP_DATA);
+
+		REQUIRE(buf, "malloc");
+		fill(buf, SWAP_DATA, SWAP_SEED);
+		luo_set_shmem_thp("never");
+		memcpy(map, buf, SWAP_SMALL);
+		luo_set_shmem_thp("always");
+		memcpy(map + SWAP_SMALL, buf + SWAP_SMALL, SWAP_THP);
+		printf("# %s\n", luo_shmem_huge_line());
+		luo_set_shmem_thp("never");
+		memcpy(map + SWAP_OUT, buf + SWAP_OUT, SWAP_RESIDENT);
+		free(buf);
+	}
+
+	/* Page out the first 28 MiB; retry for pages still on per-CPU lists. */
+	for (i = 0; i < 5; i++) {
+		REQUIRE(!madvise(map, SWAP_OUT, MADV_PAGEOUT),
+			"MADV_PAGEOUT: %m");
+		if (!resident_pages(map, 0, SWAP_OUT))
+			break;
+	}
+	res = resident_pages(map, 0, SWAP_OUT);
+	out = swap_used_kib() - base;
+	mapped = swap_of_mapping_kib(map);
+	printf("# paged out: %zu of %zu pages resident, %ld KiB of the file in swap\n",
+	       res, out_pages, mapped);
+	printf("# swap used +%ld KiB, %s\n", out, luo_shmem_huge_line());
+	/* The test is about pages in swap: no swap-out, no test. */
+	REQUIRE(res < out_pages / 20 &&
+		mapped >= (long)(SWAP_OUT / 1024) * 95 / 100 &&
+		out >= (long)(SWAP_OUT / 1024) * 95 / 100,
+		"the pages did not go to swap");
+
+	sfd = luo_create_session(dev, "swap");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+
+	/* Preserving brought every page back: all resident, swap given back. */
+	res = resident_pages(map, 0, SWAP_DATA);
+	back = swap_used_kib() - base;
+	mapped = swap_of_mapping_kib(map);
+	printf("# after preserve: %zu of %lu pages resident, %ld KiB of the file in swap\n",
+	       res, SWAP_DATA / 4096, mapped);
+	printf("# swap used +%ld KiB\n", back);
+	CHECK(res == SWAP_DATA / 4096, "%zu pages not brought back from swap",
+	      SWAP_DATA / 4096 - res);
+	CHECK(!mapped, "%ld KiB of the memfd still in swap after preserve",
+	      mapped);
+	/* At most the per-CPU batches of freed slots (64 pages per CPU). */
+	CHECK(back <= 1024, "%ld KiB of swap in use after preserve", back);
+	CHECK(!resident_pages(map, SWAP_DATA, SWAP_SIZE - SWAP_DATA),
+	      "the hole got pages");
+
+	/* Preserved folios are pinned: reclaim must leave them alone. */
+	REQUIRE(!madvise(map, SWAP_DATA, MADV_PAGEOUT), "MADV_PAGEOUT: %m");
+	again = swap_used_kib() - base;
+	res = resident_pages(map, 0, SWAP_DATA);
+	mapped = swap_of_mapping_kib(map);
+	printf("# MADV_PAGEOUT after preserve: %zu pages resident, %ld KiB in swap\n",
+	       res, mapped);
+	printf("# swap used +%ld KiB\n", again);
+	CHECK(res == SWAP_DATA / 4096 && !mapped && again <= back,
+	      "preserved pages went to swap");
+	munmap(map, SWAP_SIZE);
+
+	check_swap_memfd(fd, "stage 1");
+	if (failures)
+		return KSFT_FAIL;
+	return kexec_now(stage);
+}
+
+/*
+ * Variant "memcg": the retriever pays. Stage 1 preserves a 64 MiB memfd, a
+ * 16 MiB one and a 64 MiB one of THPs; in stage 2 a child in a cgroup
+ * limited to 16 MiB fails to retrieve the THP memfd (ENOMEM, and every
+ * folio of it is freed), then the test moves itself into a new memory
+ * cgroup, retrieves the first (charged to that cgroup), finishes without
+ * retrieving the second (never charged), and closes the first (uncharged).
+ */
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_DIR		CG_ROOT "/luo-memcg"
+#define CG_LIMITED	CG_ROOT "/luo-memcg-16M"
+#define MEMCG_SIZE	(64 * MiB)
+#define MEMCG_UNUSED	(16 * MiB)
+
+/* A number in a cgroup file: the whole file, or the value after "@key ". */
+static long cg_read_in(const char *dir, const char *file, const char *key)
+{
+	char path[128], buf[8192], *p;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	n = vmtest_read_file(path, buf, sizeof(buf));
+	REQUIRE(n >= 0, "read %s: %s", path, strerror(-n));
+	if (!key)
+		return strtol(buf, NULL, 10);
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, strlen(key)) && p[strlen(key)] == ' ')
+			return strtol(p + strlen(key) + 1, NULL, 10);
+	}
+	REQUIRE(0, "no %s in %s", key, path);
+	return -1;
+}
+
+static long cg_read(const char *file, const char *key)
+{
+	return cg_read_in(CG_DIR, file, key);
+}
+
+static void cg_join(const char *dir)
+{
+	char path[128], pid[32];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	err = write_str(path, pid);
+	REQUIRE(!err, "join %s: %s", dir, strerror(-err));
+}
+
+/*
+ * A child in a cgroup limited to 16 MiB retrieves the 64 MiB memfd of THPs
+ * (token 3). Charging a THP does not call the OOM killer, it fails: the
+ * retrieve must fail with ENOMEM and free every folio of the memfd, the
+ * ones already charged and the ones not yet inserted.
+ */
+static void memcg_over_limit(int sfd)
+{
+	long before, after, cur;
+	int status, err;
+	pid_t pid;
+
+	REQUIRE(!mkdir(CG_LIMITED, 0755), "mkdir %s: %m", CG_LIMITED);
+	err = write_str(CG_LIMITED "/memory.max", "16M");
+	REQUIRE(!err, "memory.max: %s", strerror(-err));
+	before = vmtest_mem_free_kib();
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %m");
+	if (!pid) {
+		cg_join(CG_LIMITED);
+		err = luo_retrieve_fd(sfd, 3);
+		printf("# retrieve with memory.max 16M: %s\n",
+		       err < 0 ? strerror(-err) : "succeeded");
+		_exit(err == -ENOMEM ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "over memory.max: status %#x", status);
+	after = vmtest_mem_free_kib();
+	cur = cg_read_in(CG_LIMITED, "memory.current", NULL);
+	printf("# failed retrieve: MemFree +%ld KiB, memory.current %ld KiB\n",
+	       after - before, cur / 1024);
+	CHECK(after - before >= (long)(MEMCG_SIZE / 1024) * 95 / 100,
+	      "the failed retrieve freed only %ld KiB", after - before);
+	CHECK(cur <= (long)MiB, "%ld bytes still charged", cur);
+	/* The failure is for good. */
+	err = luo_retrieve_fd(sfd, 3);
+	CHECK(err == -ENOMEM, "retrieve again: %s", strerror(-err));
+}
+
+/* Mount cgroup2 and enable the memory controller: 0, or KSFT_SKIP. */
+static int memcg_setup(void)
+{
+	char buf[256];
+	int err;
+
+	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) {
+		printf("# cannot mount cgroup2 (CONFIG_CGROUPS): %m\n");
+		return KSFT_SKIP;
+	}
+	err = vmtest_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
+	REQUIRE(err >= 0, "cgroup.controllers: %s", strerror(-err));
+	if (!strstr(buf, "memory")) {
+		printf("# no memory controller (CONFIG_MEMCG): \"%s\"\n", buf);
+		return KSFT_SKIP;
+	}
+	err = write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
+	REQUIRE(!err, "enable the memory controller: %s", strerror(-err));
+	return 0;
+}
+
+static int stage_memcg(int stage)
+{
+	long cur0, shm0, cur1, shm1, cur2, cur3, shm3;
+	int dev, sfd, fd, err;
+	unsigned char *map;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		luo_set_shmem_thp("never");
+		sfd = luo_create_session(dev, "memcg");
+		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+		fd = new_memfd("memcg", MEMCG_SIZE, 41, 0);
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
+		fd = new_memfd("memcg-unused", MEMCG_UNUSED, 42, 0);
+		err = luo_preserve_fd(sfd, fd, 2);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
+		luo_set_shmem_thp("always");
+		fd = new_memfd("memcg-thp", MEMCG_SIZE, 43, 0);
+		luo_set_shmem_thp("never");
+		printf("# %s\n", luo_shmem_huge_line());
+		err = luo_preserve_fd(sfd, fd, 3);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
+		return kexec_now(stage);
+	}
+
+	err = memcg_setup();
+	if (err)
+		return err;
+	sfd = luo_retrieve_session(dev, "memcg");
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	memcg_over_limit(sfd);
+
+	REQUIRE(!mkdir(CG_DIR, 0755), "mkdir %s: %m", CG_DIR);
+	cg_join(CG_DIR);
+	cur0 = cg_read("memory.current", NULL);
+	shm0 = cg_read("memory.stat", "shmem");
+	fd = luo_retrieve_fd(sfd, 1);
+	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+	cur1 = cg_read("memory.current", NULL);
+	shm1 = cg_read("memory.stat", "shmem");
+	printf("# retrieve %lu KiB: memory.current +%ld KiB, shmem +%ld KiB\n",
+	       MEMCG_SIZE / 1024, (cur1 - cur0) / 1024, (shm1 - shm0) / 1024);
+	CHECK(shm1 - shm0 == (long)MEMCG_SIZE, "shmem grew by %ld bytes",
+	      shm1 - shm0);
+	CHECK(cur1 - cur0 >= (long)MEMCG_SIZE &&
+	      cur1 - cur0 <= (long)(MEMCG_SIZE + 2 * MiB),
+	      "memory.current grew by %ld bytes", cur1 - cur0);
+
+	/* Finishing frees the unretrieved memfd, which nobody was charged for. */
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	cur2 = cg_read("memory.current", NULL);
+	printf("# finish (16 MiB never retrieved): memory.current %+ld KiB\n",
+	       (cur2 - cur1) / 1024);
+	CHECK(labs(cur2 - cur1) <= (long)MiB, "finish changed memory.current by %ld",
+	      cur2 - cur1);
+
+	map = mmap(NULL, MEMCG_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	CHECK(checksum(map, MEMCG_SIZE) == expected_sum(MEMCG_SIZE, 41),
+	      "checksum differs");
+	munmap(map, MEMCG_SIZE);
+
+	/* Closing the last reference uncharges it. */
+	close(fd);
+	cur3 = cg_read("memory.current", NULL);
+	shm3 = cg_read("memory.stat", "shmem");
+	printf("# close: memory.current %+ld KiB, shmem %+ld KiB (from before retrieve)\n",
+	       (cur3 - cur0) / 1024, (shm3 - shm0) / 1024);
+	CHECK(shm3 == shm0, "shmem %ld bytes after close, %ld before", shm3, shm0);
+	CHECK(cur3 - cur0 <= (long)MiB, "memory.current %ld bytes above the start",
+	      cur3 - cur0);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * A hugetlb memfd is not shmem: no handler takes it (ENOENT), and the
+ * refusal changes nothing: contents, a size that can still change, and
+ * the token, which is still free.
+ */
+static void stage_rejected_hugetlb(int sfd)
+{
+	unsigned char *map = MAP_FAILED;
+	int fd, fd2, err;
+
+	err = write_str("/proc/sys/vm/nr_hugepages", "1");
+	if (err)
+		printf("# cannot reserve a huge page: %s\n", strerror(-err));
+	fd = memfd_create("huge", MFD_HUGETLB);
+	REQUIRE(fd >= 0, "memfd_create(MFD_HUGETLB) (CONFIG_HUGETLBFS): %m");
+	REQUIRE(!ftruncate(fd, 2 * MiB), "ftruncate a hugetlb memfd: %m");
+	map = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map != MAP_FAILED)
+		fill(map, 2 * MiB, 51);
+	else
+		printf("# no huge page to write into (%m); an empty one then\n");
+
+	err = luo_preserve_fd(sfd, fd, 1);
+	printf("# hugetlb memfd (%s, HugePages_Total %ld): preserve gives %s\n",
+	       map != MAP_FAILED ? "2 MiB written" : "empty",
+	       luo_meminfo_kib("HugePages_Total"), strerror(-err));
+	CHECK(err == -ENOENT, "hugetlb memfd: %s", strerror(-err));
+
+	if (map != MAP_FAILED) {
+		CHECK(checksum(map, 2 * MiB) == expected_sum(2 * MiB, 51),
+		      "hugetlb memfd changed");
+		munmap(map, 2 * MiB);
+	}
+	CHECK(!ftruncate(fd, 4 * MiB), "hugetlb memfd left frozen: %m");
+	close(fd);
+
+	fd2 = new_memfd("token-1", 4096, 52, 0);
+	err = luo_preserve_fd(sfd, fd2, 1);
+	CHECK(!err, "token 1 after the refused hugetlb memfd: %s",
+	      strerror(-err));
+	close(fd2);
 }
 
 static int stage_rejected(void)
@@ -503,14 +1039,7 @@ static int stage_rejected(void)
 	sfd = luo_create_session(dev, "rejected");
 	REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
 
-	fd = memfd_create("huge", MFD_HUGETLB);
-	if (fd >= 0) {
-		err = luo_preserve_fd(sfd, fd, 1);
-		CHECK(err == -ENOENT, "hugetlb memfd: %s", strerror(-err));
-		close(fd);
-	} else {
-		printf("# no hugetlb memfds in this kernel (%m)\n");
-	}
+	stage_rejected_hugetlb(sfd);
 
 	fd = mkstemp(path);
 	REQUIRE(fd >= 0, "mkstemp: %m");
@@ -572,6 +1101,10 @@ int main(void)
 		return stage_leak(stage);
 	if (!strcmp(variant, "rejected"))
 		return stage_rejected();
+	if (!strcmp(variant, "swap"))
+		return stage_swap(stage);
+	if (!strcmp(variant, "memcg"))
+		return stage_memcg(stage);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }

@@ -196,35 +196,45 @@ int vmtest_kexec_reboot(void)
 	return -errno;
 }
 
+static long meminfo_free_kib(char *buf, size_t len)
+{
+	char *p;
+
+	if (vmtest_read_file("/proc/meminfo", buf, len) < 0)
+		return -1;
+	p = strstr(buf, "\nMemFree:");
+	return p ? strtol(p + 9, NULL, 10) : -1;
+}
+
 long vmtest_mem_free_kib(void)
 {
 	static char buf[65536];
-	long free_kib, pcp_pages = 0;
+	long free_before, free_after, pcp_pages;
+	int tries;
 	char *p;
 
-	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nMemFree:");
-	if (!p)
-		return -1;
-	free_kib = strtol(p + 9, NULL, 10);
-
-	if (vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; (p = strstr(p, "\n              count: ")); p++)
-		pcp_pages += strtol(p + 22, NULL, 10);
-	return free_kib + pcp_pages * (getpagesize() / 1024);
-}
-
-long vmtest_mem_free_wait_kib(long want_kib, int timeout_ms)
-{
-	long kib = vmtest_mem_free_kib();
-
-	for (; kib >= 0 && kib < want_kib && timeout_ms > 0; timeout_ms -= 100) {
-		usleep(100 * 1000);
-		kib = vmtest_mem_free_kib();
+	/*
+	 * The per-CPU lists drain into the buddy allocator on their own
+	 * (several MiB at a time after a large free): pages that move while
+	 * the two files are read would be counted in neither. Read MemFree
+	 * on both sides of the per-CPU counts, and again until it held still.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		free_before = meminfo_free_kib(buf, sizeof(buf));
+		if (free_before < 0 ||
+		    vmtest_read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
+			return -1;
+		pcp_pages = 0;
+		for (p = buf; (p = strstr(p, "\n              count: ")); p++)
+			pcp_pages += strtol(p + 22, NULL, 10);
+		free_after = meminfo_free_kib(buf, sizeof(buf));
+		if (free_after < 0)
+			return -1;
+		if (free_after == free_before)
+			break;
+		usleep(10000);
 	}
-	return kib;
+	return free_after + pcp_pages * (getpagesize() / 1024);
 }
 
 int vmtest_kmsg_has(const char *needle)

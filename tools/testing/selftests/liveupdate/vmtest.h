@@ -56,19 +56,11 @@ int vmtest_kexec_load(int next_stage);
 
 /*
  * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
- * which MemFree leaves out (freed pages of low order land there first).
- * -1 on error.
+ * which MemFree leaves out (freed pages of low order land there first),
+ * taken while MemFree holds still, so that pages draining from the lists
+ * meanwhile are not missed. -1 on error.
  */
 long vmtest_mem_free_kib(void);
-
-/*
- * vmtest_mem_free_kib(), read every 100 ms until it is at least @want_kib
- * or @timeout_ms passed; returns the last reading. Freed memory is not
- * always counted at once: with some configurations (CONFIG_NET) a few MiB
- * of a large free only show up about a second later. A leak check waits
- * for what it expects, and still fails if the memory never comes back.
- */
-long vmtest_mem_free_wait_kib(long want_kib, int timeout_ms);
 
 /* Whether the kernel log (/dev/kmsg) holds a line containing @needle. */
 int vmtest_kmsg_has(const char *needle);
