@@ -38,21 +38,6 @@
 #define KHO_TEST_DIR	"/sys/kernel/debug/kho_test"
 #define KHO_DEBUGFS	"/sys/kernel/debug/kho"
 
-static int write_text(const char *path, const char *text)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? n : 0;
-}
-
 static void expect_state(const char *want)
 {
 	char state[128];
@@ -64,7 +49,7 @@ static void expect_state(const char *want)
 
 static void kho_preserve(const char *seed)
 {
-	int ret = write_text(KHO_TEST_DIR "/preserve", seed);
+	int ret = vmtest_write_file(KHO_TEST_DIR "/preserve", seed);
 
 	ksft_test_result(!ret, "preserve with seed %s%s%s\n", seed,
 			 ret ? ": " : "", ret ? strerror(-ret) : "");
@@ -186,7 +171,7 @@ static int stage_corrupt(int stage, const char *what, const char *log_line)
 	if (stage == 1) {
 		ksft_set_plan(2);
 		kho_preserve("3");
-		ret = write_text(KHO_TEST_DIR "/corrupt", what);
+		ret = vmtest_write_file(KHO_TEST_DIR "/corrupt", what);
 		ksft_test_result(!ret, "corrupt the outgoing %s\n", what);
 		if (ksft_get_fail_cnt())
 			ksft_exit_fail();
@@ -226,7 +211,7 @@ static int stage_corrupt_vmalloc(int stage)
 	if (stage == 1) {
 		ksft_set_plan(2);
 		kho_preserve("4");
-		ret = write_text(KHO_TEST_DIR "/corrupt", "vmalloc");
+		ret = vmtest_write_file(KHO_TEST_DIR "/corrupt", "vmalloc");
 		ksft_test_result(!ret, "corrupt a vmalloc run address\n");
 		if (ksft_get_fail_cnt())
 			ksft_exit_fail();

@@ -767,17 +767,13 @@ static int variant_dep(int stage)
 static int variant_corrupt(int stage, const char *what, const char *log_line)
 {
 	char path[] = "/sys/kernel/debug/liveupdate_test/corrupt";
-	int sfd, fd, err;
+	int sfd, fd;
 
 	if (stage == 1) {
 		sfd = create("kx-corrupt");
 		preserve_new(sfd, 1, 1, 1000);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			ksft_exit_fail_msg("no %s: %m\n", path);
-		err = write(fd, what, strlen(what)) < 0 ? -errno : 0;
-		close(fd);
-		CHECK_ERR(0, err, "corrupt the outgoing LUO blob");
+		CHECK_ERR(0, vmtest_write_file(path, what),
+			  "corrupt the outgoing LUO blob");
 		return end_stage(0);
 	}
 

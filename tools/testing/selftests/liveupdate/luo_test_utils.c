@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "luo_test_utils.h"
+#include "vmtest.h"
 
 int luo_open_device(void)
 {
@@ -173,18 +174,6 @@ long tf_check_pattern(int fd, unsigned int seed, size_t len)
 	return 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static ssize_t read_all(const char *path, char *buf, size_t len)
 {
 	ssize_t n, used = 0;
@@ -204,7 +193,7 @@ static ssize_t read_all(const char *path, char *buf, size_t len)
 
 int events_clear(void)
 {
-	return write_str(LUO_TEST_EVENTS, "\n");
+	return vmtest_write_file(LUO_TEST_EVENTS, "\n");
 }
 
 const char *events_read(void)
@@ -295,17 +284,13 @@ int raise_nofile(unsigned long n)
 
 int luo_set_shmem_thp(const char *mode)
 {
-	int fd, err = 0;
+	int err;
 
-	fd = open("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-		  O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, mode, strlen(mode)) < 0) {
-		err = -errno;
+	err = vmtest_write_file("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+				mode);
+	if (err)
 		printf("# cannot set shmem THP to %s: %s\n", mode,
 		       strerror(-err));
-	}
-	if (fd >= 0)
-		close(fd);
 	return err;
 }
 

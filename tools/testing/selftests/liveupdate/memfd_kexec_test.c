@@ -562,19 +562,6 @@ struct swap_header_v1 {
 	char volume[16];
 };
 
-static int write_str(const char *path, const char *val)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Make the zram disk a swap area and use it: 0, or KSFT_SKIP without zram. */
 static int swap_setup(void)
 {
@@ -583,7 +570,7 @@ static int swap_setup(void)
 	unsigned long long bytes;
 	int fd, err;
 
-	err = write_str("/sys/block/zram0/disksize", SWAP_DISKSIZE);
+	err = vmtest_write_file("/sys/block/zram0/disksize", SWAP_DISKSIZE);
 	if (err == -ENOENT) {
 		printf("# no zram in this kernel (CONFIG_ZRAM)\n");
 		return KSFT_SKIP;
@@ -835,7 +822,7 @@ static void cg_join(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	err = write_str(path, pid);
+	err = vmtest_write_file(path, pid);
 	REQUIRE(!err, "join %s: %s", dir, strerror(-err));
 }
 
@@ -852,7 +839,7 @@ static void memcg_over_limit(int sfd)
 	pid_t pid;
 
 	REQUIRE(!mkdir(CG_LIMITED, 0755), "mkdir %s: %m", CG_LIMITED);
-	err = write_str(CG_LIMITED "/memory.max", "16M");
+	err = vmtest_write_file(CG_LIMITED "/memory.max", "16M");
 	REQUIRE(!err, "memory.max: %s", strerror(-err));
 	before = vmtest_mem_free_kib();
 	fflush(stdout);
@@ -896,7 +883,7 @@ static int memcg_setup(void)
 		printf("# no memory controller (CONFIG_MEMCG): \"%s\"\n", buf);
 		return KSFT_SKIP;
 	}
-	err = write_str(CG_ROOT "/cgroup.subtree_control", "+memory");
+	err = vmtest_write_file(CG_ROOT "/cgroup.subtree_control", "+memory");
 	REQUIRE(!err, "enable the memory controller: %s", strerror(-err));
 	return 0;
 }
@@ -994,7 +981,7 @@ static void stage_rejected_hugetlb(int sfd)
 	unsigned char *map = MAP_FAILED;
 	int fd, fd2, err;
 
-	err = write_str("/proc/sys/vm/nr_hugepages", "1");
+	err = vmtest_write_file("/proc/sys/vm/nr_hugepages", "1");
 	if (err)
 		printf("# cannot reserve a huge page: %s\n", strerror(-err));
 	fd = memfd_create("huge", MFD_HUGETLB);

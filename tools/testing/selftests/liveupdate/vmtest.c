@@ -41,6 +41,19 @@ int vmtest_read_file(const char *path, char *buf, size_t len)
 	return used;
 }
 
+int vmtest_write_file(const char *path, const char *s)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int vmtest_cmdline_get(const char *key, char *buf, size_t len)
 {
 	char cmdline[VMTEST_CMDLINE_MAX];

@@ -34,6 +34,9 @@
  */
 int vmtest_read_file(const char *path, char *buf, size_t len);
 
+/* Write the string @s to the existing file @path: 0 or -errno. */
+int vmtest_write_file(const char *path, const char *s);
+
 /* Current stage: the value of vmtest.stage=, 1 when absent, -1 if invalid. */
 int vmtest_stage(void);
 
