@@ -13,21 +13,6 @@ struct kho_vmalloc;
 struct page;
 struct resource;
 
-/**
- * struct kho_scratch - a scratch area
- * @addr: physical start of the area.
- * @size: length in bytes.
- *
- * Scratch areas are the memory a kernel booted by KHO may allocate from
- * before it knows what the previous kernel preserved. They are handed over
- * as an array of these, which is part of the handover ABI (versioned by
- * %KHO_FDT_COMPATIBLE).
- */
-struct kho_scratch {
-	phys_addr_t addr;
-	phys_addr_t size;
-};
-
 #ifdef CONFIG_KEXEC_HANDOVER
 
 bool kho_is_enabled(void);
@@ -57,6 +42,7 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size);
 void kho_memory_init(void);
 void kho_populate(phys_addr_t fdt_phys, u64 fdt_len, phys_addr_t scratch_phys,
 		  u64 scratch_len);
+bool kho_arch_is_ram(phys_addr_t start, phys_addr_t size);
 int kho_fill_kimage(struct kimage *image);
 int kho_locate_mem_hole(struct kexec_buf *kbuf,
 			int (*func)(struct resource *, void *));

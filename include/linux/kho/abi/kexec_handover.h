@@ -129,6 +129,37 @@ static_assert(sizeof(struct kho_radix_table) == PAGE_SIZE);
 static_assert(sizeof(struct kho_radix_leaf) == PAGE_SIZE);
 
 /**
+ * DOC: KHO scratch array
+ *
+ * The outgoing kernel tells the next one where its scratch areas are, the
+ * memory the next kernel may allocate from before it knows what is
+ * preserved, in an array of &struct kho_scratch passed next to the root
+ * FDT (on x86 through the ``SETUP_KEXEC_KHO`` setup_data entry). The array
+ * is versioned by %KHO_FDT_COMPATIBLE. The next kernel accepts it only as
+ * a whole and only if it has between 1 and ``MAX_NUMNODES + 2`` entries and
+ * every area is non-empty, starts and ends on a CMA pageblock boundary,
+ * does not wrap around, lies in RAM as the firmware's memory map describes
+ * it and overlaps no other area; otherwise it boots without reviving
+ * anything.
+ */
+
+/**
+ * struct kho_scratch - one scratch area in the scratch array
+ * @addr: physical start address of the area.
+ * @size: length of the area in bytes.
+ *
+ * Versioned by %KHO_FDT_COMPATIBLE.
+ */
+struct kho_scratch {
+	u64 addr;
+	u64 size;
+};
+
+static_assert(sizeof(struct kho_scratch) == 16);
+static_assert(offsetof(struct kho_scratch, addr) == 0);
+static_assert(offsetof(struct kho_scratch, size) == 8);
+
+/**
  * DOC: KHO vmalloc preservation
  *
  * A vmalloc area is handed over as a &struct kho_vmalloc descriptor, which
