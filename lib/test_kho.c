@@ -22,10 +22,11 @@
  *
  * ``kho_test/state`` (read): whether KHO is enabled and this is a KHO boot.
  *
- * ``kho_test/corrupt`` (write "compatible", "tracker" or "vmalloc"): damage
- * this kernel's outgoing handover data (the root compatible, a node of the
- * memory tracker, or a run address of the first vmalloc area), so the next
- * kernel must reject it without crashing.
+ * ``kho_test/corrupt`` (write "compatible", "tracker", "vmalloc" or
+ * "scratch-<how>"): damage this kernel's outgoing handover data (the root
+ * compatible, a node of the memory tracker, a run address of the first
+ * vmalloc area, or the scratch array as kho_test_corrupt_scratch() says),
+ * so the next kernel must reject it without crashing.
  *
  * The subtree layout is private to this test and versioned by its magic.
  */
@@ -386,6 +387,34 @@ static ssize_t state_read(struct file *file, char __user *buf, size_t count,
 	return simple_read_from_buffer(buf, count, ppos, res, len);
 }
 
+/*
+ * Hand a damaged copy of the scratch array over: "overlap" (the second area
+ * repeats the first), "ram" (the last area moves beyond any RAM), "align"
+ * (the first area starts a page later), "wrap" (the first area wraps
+ * around the address space) or "empty" (the first area has size 0).
+ */
+static int kho_test_corrupt_scratch(const char *how)
+{
+	struct kho_scratch s[8];
+	unsigned int cnt = kho_scratch_out_get(s, ARRAY_SIZE(s));
+
+	if (cnt < 2 || cnt > ARRAY_SIZE(s))
+		return -ENOENT;
+	if (sysfs_streq(how, "overlap"))
+		s[1] = s[0];
+	else if (sysfs_streq(how, "ram"))
+		s[cnt - 1].addr = 1ULL << 46;
+	else if (sysfs_streq(how, "align"))
+		s[0].addr += PAGE_SIZE;
+	else if (sysfs_streq(how, "wrap"))
+		s[0].addr = -(s[0].size / 2);
+	else if (sysfs_streq(how, "empty"))
+		s[0].size = 0;
+	else
+		return -EINVAL;
+	return kho_scratch_out_set(s, sizeof(s[0]) * cnt);
+}
+
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -397,6 +426,8 @@ static int kho_test_corrupt(const char *what)
 
 	if (!fdt)
 		return -EOPNOTSUPP;
+	if (!strncmp(what, "scratch-", 8))
+		return kho_test_corrupt_scratch(what + 8);
 	if (sysfs_streq(what, "compatible"))
 		return fdt_setprop_inplace(fdt, 0, "compatible", "kho-v0",
 					   sizeof("kho-v0")) ? -EINVAL : 0;

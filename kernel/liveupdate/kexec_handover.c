@@ -53,12 +53,20 @@
  * stay reserved. Either way one line is logged and the kernel boots; KHO
  * never panics on bad handover data. A failure to set up the outgoing side
  * at boot disables KHO for this kernel (kho_is_enabled() is false).
+ *
+ * The scratch array is checked as a whole before any of it is used, so a
+ * rejected array leaves memblock as it was. ``kho=off`` in a kernel started
+ * by KHO also makes it a cold boot (decided in kho_memory_init(), since x86
+ * parses the command line only after kho_populate()): nothing is revived
+ * and all preserved memory is freed. ``memtest=`` in a KHO boot tests only
+ * the scratch areas, as the rest still holds unreserved preserved memory.
  */
 
 #define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/cma.h>
 #include <linux/cleanup.h>
+#include <linux/ctype.h>
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -72,8 +80,10 @@
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/page-isolation.h>
 #include <linux/pgalloc_tag.h>
+#include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <asm/early_ioremap.h>
 
@@ -87,6 +97,9 @@
  * This is private to the incoming kernel, not handover ABI.
  */
 #define KHO_PAGE_MAGIC		0x4b484f50U	/* "KHOP" */
+
+/* Most scratch areas a handover can have: a low, a global, one per node. */
+#define KHO_SCRATCH_MAX		(MAX_NUMNODES + 2)
 
 /* Scratch areas are whole CMA pageblocks and buddy blocks. */
 #define KHO_SCRATCH_ALIGN	max_t(phys_addr_t, CMA_MIN_ALIGNMENT_BYTES, \
@@ -153,14 +166,18 @@ early_param("kho", kho_parse_enable);
 
 /*
  * kho_scratch=<percent>% or kho_scratch=<lowmem>,<global>,<pernode>, with
- * memparse() suffixes. Anything else is rejected as a whole.
+ * memparse() suffixes. The percentage is 1 to 10 decimal digits and not 0;
+ * the three sizes are all required and not all 0; nothing may follow.
+ * Anything else is rejected as a whole (the early-parameter code logs
+ * "Malformed early option") and the previous setting stays. The last valid
+ * one wins: a percentage after explicit sizes turns scaling on again.
  */
 static int __init kho_parse_scratch_size(char *p)
 {
 	phys_addr_t sizes[3];
-	size_t len;
+	unsigned int scale;
+	size_t len, i;
 	char *end;
-	int i;
 
 	if (!p)
 		return -EINVAL;
@@ -168,24 +185,28 @@ static int __init kho_parse_scratch_size(char *p)
 	len = strlen(p);
 	if (len > 1 && p[len - 1] == '%') {
 		char digits[11];
-		unsigned int scale;
 
 		if (len - 1 >= sizeof(digits))
 			return -EINVAL;
+		for (i = 0; i < len - 1; i++) {
+			if (!isdigit(p[i]))
+				return -EINVAL;
+		}
 		memcpy(digits, p, len - 1);
 		digits[len - 1] = '\0';
-		if (kstrtouint(digits, 10, &scale))
+		if (kstrtouint(digits, 10, &scale) || !scale)
 			return -EINVAL;
 		scratch_scale = scale;
+		scratch_explicit = false;
 		return 0;
 	}
 
-	for (i = 0; i < 3; i++) {
-		sizes[i] = memparse(p, &end);
-		if (end == p)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (!isdigit(*p))
 			return -EINVAL;
+		sizes[i] = memparse(p, &end);
 		p = end;
-		if (i < 2 && *p++ != ',')
+		if (i < ARRAY_SIZE(sizes) - 1 && *p++ != ',')
 			return -EINVAL;
 	}
 	if (*p || !(sizes[0] | sizes[1] | sizes[2]))
@@ -243,11 +264,28 @@ static bool kho_scratch_overlaps(phys_addr_t phys, phys_addr_t size)
 	return false;
 }
 
-/* The size of the scratch area that covers @kern bytes of kernel memory. */
+/*
+ * @size rounded up to whole scratch blocks. A size so large that rounding
+ * would wrap stays too large for any allocation to satisfy.
+ */
+static phys_addr_t __init kho_scratch_rounded(u64 size)
+{
+	if (size > PHYS_ADDR_MAX - (KHO_SCRATCH_ALIGN - 1))
+		return PHYS_ADDR_MAX & ~(KHO_SCRATCH_ALIGN - 1);
+	return round_up(size, KHO_SCRATCH_ALIGN);
+}
+
+/*
+ * The size of the scratch area that covers @kern bytes of kernel memory.
+ * A product too large for any memory gives a size no allocation satisfies.
+ */
 static phys_addr_t __init kho_scratch_scaled(phys_addr_t kern)
 {
-	return round_up(div_u64((u64)kern * scratch_scale, 100),
-			KHO_SCRATCH_ALIGN);
+	u64 bytes;
+
+	if (check_mul_overflow((u64)kern, (u64)scratch_scale, &bytes))
+		return PHYS_ADDR_MAX & ~(KHO_SCRATCH_ALIGN - 1);
+	return kho_scratch_rounded(div_u64(bytes, 100));
 }
 
 /*
@@ -268,7 +306,8 @@ static void __init kho_reserve_scratch(void)
 	lowmem = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE);
 	all = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
 
-	size = scratch_explicit ? scratch_size_lowmem : kho_scratch_scaled(lowmem);
+	size = scratch_explicit ? kho_scratch_rounded(scratch_size_lowmem) :
+				  kho_scratch_scaled(lowmem);
 	if (size) {
 		addr = memblock_phys_alloc_range(size, KHO_SCRATCH_ALIGN, 0,
 						 ARCH_LOW_ADDRESS_LIMIT);
@@ -278,7 +317,7 @@ static void __init kho_reserve_scratch(void)
 	}
 
 	if (scratch_explicit)
-		size = scratch_size_global;
+		size = kho_scratch_rounded(scratch_size_global);
 	else
 		size = max(kho_scratch_scaled(all) - min(kho_scratch_scaled(all), size),
 			   KHO_SCRATCH_ALIGN);
@@ -290,7 +329,7 @@ static void __init kho_reserve_scratch(void)
 	}
 
 	for_each_node_state(nid, N_MEMORY) {
-		size = scratch_explicit ? scratch_size_pernode :
+		size = scratch_explicit ? kho_scratch_rounded(scratch_size_pernode) :
 		       kho_scratch_scaled(memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE,
 								      nid));
 		if (!size)
@@ -402,13 +441,37 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 	return 0;
 }
 
+/*
+ * "kho=off" in a kernel started by KHO. On x86 the command line is parsed
+ * only after kho_populate() accepted the handover, so this is where the
+ * choice takes effect. Undo what kho_populate() did, so that this boot is a
+ * cold boot: the scratch areas stop being special and the array's
+ * reservation goes. Nothing preserved has been reserved yet, so
+ * memblock_free_all() gives all of that memory, the tracker pages and the
+ * root FDT to the page allocator, once.
+ */
+static void __init kho_in_drop(void)
+{
+	const struct kho_scratch *scratch = phys_to_virt(kho_in.scratch_phys);
+	phys_addr_t len = sizeof(*scratch) * kho_in.scratch_cnt;
+	unsigned int i;
+
+	memblock_clear_kho_scratch_only();
+	for (i = 0; i < kho_in.scratch_cnt; i++)
+		memblock_clear_kho_scratch(scratch[i].addr, scratch[i].size);
+	memblock_phys_free(kho_in.scratch_phys, len);
+	kho_in = (struct kho_in){ };
+	pr_info("disabled by kho=off: preserved memory of the previous kernel is freed, not revived\n");
+}
+
 /**
  * kho_memory_init() - reserve scratch or the preserved memory
  *
  * Called from mm_core_init() right before memblock_free_all(). On a cold
  * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
  * keeps the inherited scratch areas as scratch and reserves every block the
- * previous kernel preserved.
+ * previous kernel preserved. A KHO boot with ``kho=off`` becomes a cold
+ * boot here, with all preserved memory left free.
  *
  * Context: early boot, memblock still active, single threaded.
  */
@@ -419,6 +482,9 @@ void __init kho_memory_init(void)
 		.w.block = kho_walk_reserve,
 	};
 	int err;
+
+	if (kho_in.scratch_phys && !kho_enable)
+		kho_in_drop();
 
 	if (!kho_in.scratch_phys) {
 		if (kho_enable)
@@ -444,6 +510,54 @@ void __init kho_memory_init(void)
 }
 
 /**
+ * kho_arch_is_ram() - whether a range is RAM in the firmware's memory map
+ * @start: physical start of the range.
+ * @size: its length in bytes, not 0.
+ *
+ * kho_populate() runs before some architectures (x86) have added their RAM
+ * to memblock, so they provide this from their own memory map.
+ *
+ * Context: early boot, from kho_populate().
+ * Return: true if every byte of the range is usable RAM.
+ */
+bool __init __weak kho_arch_is_ram(phys_addr_t start, phys_addr_t size)
+{
+	return memblock_is_region_memory(start, size);
+}
+
+/*
+ * Check the incoming scratch array as a whole before anything is added to
+ * memblock: every area must be whole CMA pageblocks, must not wrap, must be
+ * RAM and must not overlap another one.
+ * Returns NULL if it is valid, otherwise what is wrong, for the log line.
+ */
+static const char * __init kho_scratch_check(const struct kho_scratch *scratch,
+					     unsigned int cnt)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < cnt; i++) {
+		u64 addr = scratch[i].addr, size = scratch[i].size;
+
+		if (!size)
+			return "empty scratch area";
+		if (!IS_ALIGNED(addr, CMA_MIN_ALIGNMENT_BYTES) ||
+		    !IS_ALIGNED(size, CMA_MIN_ALIGNMENT_BYTES))
+			return "misaligned scratch area";
+		if (addr + size < addr)
+			return "scratch area wraps around";
+		if (!kho_arch_is_ram(addr, size))
+			return "scratch area not in RAM";
+		for (j = 0; j < i; j++) {
+			if (addr < scratch[j].addr + scratch[j].size &&
+			    scratch[j].addr < addr + size)
+				return "overlapping scratch areas";
+		}
+	}
+	return NULL;
+}
+
+/**
  * kho_populate() - accept the handover data of the previous kernel
  * @fdt_phys: physical address of the previous kernel's root FDT.
  * @fdt_len: its length, one page.
@@ -451,20 +565,23 @@ void __init kho_memory_init(void)
  * @scratch_len: its length in bytes.
  *
  * Called by the architecture's boot code as soon as it finds the handover
- * data, before memblock allocations matter. Validates the root FDT, adds the
- * scratch areas to memblock, flags them %MEMBLOCK_KHO_SCRATCH and restricts
- * memblock allocations to them. If anything is invalid, logs one line and
- * leaves the boot a cold boot.
+ * data, before memblock allocations matter. Validates the root FDT and the
+ * whole scratch array (see "KHO scratch array" in
+ * <linux/kho/abi/kexec_handover.h>), then adds the scratch areas to
+ * memblock, flags them %MEMBLOCK_KHO_SCRATCH and restricts memblock
+ * allocations to them. If anything is invalid, logs one line, undoes what
+ * it did and leaves the boot a cold boot.
  *
  * Context: early boot, before the page allocator, single threaded.
  */
 void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 			 phys_addr_t scratch_phys, u64 scratch_len)
 {
+	static bool added[KHO_SCRATCH_MAX] __initdata;
 	struct kho_scratch *scratch = NULL;
 	const char *reason = NULL;
 	const void *fdt = NULL, *prop;
-	unsigned int i, cnt = 0;
+	unsigned int i = 0, cnt;
 	phys_addr_t mem_map = 0;
 	int len;
 
@@ -478,8 +595,19 @@ void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 		goto out;
 	}
 	if (!scratch_len || scratch_len % sizeof(*scratch) ||
-	    scratch_len / sizeof(*scratch) > MAX_NUMNODES + 2) {
+	    scratch_len / sizeof(*scratch) > KHO_SCRATCH_MAX) {
 		reason = "invalid scratch array";
+		goto out;
+	}
+
+	/* Nor map anything that is not RAM. */
+	if (fdt_phys + fdt_len < fdt_phys || !kho_arch_is_ram(fdt_phys, fdt_len)) {
+		reason = "FDT not in RAM";
+		goto out;
+	}
+	if (scratch_phys + scratch_len < scratch_phys ||
+	    !kho_arch_is_ram(scratch_phys, scratch_len)) {
+		reason = "scratch array not in RAM";
 		goto out;
 	}
 
@@ -512,18 +640,34 @@ void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 		reason = "cannot map the scratch array";
 		goto out;
 	}
-	for (cnt = 0; cnt < scratch_len / sizeof(*scratch); cnt++) {
-		phys_addr_t addr = scratch[cnt].addr, size = scratch[cnt].size;
+	cnt = scratch_len / sizeof(*scratch);
+	reason = kho_scratch_check(scratch, cnt);
+	if (reason)
+		goto out;
 
-		if (memblock_add(addr, size) ||
-		    memblock_mark_kho_scratch(addr, size)) {
+	/*
+	 * Checked: now commit. memblock may not know the areas as memory
+	 * yet (x86 adds RAM to memblock only later); add what it does not
+	 * know, and undo exactly that if a later step fails.
+	 */
+	for (i = 0; i < cnt; i++) {
+		phys_addr_t addr = scratch[i].addr, size = scratch[i].size;
+
+		added[i] = !memblock_is_region_memory(addr, size);
+		if (added[i] && memblock_add(addr, size)) {
+			added[i] = false;
 			reason = "cannot add the scratch areas";
-			goto err_clear;
+			goto err_undo;
+		}
+		if (memblock_mark_kho_scratch(addr, size)) {
+			reason = "cannot add the scratch areas";
+			i++;
+			goto err_undo;
 		}
 	}
 	if (memblock_reserve(scratch_phys, scratch_len)) {
 		reason = "cannot reserve the scratch array";
-		goto err_clear;
+		goto err_undo;
 	}
 
 	memblock_set_kho_scratch_only();
@@ -533,9 +677,12 @@ void __init kho_populate(phys_addr_t fdt_phys, u64 fdt_len,
 	kho_in.mem_map = mem_map;
 	goto out;
 
-err_clear:
-	for (i = 0; i < cnt; i++)
+err_undo:
+	while (i--) {
 		memblock_clear_kho_scratch(scratch[i].addr, scratch[i].size);
+		if (added[i])
+			memblock_remove(scratch[i].addr, scratch[i].size);
+	}
 out:
 	if (scratch)
 		early_memunmap(scratch, scratch_len);
@@ -1022,6 +1169,58 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size)
 }
 EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
 
+/*
+ * For tests that damage the handover on purpose (the KHO test module, the
+ * fuzzer): bytes kho_fill_kimage() hands over in place of the scratch
+ * array. One page allocated on first use and never freed, so an image being
+ * loaded never reads freed memory. Protected by kho_out.lock.
+ */
+static void *kho_scratch_out_test;
+static size_t kho_scratch_out_test_len;
+
+/**
+ * kho_scratch_out_get() - copy this kernel's scratch array
+ * @buf: room for @max entries.
+ * @max: number of entries @buf holds.
+ *
+ * Return: the number of scratch areas; at most @max of them are copied.
+ */
+unsigned int kho_scratch_out_get(struct kho_scratch *buf, unsigned int max)
+{
+	memcpy(buf, kho_scratch, sizeof(*buf) * min(max, kho_scratch_cnt));
+	return kho_scratch_cnt;
+}
+
+/**
+ * kho_scratch_out_set() - hand other bytes over as the scratch array
+ * @buf: the bytes.
+ * @len: their number, 1 to %PAGE_SIZE.
+ *
+ * For tests only: every later kexec_file_load() hands a copy of @buf to
+ * the next kernel in place of the scratch array, which that kernel must
+ * survive. The areas the image is placed in are not affected.
+ *
+ * Context: may sleep; takes kho_out.lock.
+ * Return: 0; -EOPNOTSUPP if KHO is disabled; -EINVAL for a bad @len;
+ * -ENOMEM.
+ */
+int kho_scratch_out_set(const void *buf, size_t len)
+{
+	if (!kho_enable)
+		return -EOPNOTSUPP;
+	if (!len || len > PAGE_SIZE)
+		return -EINVAL;
+
+	guard(mutex)(&kho_out.lock);
+	if (!kho_scratch_out_test)
+		kho_scratch_out_test = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!kho_scratch_out_test)
+		return -ENOMEM;
+	memcpy(kho_scratch_out_test, buf, len);
+	kho_scratch_out_test_len = len;
+	return 0;
+}
+
 /**
  * kho_fill_kimage() - add the handover data to a kexec image
  * @image: the image being loaded by kexec_file_load().
@@ -1045,11 +1244,17 @@ int kho_fill_kimage(struct kimage *image)
 		.buffer = kho_scratch,
 		.bufsz = sizeof(*kho_scratch) * kho_scratch_cnt,
 		.mem = KEXEC_BUF_MEM_UNKNOWN,
-		.memsz = sizeof(*kho_scratch) * kho_scratch_cnt,
 		.buf_align = SZ_64K,
 		.buf_max = ULONG_MAX,
 		.top_down = true,
 	};
+	scoped_guard(mutex, &kho_out.lock) {
+		if (kho_scratch_out_test_len) {
+			scratch.buffer = kho_scratch_out_test;
+			scratch.bufsz = kho_scratch_out_test_len;
+		}
+	}
+	scratch.memsz = scratch.bufsz;
 	err = kexec_add_buffer(&scratch);
 	if (err)
 		return err;

@@ -15,6 +15,8 @@ struct kho_scratch;
 void *kho_out_fdt(void);
 void kho_out_fdt_copy(void *buf);
 bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages);
+unsigned int kho_scratch_out_get(struct kho_scratch *buf, unsigned int max);
+int kho_scratch_out_set(const void *buf, size_t len);
 
 /* kexec_handover_metadata.c */
 int __init kho_metadata_init(void);

@@ -244,6 +244,260 @@ static int stage_corrupt_vmalloc(int stage)
 	ksft_exit_pass();
 }
 
+/* A "<key>: <n> kB" line of /proc/meminfo, in KiB; -1 on error. */
+static long meminfo_kib(const char *key)
+{
+	static char buf[8192];
+	char *p;
+
+	if (vmtest_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, key);
+	return p ? strtol(p + strlen(key) + 1, NULL, 10) : -1;
+}
+
+/* A number from "<key>=" on the command line; -1 if absent. */
+static long cmdline_long(const char *key)
+{
+	char val[32];
+
+	if (vmtest_cmdline_get(key, val, sizeof(val)) <= 0)
+		return -1;
+	return strtol(val, NULL, 0);
+}
+
+/* Number of kernel log lines containing @needle. */
+static int kmsg_count(const char *needle)
+{
+	char rec[1024];
+	int fd, found = 0;
+	ssize_t n;
+
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = '\0';
+		found += !!strstr(rec, needle);
+	}
+	close(fd);
+	return found;
+}
+
+static void expect_alloc_64m(void)
+{
+	size_t size = 64 << 20;
+	char *mem;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (mem != MAP_FAILED) {
+		memset(mem, 0x5a, size);
+		munmap(mem, size);
+	}
+	ksft_test_result(mem != MAP_FAILED, "64 MiB allocated and written\n");
+}
+
+/*
+ * Variants in which the next kernel must not revive anything and must give
+ * all preserved memory to the page allocator: "kho-off" (kho=off on its
+ * command line, with liveupdate=on: LUO must stay off with one warning) and
+ * "scratch-<how>" (the scratch array handed over is damaged, see
+ * lib/test_kho.c). Stage 1 preserves about 23 MiB and passes its own
+ * MemTotal and free memory on; stage 2 must report them within 4 and 16 MiB
+ * (no preserved MiB missing), say why in one log line, and keep working.
+ */
+static int stage_cold(int stage, const char *corrupt, const char *log_line)
+{
+	long total, free_kib, s1_total, s1_free;
+	char args[256], res[128];
+	int ret, n;
+
+	if (stage == 1) {
+		ksft_set_plan(corrupt ? 3 : 2);
+		free_kib = vmtest_mem_free_kib();
+		total = meminfo_kib("MemTotal:");
+		kho_preserve("5");
+		if (corrupt) {
+			ret = vmtest_write_file(KHO_TEST_DIR "/corrupt", corrupt);
+			ksft_test_result(!ret, "corrupt the outgoing %s\n", corrupt);
+		}
+		snprintf(args, sizeof(args), "%svmtest.s1_total=%ld vmtest.s1_free=%ld",
+			 corrupt ? "" : "kho=off ", total, free_kib);
+		ret = vmtest_set_next_args(args);
+		ksft_test_result(!ret && total > 0 && free_kib > 0,
+				 "next kernel gets \"%s\"\n", args);
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+
+	ksft_set_plan(corrupt ? 6 : 8);
+	/* Before anything could restore (and free) preserved memory. */
+	s1_total = cmdline_long("vmtest.s1_total");
+	s1_free = cmdline_long("vmtest.s1_free");
+	total = meminfo_kib("MemTotal:");
+	free_kib = vmtest_mem_free_kib();
+	ksft_test_result(s1_total > 0 && total > 0 && labs(total - s1_total) <= 4096,
+			 "MemTotal %ld KiB, cold boot %ld KiB (%+ld KiB)\n",
+			 total, s1_total, total - s1_total);
+	ksft_test_result(s1_free > 0 && free_kib > 0 && labs(free_kib - s1_free) <= 16384,
+			 "free %ld KiB, cold boot %ld KiB (%+ld KiB)\n",
+			 free_kib, s1_free, free_kib - s1_free);
+
+	expect_state(corrupt ? "enabled 1 kho_boot 0 subtree 0" :
+			       "enabled 0 kho_boot 0 subtree 0");
+	n = kmsg_count(log_line);
+	ksft_test_result(n == 1, "kernel log says \"%s\" once (%d)\n", log_line, n);
+	ret = vmtest_read_file(KHO_TEST_DIR "/verify", res, sizeof(res));
+	ksft_test_result(ret > 0 && !strncmp(res, "fail no subtree", 15),
+			 "nothing to retrieve (%s)\n", ret > 0 ? res : strerror(-ret));
+	if (!corrupt) {
+		ksft_test_result(access("/dev/liveupdate", F_OK) && errno == ENOENT,
+				 "no /dev/liveupdate\n");
+		n = kmsg_count("Disabling liveupdate because KHO is disabled");
+		ksft_test_result(n == 1, "LUO says it is off once (%d)\n", n);
+	}
+	expect_alloc_64m();
+
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+/*
+ * Variant "memtest": the next kernel runs memtest=1 (writes and checks a
+ * pattern over the memory it considers free, before the preserved blocks
+ * are reserved); everything preserved must still verify byte for byte.
+ */
+static int stage_memtest(int stage)
+{
+	int ret, n;
+
+	if (stage == 1) {
+		ksft_set_plan(2);
+		kho_preserve("6");
+		ret = vmtest_set_next_args("memtest=1");
+		ksft_test_result(!ret, "next kernel gets memtest=1\n");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+
+	ksft_set_plan(5);
+	expect_state("enabled 1 kho_boot 1 subtree 1");
+	n = kmsg_count("early_memtest: # of tests: 1");
+	ksft_test_result(n == 1 && meminfo_kib("EarlyMemtestBad:") == 0,
+			 "memtest ran (CONFIG_MEMTEST), no bad memory\n");
+	kho_verify();
+	expect_alloc_64m();
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+/*
+ * Variants "scratch-param-*", one boot each: the scratch areas this kernel set
+ * aside must match "vmtest.scratch_mib=<lowmem>,<global>,<pernode>" (MiB;
+ * "scaled" for a percentage: every area a non-zero multiple of 4 MiB), and
+ * exactly "vmtest.malformed=<n>" kho_scratch=/kho_bootmem= values must have
+ * been rejected.
+ */
+static int stage_scratch_param(void)
+{
+	char want[64], lens[256], *tok, *save;
+	long malformed = cmdline_long("vmtest.malformed");
+	unsigned long len;
+	int n, i = 0, ok = 1;
+
+	ksft_set_plan(2);
+	if (vmtest_cmdline_get("vmtest.scratch_mib", want, sizeof(want)) <= 0)
+		ksft_exit_fail_msg("no vmtest.scratch_mib=\n");
+	if (vmtest_read_file(KHO_DEBUGFS "/out/scratch_len", lens, sizeof(lens)) <= 0)
+		ksft_exit_fail_msg("no %s/out/scratch_len\n", KHO_DEBUGFS);
+
+	if (!strcmp(want, "scaled")) {
+		for (tok = strtok_r(lens, "\n", &save); tok;
+		     tok = strtok_r(NULL, "\n", &save)) {
+			len = strtoul(tok, NULL, 16);
+			ok &= len && !(len % (4 << 20));
+			i++;
+		}
+		ok &= i >= 3;
+	} else {
+		char *w = want, *wsave;
+
+		for (tok = strtok_r(lens, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+			char *exp = strtok_r(i ? NULL : w, ",", &wsave);
+
+			/* A size of 0 leaves its area out: skip zeros. */
+			while (exp && !strtoul(exp, NULL, 10))
+				exp = strtok_r(NULL, ",", &wsave);
+			len = strtoul(tok, NULL, 16);
+			ok &= exp && len == strtoul(exp, NULL, 10) << 20;
+			i++;
+		}
+		/* No non-zero size may be left without its area. */
+		for (tok = i ? strtok_r(NULL, ",", &wsave) : NULL; tok;
+		     tok = strtok_r(NULL, ",", &wsave))
+			ok &= !strtoul(tok, NULL, 10);
+	}
+	ksft_test_result(ok, "scratch areas as %s (%d areas)\n", want, i);
+
+	n = kmsg_count("Malformed early option 'kho_scratch'") +
+	    kmsg_count("Malformed early option 'kho_bootmem'");
+	ksft_test_result(n == malformed, "%d malformed value(s) rejected, %ld expected\n",
+			 n, malformed);
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+/*
+ * Variant "scratch-small", one boot with scratch too small for the kernel
+ * and initramfs: kexec_file_load() fails with EADDRNOTAVAIL, twice the same
+ * way, nothing stays loaded, and the kernel keeps working.
+ */
+static int stage_scratch_small(void)
+{
+	char loaded[16];
+	int ret, ret2;
+
+	ksft_set_plan(4);
+	ret = vmtest_kexec_load(2);
+	ksft_test_result(ret == -EADDRNOTAVAIL, "kexec_file_load: %s\n", strerror(-ret));
+	ret2 = vmtest_kexec_load(2);
+	ksft_test_result(ret2 == ret, "again: %s\n", strerror(-ret2));
+	ret = vmtest_read_file("/sys/kernel/kexec_loaded", loaded, sizeof(loaded));
+	ksft_test_result(ret > 0 && !strcmp(loaded, "0"), "nothing loaded (%s)\n",
+			 ret > 0 ? loaded : strerror(-ret));
+	expect_alloc_64m();
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+/*
+ * Variant "luo-off", one boot with liveupdate=on and kho=off: LUO stays off
+ * (no /dev/liveupdate) with one warning.
+ */
+static int stage_luo_off(void)
+{
+	int n;
+
+	ksft_set_plan(3);
+	expect_state("enabled 0 kho_boot 0 subtree 0");
+	ksft_test_result(access("/dev/liveupdate", F_OK) && errno == ENOENT,
+			 "no /dev/liveupdate\n");
+	n = kmsg_count("Disabling liveupdate because KHO is disabled");
+	ksft_test_result(n == 1, "LUO says it is off once (%d)\n", n);
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
 int main(void)
 {
 	char variant[64] = "";
@@ -264,5 +518,27 @@ int main(void)
 				     "corrupted preserved-memory map");
 	if (!strcmp(variant, "corrupt-vmalloc"))
 		return stage_corrupt_vmalloc(stage);
+	if (!strcmp(variant, "kho-off"))
+		return stage_cold(stage, NULL, "disabled by kho=off");
+	if (!strcmp(variant, "scratch-overlap"))
+		return stage_cold(stage, variant,
+				  "overlapping scratch areas, disabling KHO revival");
+	if (!strcmp(variant, "scratch-ram"))
+		return stage_cold(stage, variant, "scratch area not in RAM, disabling KHO revival");
+	if (!strcmp(variant, "scratch-align"))
+		return stage_cold(stage, variant, "misaligned scratch area, disabling KHO revival");
+	if (!strcmp(variant, "scratch-wrap"))
+		return stage_cold(stage, variant,
+				  "scratch area wraps around, disabling KHO revival");
+	if (!strcmp(variant, "scratch-empty"))
+		return stage_cold(stage, variant, "empty scratch area, disabling KHO revival");
+	if (!strcmp(variant, "memtest"))
+		return stage_memtest(stage);
+	if (!strncmp(variant, "scratch-param-", 14))
+		return stage_scratch_param();
+	if (!strcmp(variant, "scratch-small"))
+		return stage_scratch_small();
+	if (!strcmp(variant, "luo-off"))
+		return stage_luo_off();
 	ksft_exit_fail_msg("unknown variant %s\n", variant);
 }

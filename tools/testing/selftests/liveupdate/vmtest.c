@@ -16,6 +16,8 @@
 /* The initramfs, kept by the "retain_initrd" boot parameter. */
 #define VMTEST_INITRD		"/sys/firmware/initrd"
 #define VMTEST_CMDLINE_MAX	2048
+/* Arguments a stage adds for the next kernel; tmpfs, gone after the kexec. */
+#define VMTEST_NEXT_ARGS	"/tmp/vmtest-next-args"
 
 int vmtest_read_file(const char *path, char *buf, size_t len)
 {
@@ -99,10 +101,26 @@ int vmtest_boot_id(char *buf, size_t len)
 	return vmtest_read_file("/proc/sys/kernel/random/boot_id", buf, len);
 }
 
-/* This boot's command line minus any vmtest.stage/prev_boot_id, plus new ones. */
+int vmtest_set_next_args(const char *args)
+{
+	int fd, ret = 0;
+
+	fd = open(VMTEST_NEXT_ARGS, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, args, strlen(args)) != (ssize_t)strlen(args))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * This boot's command line minus any vmtest.stage/prev_boot_id, plus new
+ * ones, plus what the stage asked for with vmtest_set_next_args().
+ */
 static int next_cmdline(int next_stage, char *out, size_t len)
 {
-	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64];
+	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64], extra[512];
 	char *tok, *save;
 	size_t used = 0;
 	int ret;
@@ -128,6 +146,16 @@ static int next_cmdline(int next_stage, char *out, size_t len)
 	ret = snprintf(out + used, len - used,
 		       "vmtest.stage=%d vmtest.prev_boot_id=%s",
 		       next_stage, boot_id);
+	if (ret < 0 || (size_t)ret >= len - used)
+		return -E2BIG;
+	used += ret;
+
+	ret = vmtest_read_file(VMTEST_NEXT_ARGS, extra, sizeof(extra));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	ret = snprintf(out + used, len - used, " %s", extra);
 	if (ret < 0 || (size_t)ret >= len - used)
 		return -E2BIG;
 	return 0;

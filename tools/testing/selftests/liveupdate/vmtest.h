@@ -68,6 +68,14 @@ long vmtest_mem_free_kib(void);
 /* Whether the kernel log (/dev/kmsg) holds a line containing @needle. */
 int vmtest_kmsg_has(const char *needle);
 
+/*
+ * Add @args (space-separated kernel parameters) to the command line of the
+ * next kernel that vmtest_kexec_load() loads, after this boot's own, so
+ * that they override them (e.g. "kho=off"). They stay on the command line
+ * of every later stage too. Returns 0 or -errno.
+ */
+int vmtest_set_next_args(const char *args);
+
 /* reboot(LINUX_REBOOT_CMD_KEXEC). Returns only on failure, with -errno. */
 int vmtest_kexec_reboot(void);
 
