@@ -99,8 +99,12 @@ int vmtest_boot_id(char *buf, size_t len)
 	return vmtest_read_file("/proc/sys/kernel/random/boot_id", buf, len);
 }
 
-/* This boot's command line minus any vmtest.stage/prev_boot_id, plus new ones. */
-static int next_cmdline(int next_stage, char *out, size_t len)
+/*
+ * This boot's command line minus any vmtest.stage/prev_boot_id, plus new
+ * ones and @extra (may be NULL).
+ */
+static int next_cmdline(int next_stage, const char *extra, char *out,
+			size_t len)
 {
 	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64];
 	char *tok, *save;
@@ -126,8 +130,8 @@ static int next_cmdline(int next_stage, char *out, size_t len)
 		used += ret;
 	}
 	ret = snprintf(out + used, len - used,
-		       "vmtest.stage=%d vmtest.prev_boot_id=%s",
-		       next_stage, boot_id);
+		       "vmtest.stage=%d vmtest.prev_boot_id=%s%s%s",
+		       next_stage, boot_id, extra ? " " : "", extra ? extra : "");
 	if (ret < 0 || (size_t)ret >= len - used)
 		return -E2BIG;
 	return 0;
@@ -176,10 +180,15 @@ err_close_in:
 
 int vmtest_kexec_load(int next_stage)
 {
+	return vmtest_kexec_load_args(next_stage, NULL);
+}
+
+int vmtest_kexec_load_args(int next_stage, const char *extra)
+{
 	char cmdline[VMTEST_CMDLINE_MAX];
 	int kfd, ifd, ret;
 
-	ret = next_cmdline(next_stage, cmdline, sizeof(cmdline));
+	ret = next_cmdline(next_stage, extra, cmdline, sizeof(cmdline));
 	if (ret)
 		return ret;
 
