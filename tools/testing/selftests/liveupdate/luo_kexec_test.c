@@ -946,6 +946,8 @@ static int variant_off(int stage)
 
 	if (stage == 2) {
 		CHECK(access(LUO_DEVICE, F_OK), "no %s with liveupdate=off", LUO_DEVICE);
+		CHECK(!access(LUO_TEST_FILE, F_OK),
+		      "the test handler registered to discard its files");
 		CHECK(vmtest_kmsg_has("discarded 1 incoming session(s)"),
 		      "the log says the session was discarded");
 		log = log_or_empty();
@@ -1112,8 +1114,11 @@ int main(void)
 	ksft_print_header();
 	if (access(LUO_DEVICE, F_OK) && !without_device(variant, stage))
 		ksft_exit_skip("no %s (LIVEUPDATE, liveupdate=on)\n", LUO_DEVICE);
-	/* Stage 3 of "off" runs without LUO: nothing was handed over. */
-	if (access(LUO_TEST_FILE, F_OK) && !(!strcmp(variant, "off") && stage == 3))
+	/*
+	 * "off" checks the handler itself in stage 2 (a missing handler is a
+	 * failure there), and stage 3 runs without LUO: nothing was handed over.
+	 */
+	if (access(LUO_TEST_FILE, F_OK) && !(!strcmp(variant, "off") && stage > 1))
 		ksft_exit_skip("no %s (LIVEUPDATE_TEST)\n", LUO_TEST_FILE);
 
 	for (i = 0; i < ARRAY_SIZE(variants); i++) {
