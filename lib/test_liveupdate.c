@@ -55,13 +55,33 @@
  * ``flb``: reading asks LUO for the FLB "liveupdate-test-flb-v1" linked to
  * the handler: ``outgoing <0|1> incoming <0|-errno>``, whether an outgoing
  * object exists and the result of getting (and putting back) the incoming
- * one. The FLB preserves one page while any test file is preserved.
+ * one. The FLB preserves one page while any test file is preserved. A
+ * second FLB, "liveupdate-test-flb-v2", is linked after it and does the
+ * same; its events are ``flb2-preserve`` and so on.
  *
- * ``corrupt`` (write ``version`` or ``pointer``): damage this kernel's
- * outgoing LUO blob (see ``include/linux/kho/abi/luo.h``): give it an
- * unknown compatible string, or point its FLB page at the kernel image,
- * memory that was never preserved. The next kernel must log it, refuse
- * ``/dev/liveupdate`` with ``EIO`` and boot normally.
+ * ``flb_fault`` (write ``<flb> preserve|retrieve <errno> <count>``, flb 1
+ * or 2): the next *count* preserves of that FLB fail with *errno*; or its
+ * next *count* retrieves in the next kernel do (logged as
+ * ``flb-retrieve-fail``), which LUO must try again on the next use.
+ *
+ * ``corrupt``: damage this kernel's outgoing LUO state (see
+ * ``include/linux/kho/abi/luo.h``). ``version`` and ``pointer`` act at
+ * once on the LUO blob: an unknown compatible string, or an FLB page
+ * pointer into the kernel image, memory that was never preserved. The
+ * others act at reboot, from a reboot notifier, after LUO wrote the
+ * sessions: ``short`` (the blob's size in the KHO tree is 16 bytes),
+ * ``session-chain`` (the session chain's first block points into the
+ * kernel image), ``file-chain`` (the first file chain's first block counts
+ * more entries than fit), ``handler`` (the first file names an unknown
+ * handler), ``count`` (the first session with files counts one file more)
+ * and ``duplicate`` (the second session gets the first one's name). The
+ * next kernel must log it, refuse ``/dev/liveupdate`` with ``EIO`` and
+ * boot normally.
+ *
+ * ``test_liveupdate.squat=subtree`` on the command line takes the KHO
+ * subtree name "LUO" from device_initcall until this handler's
+ * late_initcall, so that LUO's setup fails and must leave LUO off without
+ * leaking. (``liveupdate_test_fail=misc`` makes LUO's misc_register() fail.)
  *
  * Unhappy paths: every error is returned to LUO, which returns it to
  * userspace; a page that fails validation is logged once and left alone.
@@ -86,11 +106,14 @@
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/kexec_handover.h>
 #include <linux/kho/abi/luo.h>
+#include <linux/kho/abi/block.h>
 #include <linux/libfdt.h>
 #include <linux/liveupdate.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/unaligned.h>
@@ -100,6 +123,7 @@
 
 #define LUO_TEST_COMPATIBLE	"liveupdate-test-v1"
 #define LUO_TEST_FLB_COMPATIBLE	"liveupdate-test-flb-v1"
+#define LUO_TEST_FLB2_COMPATIBLE "liveupdate-test-flb-v2"
 #define LUO_TEST_MAGIC		0x4c55545354464931ULL	/* "LUTSTFI1" */
 #define LUO_TEST_FLB_MAGIC	0x4c55545354464c31ULL	/* "LUTSTFL1" */
 #define LUO_TEST_CONTENT_MAX	4000
@@ -208,8 +232,40 @@ static atomic_t luo_test_objects = ATOMIC_INIT(0);
 static atomic_t luo_test_out_pages = ATOMIC_INIT(0);
 static atomic_t luo_test_in_freed = ATOMIC_INIT(0);
 
+/**
+ * struct luo_test_flb_ser - the page an FLB preserves
+ * @magic: %LUO_TEST_FLB_MAGIC.
+ * @retrieve_count: how many retrieves in the next kernel still fail.
+ * @retrieve_error: the positive errno they fail with.
+ */
+struct luo_test_flb_ser {
+	u64 magic;
+	u32 retrieve_count;
+	u32 retrieve_error;
+} __packed;
+
+/**
+ * struct luo_test_flb_fault - injected failures of one test FLB
+ * @preserve_count: how many preserves still fail.
+ * @preserve_error: the positive errno they fail with.
+ * @retrieve_count: how many retrieves fail in the next kernel.
+ * @retrieve_error: the positive errno they fail with.
+ *
+ * Protected by luo_test_flb_lock.
+ */
+struct luo_test_flb_fault {
+	u32 preserve_count;
+	u32 preserve_error;
+	u32 retrieve_count;
+	u32 retrieve_error;
+};
+
+static DEFINE_MUTEX(luo_test_flb_lock);	/* protects luo_test_flb_faults */
+static struct luo_test_flb_fault luo_test_flb_faults[2];
+
 static const struct file_operations luo_test_fops;
 static struct liveupdate_flb luo_test_flb;
+static struct liveupdate_flb luo_test_flb2;
 
 static __printf(1, 2) void luo_test_event(const char *fmt, ...)
 {
@@ -489,36 +545,66 @@ static struct liveupdate_file_handler luo_test_handler = {
 	.compatible = LUO_TEST_COMPATIBLE,
 };
 
+/* Which test FLB @flb is: 0 or 1; and the prefix of its events. */
+static int luo_test_flb_index(struct liveupdate_flb *flb)
+{
+	return flb == &luo_test_flb2;
+}
+
+static const char *const luo_test_flb_names[] = { "flb", "flb2" };
+
 static int luo_test_flb_preserve(struct liveupdate_flb_op_args *argp)
 {
-	u64 *page = kho_alloc_preserve(PAGE_SIZE);
+	int i = luo_test_flb_index(argp->flb);
+	struct luo_test_flb_fault *fault = &luo_test_flb_faults[i];
+	struct luo_test_flb_ser *ser;
 
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-	*page = LUO_TEST_FLB_MAGIC;
-	argp->data = virt_to_phys(page);
-	argp->obj = page;
-	luo_test_event("flb-preserve\n");
+	luo_test_event("%s-preserve\n", luo_test_flb_names[i]);
+	guard(mutex)(&luo_test_flb_lock);
+	if (fault->preserve_count) {
+		fault->preserve_count--;
+		return -(int)fault->preserve_error;
+	}
+
+	ser = kho_alloc_preserve(PAGE_SIZE);
+	if (IS_ERR(ser))
+		return PTR_ERR(ser);
+	ser->magic = LUO_TEST_FLB_MAGIC;
+	ser->retrieve_count = fault->retrieve_count;
+	ser->retrieve_error = fault->retrieve_error;
+	argp->data = virt_to_phys(ser);
+	argp->obj = ser;
 	return 0;
 }
 
 static void luo_test_flb_unpreserve(struct liveupdate_flb_op_args *argp)
 {
-	luo_test_event("flb-unpreserve\n");
+	luo_test_event("%s-unpreserve\n",
+		       luo_test_flb_names[luo_test_flb_index(argp->flb)]);
 	kho_unpreserve_free(argp->obj);
 }
 
 static int luo_test_flb_retrieve(struct liveupdate_flb_op_args *argp)
 {
+	const char *name = luo_test_flb_names[luo_test_flb_index(argp->flb)];
+	struct luo_test_flb_ser *ser;
 	struct folio *folio;
 
-	luo_test_event("flb-retrieve\n");
 	if (!PAGE_ALIGNED(argp->data) || !kho_is_preserved(argp->data, 1) ||
 	    *(u64 *)phys_to_virt(argp->data) != LUO_TEST_FLB_MAGIC) {
+		luo_test_event("%s-retrieve\n", name);
 		pr_warn("FLB data %#llx is not a preserved FLB page\n",
 			argp->data);
 		return -EINVAL;
 	}
+	ser = phys_to_virt(argp->data);
+	if (ser->retrieve_count) {
+		luo_test_event("%s-retrieve-fail\n", name);
+		ser->retrieve_count--;
+		return ser->retrieve_error && ser->retrieve_error <= MAX_ERRNO ?
+		       -(int)ser->retrieve_error : -EINVAL;
+	}
+	luo_test_event("%s-retrieve\n", name);
 	folio = kho_restore_folio(argp->data);
 	if (!folio)
 		return -EINVAL;
@@ -528,7 +614,8 @@ static int luo_test_flb_retrieve(struct liveupdate_flb_op_args *argp)
 
 static void luo_test_flb_finish(struct liveupdate_flb_op_args *argp)
 {
-	luo_test_event("flb-finish\n");
+	luo_test_event("%s-finish\n",
+		       luo_test_flb_names[luo_test_flb_index(argp->flb)]);
 	folio_put(virt_to_folio(argp->obj));
 }
 
@@ -543,6 +630,11 @@ static const struct liveupdate_flb_ops luo_test_flb_ops = {
 static struct liveupdate_flb luo_test_flb = {
 	.ops = &luo_test_flb_ops,
 	.compatible = LUO_TEST_FLB_COMPATIBLE,
+};
+
+static struct liveupdate_flb luo_test_flb2 = {
+	.ops = &luo_test_flb_ops,
+	.compatible = LUO_TEST_FLB2_COMPATIBLE,
 };
 
 static int luo_test_open(struct inode *inode, struct file *file)
@@ -769,6 +861,9 @@ static ssize_t luo_test_flb_read(struct file *file, char __user *buf,
 	char text[64];
 	int err, len;
 
+	/* One look per read from the start: a retrieve may fail on purpose. */
+	if (*ppos)
+		return 0;
 	err = liveupdate_flb_get_outgoing(&luo_test_flb, &out);
 	if (err)
 		out = NULL;
@@ -789,16 +884,72 @@ static const struct file_operations luo_test_flb_fops = {
 	.llseek = default_llseek,
 };
 
+static ssize_t luo_test_flb_fault_write(struct file *file,
+					const char __user *ubuf, size_t count,
+					loff_t *ppos)
+{
+	struct luo_test_flb_fault *fault;
+	struct luo_test_flb_ser *ser;
+	unsigned int which, nr;
+	char buf[64], op[16];
+	void *obj = NULL;
+	int error;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%u %15s %d %u", &which, op, &error, &nr) != 4 ||
+	    which < 1 || which > 2 || error <= 0 || error > MAX_ERRNO)
+		return -EINVAL;
+
+	guard(mutex)(&luo_test_flb_lock);
+	fault = &luo_test_flb_faults[which - 1];
+	if (!strcmp(op, "preserve")) {
+		fault->preserve_error = error;
+		fault->preserve_count = nr;
+	} else if (!strcmp(op, "retrieve")) {
+		fault->retrieve_error = error;
+		fault->retrieve_count = nr;
+		/* Already preserved: the page must say it too. */
+		liveupdate_flb_get_outgoing(which == 1 ? &luo_test_flb :
+					    &luo_test_flb2, &obj);
+		ser = obj;
+		if (ser) {
+			ser->retrieve_error = error;
+			ser->retrieve_count = nr;
+		}
+	} else {
+		return -EINVAL;
+	}
+	return count;
+}
+
+static const struct file_operations luo_test_flb_fault_fops = {
+	.owner = THIS_MODULE,
+	.write = luo_test_flb_fault_write,
+};
+
+/* The outgoing "LUO" subtree node in KHO's outgoing root FDT, or < 0. */
+static int luo_test_luo_node(void **fdtp)
+{
+	void *fdt = kho_out_fdt();
+
+	if (!fdt)
+		return -ENOENT;
+	*fdtp = fdt;
+	return fdt_subnode_offset(fdt, 0, LUO_KHO_ENTRY_NAME);
+}
+
 /* The outgoing "LUO" blob, found in KHO's outgoing root FDT. */
 static struct luo_ser *luo_test_luo_ser(void)
 {
-	void *fdt = kho_out_fdt();
 	const void *prop;
+	void *fdt;
 	int off, len;
 
-	if (!fdt)
-		return NULL;
-	off = fdt_subnode_offset(fdt, 0, LUO_KHO_ENTRY_NAME);
+	off = luo_test_luo_node(&fdt);
 	if (off < 0)
 		return NULL;
 	prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
@@ -806,6 +957,113 @@ static struct luo_ser *luo_test_luo_ser(void)
 		return NULL;
 	return phys_to_virt(get_unaligned((const u64 *)prop));
 }
+
+/* The damage to do at reboot, one of luo_test_reboot_damages, or NULL. */
+static const char *luo_test_damage;
+
+static const char *const luo_test_reboot_damages[] = {
+	"short", "session-chain", "file-chain", "handler", "count",
+	"duplicate",
+};
+
+/* The first entry of a block chain, or NULL for an empty chain. */
+static void *luo_test_chain_first(u64 head_pa)
+{
+	return head_pa ? phys_to_virt(head_pa) +
+			 sizeof(struct kho_block_header_ser) : NULL;
+}
+
+/* The first session with files, or NULL. Only the first block is looked at. */
+static struct luo_session_ser *luo_test_session_with_files(struct luo_ser *ser)
+{
+	struct kho_block_header_ser *hdr;
+	struct luo_session_ser *entry;
+	u64 i;
+
+	if (!ser->sessions_pa)
+		return NULL;
+	hdr = phys_to_virt(ser->sessions_pa);
+	entry = luo_test_chain_first(ser->sessions_pa);
+	for (i = 0; i < hdr->count; i++)
+		if (entry[i].file_set_ser.files)
+			return &entry[i];
+	return NULL;
+}
+
+/* Damage what LUO wrote at reboot; 0 or -errno (nothing damaged). */
+static int luo_test_damage_now(const char *what)
+{
+	struct luo_ser *ser = luo_test_luo_ser();
+	struct kho_block_header_ser *hdr;
+	struct luo_session_ser *session;
+	struct luo_file_ser *file;
+	u64 size = 16;
+	void *fdt;
+	int off;
+
+	if (!ser)
+		return -ENOENT;
+	session = luo_test_session_with_files(ser);
+
+	if (!strcmp(what, "short")) {
+		off = luo_test_luo_node(&fdt);
+		if (off < 0 || fdt_setprop_inplace(fdt, off,
+						   KHO_FDT_SUB_TREE_SIZE_PROP_NAME,
+						   &size, sizeof(size)))
+			return -EINVAL;
+	} else if (!strcmp(what, "session-chain")) {
+		if (!ser->sessions_pa)
+			return -ENOENT;
+		hdr = phys_to_virt(ser->sessions_pa);
+		hdr->next = __pa_symbol(&luo_test_handler) & PAGE_MASK;
+	} else if (!strcmp(what, "file-chain")) {
+		if (!session)
+			return -ENOENT;
+		hdr = phys_to_virt(session->file_set_ser.files);
+		hdr->count = KHO_BLOCK_COUNT_PER_BLOCK(sizeof(*file)) + 1;
+	} else if (!strcmp(what, "handler")) {
+		if (!session)
+			return -ENOENT;
+		file = luo_test_chain_first(session->file_set_ser.files);
+		strscpy_pad(file->compatible, "liveupdate-test-unknown-v1");
+	} else if (!strcmp(what, "count")) {
+		if (!session)
+			return -ENOENT;
+		session->file_set_ser.count++;
+	} else if (!strcmp(what, "duplicate")) {
+		hdr = ser->sessions_pa ? phys_to_virt(ser->sessions_pa) : NULL;
+		if (!hdr || hdr->count < 2)
+			return -ENOENT;
+		session = luo_test_chain_first(ser->sessions_pa);
+		memcpy(session[1].name, session[0].name,
+		       sizeof(session[0].name));
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Runs from kernel_kexec() after LUO serialized the sessions. */
+static int luo_test_reboot(struct notifier_block *nb, unsigned long action,
+			   void *cmd)
+{
+	int err;
+
+	if (!luo_test_damage)
+		return NOTIFY_DONE;
+	err = luo_test_damage_now(luo_test_damage);
+	if (err)
+		pr_err("cannot damage the outgoing LUO state (%s): %pe\n",
+		       luo_test_damage, ERR_PTR(err));
+	else
+		pr_info("damaged the outgoing LUO state (%s)\n",
+			luo_test_damage);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block luo_test_reboot_nb = {
+	.notifier_call = luo_test_reboot,
+};
 
 static ssize_t luo_test_corrupt_write(struct file *file,
 				      const char __user *ubuf, size_t count,
@@ -822,12 +1080,23 @@ static ssize_t luo_test_corrupt_write(struct file *file,
 		return -EFAULT;
 	buf[count] = '\0';
 
-	if (sysfs_streq(buf, "version"))
+	if (sysfs_streq(buf, "version")) {
 		memcpy(ser->compatible, "luo-v0", sizeof("luo-v0"));
-	else if (sysfs_streq(buf, "pointer"))
+	} else if (sysfs_streq(buf, "pointer")) {
 		ser->flbs_pa = __pa_symbol(&luo_test_handler) & PAGE_MASK;
-	else
-		return -EINVAL;
+	} else {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(luo_test_reboot_damages); i++)
+			if (sysfs_streq(buf, luo_test_reboot_damages[i]))
+				break;
+		if (i == ARRAY_SIZE(luo_test_reboot_damages))
+			return -EINVAL;
+		WRITE_ONCE(luo_test_damage, luo_test_reboot_damages[i]);
+		pr_info("will damage the outgoing LUO state at reboot (%s)\n",
+			luo_test_damage);
+		return count;
+	}
 
 	pr_info("corrupted the outgoing LUO blob (%s)\n", strim(buf));
 	return count;
@@ -838,11 +1107,57 @@ static const struct file_operations luo_test_corrupt_fops = {
 	.write = luo_test_corrupt_write,
 };
 
+static char *luo_test_squat;
+module_param_named(squat, luo_test_squat, charp, 0400);
+MODULE_PARM_DESC(squat, "subtree: take LUO's KHO subtree name until late_initcall");
+
+static void *luo_test_squat_blob;
+
+/* device_initcall: after KHO (fs_initcall), before LUO (late_initcall). */
+static int __init luo_test_squat_init(void)
+{
+	int err = -EINVAL;
+
+	if (!luo_test_squat)
+		return 0;
+	if (!strcmp(luo_test_squat, "subtree")) {
+		luo_test_squat_blob = kho_alloc_preserve(PAGE_SIZE);
+		if (IS_ERR(luo_test_squat_blob)) {
+			err = PTR_ERR(luo_test_squat_blob);
+			luo_test_squat_blob = NULL;
+		} else {
+			err = kho_add_subtree(LUO_KHO_ENTRY_NAME,
+					      luo_test_squat_blob, PAGE_SIZE);
+			if (err) {
+				kho_unpreserve_free(luo_test_squat_blob);
+				luo_test_squat_blob = NULL;
+			}
+		}
+	}
+	if (err)
+		pr_err("cannot squat '%s': %pe\n", luo_test_squat, ERR_PTR(err));
+	else
+		pr_info("squatting LUO's '%s' until late_initcall\n",
+			luo_test_squat);
+	return 0;
+}
+device_initcall(luo_test_squat_init);
+
+static void __init luo_test_squat_exit(void)
+{
+	if (luo_test_squat_blob) {
+		kho_remove_subtree(luo_test_squat_blob);
+		kho_unpreserve_free(luo_test_squat_blob);
+	}
+	luo_test_squat_blob = NULL;
+}
+
 static int __init luo_test_init(void)
 {
 	struct dentry *dir;
 	int err;
 
+	luo_test_squat_exit();
 	if (!liveupdate_enabled())
 		return 0;
 
@@ -854,8 +1169,11 @@ static int __init luo_test_init(void)
 	if (err)
 		goto err_free;
 	err = liveupdate_register_flb(&luo_test_handler, &luo_test_flb);
+	if (!err)
+		err = liveupdate_register_flb(&luo_test_handler, &luo_test_flb2);
 	if (err)
 		goto err_unregister;
+	register_reboot_notifier(&luo_test_reboot_nb);
 
 	dir = debugfs_create_dir("liveupdate_test", NULL);
 	/* The file's fops replace debugfs' own at open: can_preserve needs it. */
@@ -864,9 +1182,12 @@ static int __init luo_test_init(void)
 	debugfs_create_file("stats", 0400, dir, NULL, &luo_test_stats_fops);
 	debugfs_create_file("flb", 0400, dir, NULL, &luo_test_flb_fops);
 	debugfs_create_file("corrupt", 0200, dir, NULL, &luo_test_corrupt_fops);
+	debugfs_create_file("flb_fault", 0200, dir, NULL,
+			    &luo_test_flb_fault_fops);
 	return 0;
 
 err_unregister:
+	liveupdate_unregister_flb(&luo_test_handler, &luo_test_flb);
 	liveupdate_unregister_file_handler(&luo_test_handler);
 err_free:
 	vfree(luo_test_events);

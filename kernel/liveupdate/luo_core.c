@@ -35,14 +35,28 @@
  * - If a handler fails to freeze, everything frozen so far is unfrozen,
  *   reboot() fails with the handler's error and the system keeps running
  *   with every session intact; the reboot may be tried again.
+ * - A kernel image loaded with kexec_load() carries no handover data. While
+ *   any outgoing session exists, reboot() into such an image fails with
+ *   ``EOPNOTSUPP`` and one log line, before anything is frozen; the
+ *   sessions stay intact. Load the image with kexec_file_load()
+ *   (``kexec -s``) instead.
  * - If the data handed over by the previous kernel is corrupted or of
  *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
  *   fails with ``EIO`` for the rest of this boot, and the preserved memory
  *   stays reserved. The kernel does not panic; a plain reboot or kexec
  *   gets the machine back to a clean state.
+ * - If the handed-over sessions are consistent but nobody can take them
+ *   over in this boot (``liveupdate=off``, or LUO cannot set itself up),
+ *   LUO *discards* them at late_initcall_sync: every incoming session is
+ *   finished through its handlers, exactly as if userspace had retrieved
+ *   nothing and finished it, so their memory goes back to the allocator
+ *   once. A session a handler refuses to finish (can_finish) stays
+ *   reserved.
  *
  * LUO is enabled with ``liveupdate=on`` on a kernel with KHO enabled
- * (``kho=on``); otherwise ``/dev/liveupdate`` does not exist.
+ * (``kho=on``); otherwise ``/dev/liveupdate`` does not exist. With
+ * ``liveupdate=off`` and incoming sessions, LUO is enabled only until it
+ * discarded them, so that their handlers can register.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -54,6 +68,7 @@
 #include <linux/fs.h>
 #include <linux/init.h>
 #include <linux/io.h>
+#include <linux/kexec.h>
 #include <linux/kexec_handover.h>
 #include <linux/kstrtox.h>
 #include <linux/miscdevice.h>
@@ -69,8 +84,14 @@ DECLARE_RWSEM(luo_register_rwsem);
 
 static bool luo_param __initdata;
 
-/* Set at early_initcall, cleared at late_initcall if setup fails. */
+/*
+ * Set at early_initcall; cleared at late_initcall_sync if LUO is off
+ * (liveupdate=off with incoming sessions to discard) or its setup failed.
+ */
 static bool luo_enabled __ro_after_init;
+
+/* LUO must stop at late_initcall_sync, after discarding incoming sessions. */
+static bool luo_stopping __initdata;
 
 /* The outgoing "LUO" subtree blob. */
 struct luo_ser *luo_ser_out;
@@ -82,6 +103,8 @@ struct luo_ser *luo_ser_out;
  *                  after a cold boot.
  * @error: set when the handover data is unusable: every open of the
  *         device fails with -EIO for the rest of the boot.
+ * @valid: the previous kernel handed over a LUO blob that passed the early
+ *         checks (its sessions are yet to be validated).
  * @done: the sessions were deserialized (or failed to be).
  * @lock: protects @error and @done.
  */
@@ -89,6 +112,7 @@ struct luo_incoming {
 	u64 sessions_pa;
 	u64 liveupdate_num;
 	int error;
+	bool valid;
 	bool done;
 	/* Serializes the deserialization on first open. */
 	struct mutex lock;
@@ -103,6 +127,17 @@ static int __init luo_parse_enable(char *p)
 	return kstrtobool(p, &luo_param);
 }
 early_param("liveupdate", luo_parse_enable);
+
+/* Test only (LIVEUPDATE_TEST): "liveupdate_test_fail=misc". */
+static bool luo_test_fail_misc __initdata;
+
+static int __init luo_parse_test_fail(char *p)
+{
+	luo_test_fail_misc = IS_ENABLED(CONFIG_LIVEUPDATE_TEST) && p &&
+			     !strcmp(p, "misc");
+	return 0;
+}
+early_param("liveupdate_test_fail", luo_parse_test_fail);
 
 /**
  * liveupdate_enabled - whether live update is enabled
@@ -129,19 +164,22 @@ static int __init luo_early_init(void)
 	size_t size;
 	int err;
 
-	if (!luo_param || !kho_is_enabled())
+	if (!kho_is_enabled())
 		return 0;
 
 	/*
 	 * Enabled from here on, so that handlers can register whatever the
-	 * order of their initcalls; luo_late_init() disables LUO again if it
-	 * cannot set up the outgoing state.
+	 * order of their initcalls; luo_late_init() stops LUO again if it
+	 * cannot set up the outgoing state. With liveupdate=off, LUO runs
+	 * only if there are incoming sessions, which its handlers must
+	 * discard.
 	 */
-	luo_enabled = true;
-
 	err = kho_retrieve_subtree(LUO_KHO_ENTRY_NAME, &phys, &size);
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
+		luo_enabled = luo_param;
 		return 0;
+	}
+	luo_enabled = true;
 	if (err)
 		goto err_disable;
 
@@ -155,6 +193,7 @@ static int __init luo_early_init(void)
 		pr_err("incoming state is \"%.*s\", not \"%s\": not taking it over\n",
 		       LUO_ABI_COMPAT_LEN, ser->compatible, LUO_ABI_COMPATIBLE);
 		luo_in.error = -EIO;
+		luo_enabled = luo_param;
 		return 0;
 	}
 
@@ -164,15 +203,18 @@ static int __init luo_early_init(void)
 
 	luo_in.sessions_pa = ser->sessions_pa;
 	luo_in.liveupdate_num = ser->liveupdate_num;
+	luo_in.valid = true;
 	kho_restore_free(ser);
 
-	pr_info("live update number %llu\n", luo_in.liveupdate_num);
+	pr_info("live update number %llu%s\n", luo_in.liveupdate_num,
+		luo_param ? "" : " (liveupdate=off: its sessions are discarded)");
 	return 0;
 
 err_disable:
 	pr_err("incoming state is unusable (%pe): not taking it over\n",
 	       ERR_PTR(err));
 	luo_in.error = -EIO;
+	luo_enabled = luo_param;
 	return 0;
 }
 early_initcall(luo_early_init);
@@ -197,6 +239,34 @@ int luo_incoming_setup_once(void)
 		luo_in.error = -EIO;
 
 	return luo_in.error;
+}
+
+/*
+ * Give the memory of every incoming session back: nobody can take them over
+ * in this boot. Only sessions that deserialize cleanly are finished, through
+ * their handlers; inconsistent data stays reserved (it may not be ours).
+ */
+static void __init luo_incoming_discard(void)
+{
+	int err, n;
+
+	guard(mutex)(&luo_in.lock);
+
+	if (!luo_in.valid || luo_in.done || luo_in.error)
+		return;
+
+	luo_in.done = true;
+	err = luo_session_deserialize(luo_in.sessions_pa);
+	if (err) {
+		luo_in.error = -EIO;
+		pr_err("incoming sessions are inconsistent (%pe): their memory stays reserved\n",
+		       ERR_PTR(err));
+		return;
+	}
+
+	n = luo_session_discard_incoming();
+	pr_info("discarded %d incoming session(s): their memory is free again\n",
+		n);
 }
 
 /**
@@ -433,30 +503,49 @@ static int __init luo_outgoing_setup(void)
 
 	err = kho_add_subtree(LUO_KHO_ENTRY_NAME, ser, sizeof(*ser));
 	if (err)
-		goto err_free;
+		goto err_flb;
 
 	luo_ser_out = ser;
 	return 0;
 
+err_flb:
+	luo_flb_outgoing_teardown();
 err_free:
 	kho_unpreserve_free(ser);
 	return err;
 }
 
+static void __init luo_outgoing_teardown(void)
+{
+	kho_remove_subtree(luo_ser_out);
+	luo_flb_outgoing_teardown();
+	kho_unpreserve_free(luo_ser_out);
+	luo_ser_out = NULL;
+}
+
 /*
  * late_initcall: KHO's outgoing state exists from fs_initcall on, and the
  * device must not appear before the handlers built into the kernel, which
- * register at late_initcall too, could be found.
+ * register at late_initcall too, could be found. If LUO cannot be set up,
+ * or is off and runs only to discard the incoming sessions, it stops at
+ * late_initcall_sync, when those handlers are there.
  */
 static int __init luo_late_init(void)
 {
 	int err;
 
-	if (!luo_param)
+	if (!luo_enabled) {
+		if (luo_param)
+			pr_warn("Disabling liveupdate because KHO is disabled\n");
 		return 0;
+	}
+	if (!luo_param) {
+		luo_stopping = true;
+		return 0;
+	}
 	if (!kho_is_enabled()) {
 		pr_warn("Disabling liveupdate because KHO is disabled\n");
-		goto err_disabled;
+		goto err_stop;
 	}
 
 	err = luo_session_fs_init();
@@ -467,21 +556,34 @@ static int __init luo_late_init(void)
 	if (err)
 		goto err_disable;
 
-	err = misc_register(&luo_miscdev);
+	err = luo_test_fail_misc ? -ENODEV : misc_register(&luo_miscdev);
 	if (err) {
-		pr_err("cannot register /dev/liveupdate: %pe\n", ERR_PTR(err));
-		return 0;
+		pr_err("disabled: cannot register /dev/liveupdate: %pe\n",
+		       ERR_PTR(err));
+		luo_outgoing_teardown();
+		goto err_stop;
 	}
 	return 0;
 
 err_disable:
 	pr_err("disabled: cannot set up the outgoing state: %pe\n",
 	       ERR_PTR(err));
-err_disabled:
-	luo_enabled = false;
+err_stop:
+	luo_stopping = true;
 	return 0;
 }
 late_initcall(luo_late_init);
+
+static int __init luo_late_stop(void)
+{
+	if (!luo_stopping)
+		return 0;
+
+	luo_incoming_discard();
+	luo_enabled = false;
+	return 0;
+}
+late_initcall_sync(luo_late_stop);
 
 /**
  * liveupdate_reboot - freeze and serialize every session for the next kernel
@@ -492,9 +594,10 @@ late_initcall(luo_late_init);
  * kexec happens.
  *
  * Context: process context, with the kexec lock held.
- * Return: 0, also when live update is disabled; or the error of the first
- * handler that failed to freeze, in which case everything is unfrozen and
- * the system can keep running.
+ * Return: 0, also when live update is disabled; -EOPNOTSUPP if there are
+ * outgoing sessions and the image to boot was loaded without handover data
+ * (kexec_load()); or the error of the first handler that failed to freeze.
+ * On error nothing is frozen and the system can keep running.
  */
 int liveupdate_reboot(void)
 {
@@ -504,6 +607,14 @@ int liveupdate_reboot(void)
 		return 0;
 
 	down_write(&luo_serialize_rwsem);
+
+	/* kexec_load() images get no KHO data: the sessions would be lost. */
+	if (!kexec_image->kho.fdt && luo_session_outgoing_count()) {
+		pr_err("reboot refused: the loaded kernel has no handover data for the open sessions; load it with kexec_file_load() (kexec -s)\n");
+		up_write(&luo_serialize_rwsem);
+		return -EOPNOTSUPP;
+	}
+
 	err = luo_session_serialize(luo_ser_out);
 	if (err) {
 		up_write(&luo_serialize_rwsem);

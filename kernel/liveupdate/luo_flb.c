@@ -461,6 +461,17 @@ int __init luo_flb_outgoing_setup(struct luo_ser *ser)
 }
 
 /**
+ * luo_flb_outgoing_teardown - free the outgoing FLB page
+ *
+ * Undoes luo_flb_outgoing_setup() when LUO cannot be set up after all.
+ */
+void __init luo_flb_outgoing_teardown(void)
+{
+	kho_unpreserve_free(luo_flb_out);
+	luo_flb_out = NULL;
+}
+
+/**
  * luo_flb_serialize - write every preserved FLB into the outgoing page
  *
  * Context: in reboot(), after the sessions were frozen.

@@ -149,6 +149,8 @@ int luo_session_create(const char *name, struct file **filep);
 int luo_session_retrieve(const char *name, struct file **filep);
 int luo_session_serialize(struct luo_ser *ser);
 int luo_session_deserialize(u64 sessions_pa);
+int luo_session_discard_incoming(void);
+long luo_session_outgoing_count(void);
 
 /* luo_file.c */
 void luo_file_set_init(struct luo_file_set *set);
@@ -170,6 +172,7 @@ void luo_flb_file_unpreserve(struct liveupdate_file_handler *fh);
 void luo_flb_file_finish(struct liveupdate_file_handler *fh);
 void luo_flb_unlink_all(struct liveupdate_file_handler *fh);
 int luo_flb_outgoing_setup(struct luo_ser *ser);
+void luo_flb_outgoing_teardown(void);
 void luo_flb_serialize(void);
 int luo_flb_incoming_setup(u64 flbs_pa);
 

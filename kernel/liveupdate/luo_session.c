@@ -592,3 +592,49 @@ int luo_session_deserialize(u64 sessions_pa)
 	kho_block_set_destroy(&bs);
 	return 0;
 }
+
+/**
+ * luo_session_outgoing_count - number of outgoing sessions
+ *
+ * Context: process context; takes the outgoing list rwsem.
+ * Return: the number of outgoing sessions.
+ */
+long luo_session_outgoing_count(void)
+{
+	guard(rwsem_read)(&luo_outgoing.rwsem);
+	return luo_outgoing.count;
+}
+
+/**
+ * luo_session_discard_incoming - finish every incoming session
+ *
+ * For a boot in which nobody can take the incoming sessions over: each is
+ * finished as if userspace had retrieved nothing, so that its handlers give
+ * the preserved memory back. A session whose handler vetoes the finish is
+ * kept, with its memory reserved.
+ *
+ * Context: process context, before userspace can reach the sessions.
+ * Return: the number of sessions discarded.
+ */
+int luo_session_discard_incoming(void)
+{
+	struct luo_session *session, *tmp;
+	int err, n = 0;
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
+	guard(rwsem_write)(&luo_incoming.rwsem);
+
+	list_for_each_entry_safe(session, tmp, &luo_incoming.sessions, list) {
+		scoped_guard(mutex, &session->mutex)
+			err = luo_file_finish(session);
+		if (err) {
+			pr_warn("session '%s': cannot discard (%pe): its memory stays reserved\n",
+				session->name, ERR_PTR(err));
+			continue;
+		}
+		luo_session_remove(&luo_incoming, session);
+		luo_session_free(session);
+		n++;
+	}
+	return n;
+}

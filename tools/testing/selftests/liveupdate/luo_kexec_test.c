@@ -27,6 +27,22 @@
  *                     failing dependency, cycle (ELOOP)
  *   corrupt-version   the LUO blob has an unknown compatible: EIO, no panic
  *   corrupt-pointer   the LUO blob points outside preserved memory: EIO
+ *   corrupt-short, corrupt-session-chain, corrupt-file-chain,
+ *   corrupt-handler, corrupt-count, corrupt-duplicate
+ *                     the test handler damages what LUO wrote, at reboot
+ *                     (spec 5.4: short blob, bad chains, unknown handler,
+ *                     file-count mismatch, duplicate session): EIO
+ *   kexec-load        reboot into an image from kexec_load(), which has no
+ *                     handover data, fails and keeps the sessions; the
+ *                     kexec_file_load() image then gets them
+ *   off               the next kernel runs with liveupdate=off: it gives
+ *                     the preserved memory back (a 64 MiB memfd, a test
+ *                     file, the FLBs); a third kernel compares MemFree
+ *   flb-fault         an FLB preserve failure rolls back the FLBs taken for
+ *                     the file; failing FLB retrieves are tried again
+ *   misc-fail         (one boot) misc_register() fails: LUO off, its
+ *                     outgoing state removed
+ *   setup-fail        (one boot) the KHO subtree "LUO" is taken: LUO off
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +53,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/kexec.h>
 
 #include "../kselftest.h"
 #include "luo_test_utils.h"
@@ -772,6 +790,8 @@ static int variant_corrupt(int stage, const char *what, const char *log_line)
 	if (stage == 1) {
 		sfd = create("kx-corrupt");
 		preserve_new(sfd, 1, 1, 1000);
+		sfd = create("kx-corrupt-2");
+		preserve_new(sfd, 2, 2, 200);
 		CHECK_ERR(0, vmtest_write_file(path, what),
 			  "corrupt the outgoing LUO blob");
 		return end_stage(0);
@@ -798,6 +818,254 @@ static int variant_corrupt_pointer(int stage)
 			       "incoming state is unusable");
 }
 
+static int variant_corrupt_short(int stage)
+{
+	return variant_corrupt(stage, "short", "incoming state is unusable");
+}
+
+static int variant_corrupt_session_chain(int stage)
+{
+	return variant_corrupt(stage, "session-chain",
+			       "incoming session chain is corrupted");
+}
+
+static int variant_corrupt_file_chain(int stage)
+{
+	return variant_corrupt(stage, "file-chain",
+			       "incoming session 'kx-corrupt': -");
+}
+
+static int variant_corrupt_handler(int stage)
+{
+	return variant_corrupt(stage, "handler",
+			       "no handler for 'liveupdate-test-unknown-v1'");
+}
+
+static int variant_corrupt_count(int stage)
+{
+	return variant_corrupt(stage, "count",
+			       "incoming session 'kx-corrupt': -");
+}
+
+static int variant_corrupt_duplicate(int stage)
+{
+	return variant_corrupt(stage, "duplicate",
+			       "incoming session 'kx-corrupt' is duplicated");
+}
+
+/* ---- kexec-load ---- */
+
+/* Load a one-page image with kexec_load(2), as kexec-tools does without -s. */
+static int kexec_load_minimal(void)
+{
+	static unsigned char page[4096];
+	struct kexec_segment seg = {
+		.buf = page,
+		.bufsz = sizeof(page),
+		.mem = (void *)0x1000000UL,
+		.memsz = sizeof(page),
+	};
+
+	memset(page, 0xf4, sizeof(page));	/* hlt */
+	if (syscall(SYS_kexec_load, 0x1000000UL, 1UL, &seg,
+		    (unsigned long)KEXEC_ARCH_DEFAULT))
+		return -errno;
+	return 0;
+}
+
+static int variant_kexec_load(int stage)
+{
+	const char *log;
+	int sfd, ret;
+
+	if (stage == 1) {
+		sfd = create("kl");
+		preserve_new(sfd, 1, 1, 100);
+		ret = kexec_load_minimal();
+		CHECK_ERR(0, ret, "kexec_load() of a one-page image");
+		events_clear();
+		CHECK_ERR(-EOPNOTSUPP, vmtest_kexec_reboot(),
+			  "reboot(KEXEC) into it with a session open");
+		CHECK(vmtest_kmsg_has("load it with kexec_file_load() (kexec -s)"),
+		      "the log says to use kexec_file_load");
+		log = log_or_empty();
+		CHECK(!events_count_prefix(log, "freeze ") &&
+		      !events_count_prefix(log, "unfreeze "),
+		      "nothing was frozen");
+		check_name(sfd, "kl");
+		preserve_new(sfd, 2, 2, 200);
+		CHECK_ERR(-EOPNOTSUPP, vmtest_kexec_reboot(), "and again");
+		/* vmtest_init loads the image with kexec_file_load() and reboots. */
+		return end_stage(0);
+	}
+
+	sfd = retrieve("kl");
+	if (sfd < 0)
+		return end_stage(1);
+	close(check_file(sfd, 1, 1, 100));
+	close(check_file(sfd, 2, 2, 200));
+	check_finish(sfd, "FINISH kl");
+	return end_stage(1);
+}
+
+/* ---- off ---- */
+
+#define OFF_MEMFD_SIZE	(64UL << 20)
+
+static int variant_off(int stage)
+{
+	char extra[64], val[32];
+	long kib, before;
+	const char *log;
+	int sfd, mfd, ret;
+	char *p;
+
+	if (stage == 1) {
+		sfd = create("off");
+		mfd = memfd_create("off", 0);
+		if (mfd < 0 || ftruncate(mfd, OFF_MEMFD_SIZE))
+			ksft_exit_fail_msg("memfd: %m\n");
+		p = mmap(NULL, OFF_MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 mfd, 0);
+		if (p == MAP_FAILED)
+			ksft_exit_fail_msg("mmap: %m\n");
+		memset(p, 0x5a, OFF_MEMFD_SIZE);
+		munmap(p, OFF_MEMFD_SIZE);
+		CHECK_ERR(0, luo_preserve_fd(sfd, mfd, 1), "preserve a 64 MiB memfd");
+		close(mfd);
+		preserve_new(sfd, 2, 2, 2000);
+		ret = vmtest_kexec_load_args(2, "liveupdate=off");
+		if (ret)
+			die("kexec_file_load", ret);
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		fflush(stdout);
+		/* The sessions are open: reboot() hands them over. */
+		die("reboot", vmtest_kexec_reboot());
+	}
+
+	if (stage == 2) {
+		CHECK(access(LUO_DEVICE, F_OK), "no %s with liveupdate=off", LUO_DEVICE);
+		CHECK(!access(LUO_TEST_FILE, F_OK),
+		      "the test handler registered to discard its files");
+		CHECK(vmtest_kmsg_has("discarded 1 incoming session(s)"),
+		      "the log says the session was discarded");
+		log = log_or_empty();
+		CHECK(finish_status(log, 2) == 0 && in_freed() == 1,
+		      "test file finished unretrieved (%d), its page freed (%d)",
+		      finish_status(log, 2), in_freed());
+		CHECK(events_count(log, "flb-finish") == 1 &&
+		      events_count(log, "flb2-finish") == 1, "both FLBs finished");
+		kib = vmtest_mem_free_kib();
+		ksft_print_msg("free memory after discarding 64 MiB: %ld KiB\n", kib);
+		snprintf(extra, sizeof(extra), "vmtest.memfree=%ld", kib);
+		ret = vmtest_kexec_load_args(3, extra);
+		if (ret)
+			die("kexec_file_load", ret);
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		fflush(stdout);
+		die("reboot", vmtest_kexec_reboot());
+	}
+
+	/* Stage 3: the same kernel and command line, nothing preserved. */
+	kib = vmtest_mem_free_kib();
+	before = vmtest_cmdline_get("vmtest.memfree", val, sizeof(val)) > 0 ?
+		 atol(val) : -1;
+	ksft_print_msg("free memory: %ld KiB after discarding 64 MiB, %ld KiB %s\n",
+		       before, kib, "with nothing preserved");
+	CHECK(before > 0 && kib > 0 && labs(kib - before) < 16 * 1024,
+	      "free memory comparable (%+ld KiB)", before - kib);
+	return end_stage(1);
+}
+
+/* ---- flb-fault ---- */
+
+static int set_flb_fault(const char *what)
+{
+	return vmtest_write_file(LUO_TEST_DIR "/flb_fault", what);
+}
+
+static int variant_flb_fault(int stage)
+{
+	int sfd, fd, out = -1, in = 1, p1, p2, u1;
+	const char *log;
+
+	if (stage == 1) {
+		sfd = create("flbf");
+		fd = tf_open(1);
+		if (fd < 0 || tf_write_pattern(fd, 1, 100))
+			ksft_exit_fail_msg("test file: %m\n");
+		CHECK_ERR(0, set_flb_fault("2 preserve 67 1"), "second FLB: preserve fails once");
+		events_clear();
+		CHECK_ERR(-ENOLINK, luo_preserve_fd(sfd, fd, 1),
+			  "PRESERVE_FD fails with the FLB's error");
+		log = log_or_empty();
+		p1 = events_find(log, "flb-preserve", -1);
+		p2 = events_find(log, "flb2-preserve", p1);
+		u1 = events_find(log, "flb-unpreserve", p2);
+		CHECK(p1 >= 0 && p2 > p1 && u1 > p2 && !events_count(log, "preserve 1"),
+		      "first FLB released, file handler not called");
+		CHECK(!flb_read(&out, &in) && out == 0, "no outgoing FLB (%d)", out);
+		events_clear();
+		CHECK_ERR(0, luo_preserve_fd(sfd, fd, 1), "PRESERVE_FD again");
+		log = log_or_empty();
+		CHECK(events_count(log, "flb-preserve") == 1 &&
+		      events_count(log, "flb2-preserve") == 1 &&
+		      events_count(log, "preserve 1") == 1, "both FLBs and the file preserved");
+		CHECK(!flb_read(&out, &in) && out == 1, "outgoing FLB (%d)", out);
+		CHECK_ERR(0, set_flb_fault("1 retrieve 71 2"),
+			  "first FLB: retrieve fails twice in the next kernel");
+		close(fd);
+		return end_stage(0);
+	}
+
+	events_clear();
+	CHECK(!flb_read(&out, &in) && in == -EPROTO, "FLB retrieve fails (%d)", in);
+	CHECK(!flb_read(&out, &in) && in == -EPROTO, "and again (%d)", in);
+	CHECK(!flb_read(&out, &in) && in == 0, "then is retried and works (%d)", in);
+	log = log_or_empty();
+	CHECK(events_count(log, "flb-retrieve-fail") == 2 &&
+	      events_count(log, "flb-retrieve") == 1, "retrieve called 3 times");
+	sfd = retrieve("flbf");
+	if (sfd < 0)
+		return end_stage(1);
+	close(check_file(sfd, 1, 1, 100));
+	check_finish(sfd, "FINISH flbf");
+	log = log_or_empty();
+	CHECK(events_count(log, "flb-finish") == 1 && events_count(log, "flb2-finish") == 1,
+	      "each FLB finished once");
+	return end_stage(1);
+}
+
+/* ---- misc-fail, setup-fail: one boot in which LUO cannot start ---- */
+
+static int variant_no_luo(int stage, const char *log_line)
+{
+	int out = -1, in = 0;
+
+	if (stage != 1)
+		ksft_exit_fail_msg("a one-boot variant in stage %d\n", stage);
+
+	CHECK(access(LUO_DEVICE, F_OK), "no %s", LUO_DEVICE);
+	CHECK(vmtest_kmsg_has(log_line), "kernel log says: %s", log_line);
+	CHECK(access("/sys/kernel/debug/kho/out/sub_fdts/LUO", F_OK),
+	      "no outgoing LUO subtree");
+	CHECK(!flb_read(&out, &in) && in == -EOPNOTSUPP,
+	      "LUO is off for its users (%d)", in);
+	return end_stage(1);
+}
+
+static int variant_misc_fail(int stage)
+{
+	return variant_no_luo(stage, "disabled: cannot register /dev/liveupdate");
+}
+
+static int variant_setup_fail(int stage)
+{
+	return variant_no_luo(stage, "disabled: cannot set up the outgoing state");
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int stage);
@@ -816,7 +1084,25 @@ static const struct {
 	{ "dep", variant_dep, 2 },
 	{ "corrupt-version", variant_corrupt_version, 2 },
 	{ "corrupt-pointer", variant_corrupt_pointer, 2 },
+	{ "corrupt-short", variant_corrupt_short, 2 },
+	{ "corrupt-session-chain", variant_corrupt_session_chain, 2 },
+	{ "corrupt-file-chain", variant_corrupt_file_chain, 2 },
+	{ "corrupt-handler", variant_corrupt_handler, 2 },
+	{ "corrupt-count", variant_corrupt_count, 2 },
+	{ "corrupt-duplicate", variant_corrupt_duplicate, 2 },
+	{ "kexec-load", variant_kexec_load, 2 },
+	{ "off", variant_off, 3 },
+	{ "flb-fault", variant_flb_fault, 2 },
+	{ "misc-fail", variant_misc_fail, 1 },
+	{ "setup-fail", variant_setup_fail, 1 },
 };
+
+/* Whether this variant runs in this stage without /dev/liveupdate. */
+static int without_device(const char *variant, int stage)
+{
+	return (!strcmp(variant, "off") && stage > 1) ||
+	       !strcmp(variant, "misc-fail") || !strcmp(variant, "setup-fail");
+}
 
 int main(void)
 {
@@ -826,9 +1112,13 @@ int main(void)
 
 	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
 	ksft_print_header();
-	if (access(LUO_DEVICE, F_OK))
+	if (access(LUO_DEVICE, F_OK) && !without_device(variant, stage))
 		ksft_exit_skip("no %s (LIVEUPDATE, liveupdate=on)\n", LUO_DEVICE);
-	if (access(LUO_TEST_FILE, F_OK))
+	/*
+	 * "off" checks the handler itself in stage 2 (a missing handler is a
+	 * failure there), and stage 3 runs without LUO: nothing was handed over.
+	 */
+	if (access(LUO_TEST_FILE, F_OK) && !(!strcmp(variant, "off") && stage > 1))
 		ksft_exit_skip("no %s (LIVEUPDATE_TEST)\n", LUO_TEST_FILE);
 
 	for (i = 0; i < ARRAY_SIZE(variants); i++) {
@@ -838,13 +1128,14 @@ int main(void)
 			ksft_exit_fail_msg("unexpected stage %d\n", stage);
 		ksft_print_msg("variant %s, stage %d\n", variant, stage);
 		/* The corrupt variants open the device themselves. */
-		if (strncmp(variant, "corrupt-", 8) || stage == 1) {
+		if ((strncmp(variant, "corrupt-", 8) || stage == 1) &&
+		    !without_device(variant, stage)) {
 			dev = luo_open_device();
 			if (dev < 0)
 				die(LUO_DEVICE, dev);
 		}
 		/* The first stage sees a cold boot. */
-		if (stage == 1)
+		if (stage == 1 && dev >= 0)
 			CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "kx-simple"),
 				  "nothing incoming on the first boot");
 		return variants[i].fn(stage);

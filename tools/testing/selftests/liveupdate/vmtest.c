@@ -116,11 +116,13 @@ int vmtest_set_next_args(const char *args)
 
 /*
  * This boot's command line minus any vmtest.stage/prev_boot_id, plus new
- * ones, plus what the stage asked for with vmtest_set_next_args().
+ * ones, @extra (may be NULL) and what the stage asked for with
+ * vmtest_set_next_args().
  */
-static int next_cmdline(int next_stage, char *out, size_t len)
+static int next_cmdline(int next_stage, const char *extra, char *out,
+			size_t len)
 {
-	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64], extra[512];
+	char cmdline[VMTEST_CMDLINE_MAX], boot_id[64], asked[512];
 	char *tok, *save;
 	size_t used = 0;
 	int ret;
@@ -144,18 +146,18 @@ static int next_cmdline(int next_stage, char *out, size_t len)
 		used += ret;
 	}
 	ret = snprintf(out + used, len - used,
-		       "vmtest.stage=%d vmtest.prev_boot_id=%s",
-		       next_stage, boot_id);
+		       "vmtest.stage=%d vmtest.prev_boot_id=%s%s%s",
+		       next_stage, boot_id, extra ? " " : "", extra ? extra : "");
 	if (ret < 0 || (size_t)ret >= len - used)
 		return -E2BIG;
 	used += ret;
 
-	ret = vmtest_read_file(VMTEST_NEXT_ARGS, extra, sizeof(extra));
+	ret = vmtest_read_file(VMTEST_NEXT_ARGS, asked, sizeof(asked));
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
 		return ret;
-	ret = snprintf(out + used, len - used, " %s", extra);
+	ret = snprintf(out + used, len - used, " %s", asked);
 	if (ret < 0 || (size_t)ret >= len - used)
 		return -E2BIG;
 	return 0;
@@ -204,10 +206,15 @@ err_close_in:
 
 int vmtest_kexec_load(int next_stage)
 {
+	return vmtest_kexec_load_args(next_stage, NULL);
+}
+
+int vmtest_kexec_load_args(int next_stage, const char *extra)
+{
 	char cmdline[VMTEST_CMDLINE_MAX];
 	int kfd, ifd, ret;
 
-	ret = next_cmdline(next_stage, cmdline, sizeof(cmdline));
+	ret = next_cmdline(next_stage, extra, cmdline, sizeof(cmdline));
 	if (ret)
 		return ret;
 

@@ -58,6 +58,12 @@ int vmtest_boot_id(char *buf, size_t len);
 int vmtest_kexec_load(int next_stage);
 
 /*
+ * The same, with @extra (may be NULL) appended to the command line, after
+ * the stage marker: a later "key=value" overrides an earlier one.
+ */
+int vmtest_kexec_load_args(int next_stage, const char *extra);
+
+/*
  * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
  * which MemFree leaves out (freed pages of low order land there first),
  * taken while MemFree holds still, so that pages draining from the lists
