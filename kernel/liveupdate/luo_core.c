@@ -279,6 +279,9 @@ EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
  * @size: size of the reply in the kernel.
  * @fdp: the reply's fd field.
  * @get: makes or finds the file, with a reference for the caller.
+ * @commit: if not NULL, called once the reply is written, before the
+ *          descriptor is installed; if the reply fails, the file is
+ *          dropped without it.
  *
  * Reserves a close-on-exec descriptor, gets the file, writes the reply and
  * installs the descriptor last, so that a failure at any step leaves the
@@ -287,7 +290,8 @@ EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
  * Return: 0; the error of @get; -EMFILE, -ENFILE or -EFAULT.
  */
 int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
-		      int (*get)(struct luo_ucmd *ucmd, struct file **filep))
+		      int (*get)(struct luo_ucmd *ucmd, struct file **filep),
+		      void (*commit)(struct file *file))
 {
 	struct file *file;
 	int fd, err;
@@ -305,6 +309,8 @@ int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
 	if (err)
 		goto err_put_file;
 
+	if (commit)
+		commit(file);
 	fd_install(fd, file);
 	return 0;
 
@@ -327,7 +333,7 @@ static int luo_ioctl_create_session(struct luo_ucmd *ucmd)
 	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
 
 	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
-				 luo_create_session_file);
+				 luo_create_session_file, NULL);
 }
 
 static int luo_retrieve_session_file(struct luo_ucmd *ucmd,
@@ -343,7 +349,8 @@ static int luo_ioctl_retrieve_session(struct luo_ucmd *ucmd)
 	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
 
 	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
-				 luo_retrieve_session_file);
+				 luo_retrieve_session_file,
+				 luo_session_retrieve_commit);
 }
 
 union luo_device_ioctl_buf {
@@ -492,9 +499,10 @@ late_initcall(luo_late_init);
  * kexec happens.
  *
  * Context: process context, with the kexec lock held.
- * Return: 0, also when live update is disabled; or the error of the first
- * handler that failed to freeze, in which case everything is unfrozen and
- * the system can keep running.
+ * Return: 0, also when live update is disabled; -EBUSY if a session
+ * operation is in progress (nothing changed; try again); or the error of
+ * the first handler that failed to freeze, in which case everything is
+ * unfrozen and the system can keep running.
  */
 int liveupdate_reboot(void)
 {
@@ -503,7 +511,13 @@ int liveupdate_reboot(void)
 	if (!liveupdate_enabled())
 		return 0;
 
-	down_write(&luo_serialize_rwsem);
+	/*
+	 * Not a sleeping wait: reboot() holds the kexec and system-transition
+	 * locks, and a session operation in progress may itself wait for
+	 * something that never comes. Let the caller retry instead.
+	 */
+	if (!down_write_trylock(&luo_serialize_rwsem))
+		return -EBUSY;
 	err = luo_session_serialize(luo_ser_out);
 	if (err) {
 		up_write(&luo_serialize_rwsem);
