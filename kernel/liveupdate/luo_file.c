@@ -389,7 +389,7 @@ int luo_file_freeze(struct luo_session *session, struct luo_file_set_ser *ser)
 			err = lf->fh->ops->freeze(&args);
 			if (err) {
 				pr_err("session '%*pE': token %llu (%s): freeze failed: %pe\n",
-				       (int)strlen(session->name),
+				       luo_session_name_len(session),
 				       session->name, lf->token,
 				       lf->fh->compatible, ERR_PTR(err));
 				goto err_unfreeze;
@@ -458,7 +458,7 @@ static int luo_file_get(struct luo_session *session, struct luo_file *lf,
 			err = -EIO;
 		if (err) {
 			pr_warn("session '%*pE': token %llu (%s): retrieve failed: %pe\n",
-				(int)strlen(session->name), session->name,
+				luo_session_name_len(session), session->name,
 				lf->token, lf->fh->compatible, ERR_PTR(err));
 			lf->retrieve_status = err;
 			return err;
@@ -471,7 +471,7 @@ static int luo_file_get(struct luo_session *session, struct luo_file *lf,
 		if (err) {
 			/* Only a handler bug can make a new file a duplicate. */
 			pr_warn("session '%*pE': token %llu: cannot track the retrieved file: %pe\n",
-				(int)strlen(session->name), session->name,
+				luo_session_name_len(session), session->name,
 				lf->token, ERR_PTR(err));
 			lf->id = 0;
 		}
@@ -601,7 +601,7 @@ int luo_file_deserialize(struct luo_session *session,
 		fh = luo_handler_for_compatible(entry->compatible);
 		if (!fh) {
 			pr_err("session '%*pE': token %llu: no handler for '%*pE'\n",
-			       (int)strlen(session->name), session->name,
+			       luo_session_name_len(session), session->name,
 			       entry->token, (int)len, entry->compatible);
 			return -ENOENT;
 		}

@@ -166,6 +166,7 @@ int luo_incoming_setup_once(void);
 
 /* luo_session.c */
 int luo_session_fs_init(void);
+int luo_session_name_len(const struct luo_session *session);
 int luo_session_create(const char *name, struct file **filep);
 int luo_session_retrieve(const char *name, struct file **filep);
 void luo_session_retrieve_commit(struct file *file);

@@ -131,6 +131,20 @@ static void luo_session_free(struct luo_session *session)
 	kfree(session);
 }
 
+/**
+ * luo_session_name_len - length of a session's name
+ * @session: the session.
+ *
+ * For printing the name escaped, with "%*pE": session names are chosen by
+ * userspace and may hold any byte.
+ *
+ * Return: the length of the name, without the NUL.
+ */
+int luo_session_name_len(const struct luo_session *session)
+{
+	return strnlen(session->name, sizeof(session->name));
+}
+
 static struct luo_session *luo_session_find(struct luo_session_list *list,
 					    const char *name)
 {
@@ -207,7 +221,7 @@ static void luo_session_release_incoming(struct luo_session *session)
 			err = luo_file_finish(session);
 		if (err) {
 			pr_warn("session '%*pE': cannot finish on close (%pe); kept until the next live update\n",
-				(int)strlen(session->name), session->name,
+				luo_session_name_len(session), session->name,
 				ERR_PTR(err));
 			return;
 		}
@@ -582,7 +596,7 @@ int luo_session_serialize(struct luo_ser *ser)
 			err = luo_file_freeze(session, &entry->file_set_ser);
 		if (err) {
 			pr_err("session '%*pE': freeze failed: %pe\n",
-			       (int)strlen(session->name), session->name,
+			       luo_session_name_len(session), session->name,
 			       ERR_PTR(err));
 			goto err_undo;
 		}
