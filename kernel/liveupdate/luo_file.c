@@ -235,16 +235,17 @@ int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 		err = -EBADF;
 		goto err_shrink;
 	}
-	/* The next kernel returns the file writable: so must it be now. */
-	if (!(file->f_mode & FMODE_WRITE)) {
-		err = -EBADF;
-		goto err_fput;
-	}
 
 	fh = luo_handler_for_file(file);
 	if (!fh) {
 		err = -ENOENT;
 		goto err_fput;
+	}
+
+	/* The next kernel returns the file writable: so must it be now. */
+	if (!(file->f_mode & FMODE_WRITE)) {
+		err = -EBADF;
+		goto err_module_put;
 	}
 
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
