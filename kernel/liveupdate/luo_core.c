@@ -349,6 +349,9 @@ EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
  * @size: size of the reply in the kernel.
  * @fdp: the reply's fd field.
  * @get: makes or finds the file, with a reference for the caller.
+ * @commit: if not NULL, called once the reply is written, before the
+ *          descriptor is installed; if the reply fails, the file is
+ *          dropped without it.
  *
  * Reserves a close-on-exec descriptor, gets the file, writes the reply and
  * installs the descriptor last, so that a failure at any step leaves the
@@ -357,7 +360,8 @@ EXPORT_SYMBOL_IF_KUNIT(luo_ioctl_dispatch);
  * Return: 0; the error of @get; -EMFILE, -ENFILE or -EFAULT.
  */
 int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
-		      int (*get)(struct luo_ucmd *ucmd, struct file **filep))
+		      int (*get)(struct luo_ucmd *ucmd, struct file **filep),
+		      void (*commit)(struct file *file))
 {
 	struct file *file;
 	int fd, err;
@@ -375,6 +379,8 @@ int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
 	if (err)
 		goto err_put_file;
 
+	if (commit)
+		commit(file);
 	fd_install(fd, file);
 	return 0;
 
@@ -397,7 +403,7 @@ static int luo_ioctl_create_session(struct luo_ucmd *ucmd)
 	struct liveupdate_ioctl_create_session *argp = ucmd->cmd;
 
 	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
-				 luo_create_session_file);
+				 luo_create_session_file, NULL);
 }
 
 static int luo_retrieve_session_file(struct luo_ucmd *ucmd,
@@ -413,7 +419,8 @@ static int luo_ioctl_retrieve_session(struct luo_ucmd *ucmd)
 	struct liveupdate_ioctl_retrieve_session *argp = ucmd->cmd;
 
 	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
-				 luo_retrieve_session_file);
+				 luo_retrieve_session_file,
+				 luo_session_retrieve_commit);
 }
 
 union luo_device_ioctl_buf {
@@ -594,10 +601,12 @@ late_initcall_sync(luo_late_stop);
  * kexec happens.
  *
  * Context: process context, with the kexec lock held.
- * Return: 0, also when live update is disabled; -EOPNOTSUPP if there are
- * outgoing sessions and the image to boot was loaded without handover data
- * (kexec_load()); or the error of the first handler that failed to freeze.
- * On error nothing is frozen and the system can keep running.
+ * Return: 0, also when live update is disabled; -EBUSY if a session
+ * operation is in progress (nothing changed; try again); -EOPNOTSUPP if
+ * there are outgoing sessions and the image to boot was loaded without
+ * handover data (kexec_load()); or the error of the first handler that
+ * failed to freeze, in which case everything is unfrozen. On error the
+ * system can keep running.
  */
 int liveupdate_reboot(void)
 {
@@ -606,7 +615,13 @@ int liveupdate_reboot(void)
 	if (!liveupdate_enabled())
 		return 0;
 
-	down_write(&luo_serialize_rwsem);
+	/*
+	 * Not a sleeping wait: reboot() holds the kexec and system-transition
+	 * locks, and a session operation in progress may itself wait for
+	 * something that never comes. Let the caller retry instead.
+	 */
+	if (!down_write_trylock(&luo_serialize_rwsem))
+		return -EBUSY;
 
 	/* kexec_load() images get no KHO data: the sessions would be lost. */
 	if (!kexec_image->kho.fdt && luo_session_outgoing_count()) {

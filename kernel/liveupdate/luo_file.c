@@ -40,6 +40,20 @@
  *
  * Files may depend on other files of the same session, by token:
  * liveupdate_get_token_outgoing() and liveupdate_get_file_incoming().
+ * A retrieve that needs another file retrieves it on the spot, so chains
+ * of dependencies nest on the kernel stack: they are at most
+ * %LUO_FILE_DEP_DEPTH_MAX files deep. Preserving a file that would make a
+ * longer chain fails with -ELOOP, like a path with too many symbolic
+ * links; an incoming chain that is longer (which only corrupted handover
+ * data can hold) fails the retrieve of the file at the limit, and of the
+ * files that depend on it, with -ELOOP.
+ *
+ * Only a file open for writing can be preserved (-EBADF otherwise): the
+ * file's owner gives up control of it (memfds are frozen until the
+ * session ends) and the next kernel returns it writable.
+ *
+ * Memory LUO allocates for a preserved or retrieved file is charged to the
+ * memory cgroup of the process that asked for it.
  *
  * Locking: everything a file does happens under its session's mutex, which
  * therefore serializes the callbacks of each file. The handler list is
@@ -71,6 +85,8 @@
  *                   negative errno of the failed retrieve.
  * @retrieving: incoming: the handler's retrieve is running, to detect
  *              dependency cycles.
+ * @dep_depth: outgoing: the length of the longest dependency chain that
+ *             starts at this file, the file included.
  * @frozen: outgoing: the handler's freeze succeeded.
  * @list: entry in &luo_file_set.files.
  *
@@ -86,8 +102,16 @@ struct luo_file {
 	int retrieve_status;
 	bool retrieving;
 	bool frozen;
+	unsigned int dep_depth;
 	struct list_head list;
 };
+
+/*
+ * Longest chain of dependencies: a file, the file it needs, the file that
+ * one needs... Each level costs a few hundred bytes of kernel stack in the
+ * nested retrieves.
+ */
+#define LUO_FILE_DEP_DEPTH_MAX	16
 
 /* The registered handlers, protected by luo_register_rwsem. */
 static LIST_HEAD(luo_file_handlers);
@@ -182,10 +206,11 @@ static void luo_file_args(struct luo_session *session, struct luo_file *lf,
  *
  * Context: process context, with @session's mutex held.
  * Return: 0; -EEXIST if @token is used in the session; -ENOSPC or -ENOMEM
- * if the session's serialization cannot grow; -EBADF if @fd is not open;
- * -ENOENT if no handler accepts the file; -EBUSY if LUO manages the file
- * already; or an error from the handler or one of its FLBs. On error
- * nothing changed.
+ * if the session's serialization cannot grow; -EBADF if @fd is not open,
+ * or not open for writing; -ENOENT if no handler accepts the file; -EBUSY
+ * if LUO manages the file already; -ELOOP if the file's dependencies
+ * would be more than %LUO_FILE_DEP_DEPTH_MAX files deep; or an error from
+ * the handler or one of its FLBs. On error nothing changed.
  */
 int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 {
@@ -217,7 +242,13 @@ int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 		goto err_fput;
 	}
 
-	lf = kzalloc(sizeof(*lf), GFP_KERNEL);
+	/* The next kernel returns the file writable: so must it be now. */
+	if (!(file->f_mode & FMODE_WRITE)) {
+		err = -EBADF;
+		goto err_module_put;
+	}
+
+	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf) {
 		err = -ENOMEM;
 		goto err_module_put;
@@ -227,7 +258,7 @@ int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 	lf->token = token;
 	lf->id = luo_file_id(fh, file);
 
-	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+	err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL_ACCOUNT);
 	if (err)
 		goto err_free;
 
@@ -235,11 +266,14 @@ int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 	if (err)
 		goto err_erase;
 
+	/* liveupdate_get_token_outgoing() raises it for each dependency. */
+	session->dep_depth = 1;
 	luo_file_args(session, lf, &args);
 	err = fh->ops->preserve(&args);
 	if (err)
 		goto err_flb;
 
+	lf->dep_depth = session->dep_depth;
 	lf->serialized_data = args.serialized_data;
 	lf->private_data = args.private_data;
 	list_add_tail(&lf->list, &set->files);
@@ -355,7 +389,8 @@ int luo_file_freeze(struct luo_session *session, struct luo_file_set_ser *ser)
 			luo_file_args(session, lf, &args);
 			err = lf->fh->ops->freeze(&args);
 			if (err) {
-				pr_err("session '%s': token %llu (%s): freeze failed: %pe\n",
+				pr_err("session '%*pE': token %llu (%s): freeze failed: %pe\n",
+				       luo_session_name_len(session),
 				       session->name, lf->token,
 				       lf->fh->compatible, ERR_PTR(err));
 				goto err_unfreeze;
@@ -393,7 +428,10 @@ void luo_file_unfreeze(struct luo_session *session)
 /*
  * Retrieve @lf if it is not yet, and return its file with a new reference.
  * Recurses through liveupdate_get_file_incoming() when the handler needs
- * other files; @retrieving turns a dependency cycle into -ELOOP.
+ * other files: @retrieving turns a dependency cycle into -ELOOP, and the
+ * session's &luo_session.dep_depth bounds the nesting. A file beyond the
+ * bound is left untouched (it can be retrieved by itself); the file that
+ * needed it fails for good, as with any failing dependency.
  */
 static int luo_file_get(struct luo_session *session, struct luo_file *lf,
 			struct file **filep)
@@ -407,17 +445,22 @@ static int luo_file_get(struct luo_session *session, struct luo_file *lf,
 		return -ELOOP;
 
 	if (!lf->retrieve_status) {
+		if (session->dep_depth >= LUO_FILE_DEP_DEPTH_MAX)
+			return -ELOOP;
+
 		luo_file_args(session, lf, &args);
 		args.file = NULL;
 		lf->retrieving = true;
+		session->dep_depth++;
 		err = lf->fh->ops->retrieve(&args);
+		session->dep_depth--;
 		lf->retrieving = false;
 		if (!err && !args.file)
 			err = -EIO;
 		if (err) {
-			pr_warn("session '%s': token %llu (%s): retrieve failed: %pe\n",
-				session->name, lf->token, lf->fh->compatible,
-				ERR_PTR(err));
+			pr_warn("session '%*pE': token %llu (%s): retrieve failed: %pe\n",
+				luo_session_name_len(session), session->name,
+				lf->token, lf->fh->compatible, ERR_PTR(err));
 			lf->retrieve_status = err;
 			return err;
 		}
@@ -425,11 +468,12 @@ static int luo_file_get(struct luo_session *session, struct luo_file *lf,
 		lf->file = args.file;
 		lf->retrieve_status = 1;
 		lf->id = luo_file_id(lf->fh, lf->file);
-		err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL);
+		err = xa_insert(&luo_file_ids, lf->id, lf, GFP_KERNEL_ACCOUNT);
 		if (err) {
 			/* Only a handler bug can make a new file a duplicate. */
-			pr_warn("session '%s': token %llu: cannot track the retrieved file: %pe\n",
-				session->name, lf->token, ERR_PTR(err));
+			pr_warn("session '%*pE': token %llu: cannot track the retrieved file: %pe\n",
+				luo_session_name_len(session), session->name,
+				lf->token, ERR_PTR(err));
 			lf->id = 0;
 		}
 	}
@@ -447,7 +491,8 @@ static int luo_file_get(struct luo_session *session, struct luo_file *lf,
  * Context: process context, with @session's mutex held.
  * Return: 0; -ENOENT if the session has no file with @token; the error of
  * the handler's retrieve, now or from an earlier attempt; -ELOOP if the
- * file depends on itself through other files.
+ * file depends on itself through other files, or if it is needed by a
+ * chain of %LUO_FILE_DEP_DEPTH_MAX files being retrieved.
  */
 int luo_retrieve_file(struct luo_session *session, u64 token,
 		      struct file **filep)
@@ -556,8 +601,9 @@ int luo_file_deserialize(struct luo_session *session,
 
 		fh = luo_handler_for_compatible(entry->compatible);
 		if (!fh) {
-			pr_err("session '%s': token %llu: no handler for '%s'\n",
-			       session->name, entry->token, entry->compatible);
+			pr_err("session '%*pE': token %llu: no handler for '%*pE'\n",
+			       luo_session_name_len(session), session->name,
+			       entry->token, (int)len, entry->compatible);
 			return -ENOENT;
 		}
 
@@ -589,11 +635,14 @@ int luo_file_deserialize(struct luo_session *session,
  * Lets a handler record a dependency on another file of the session by its
  * token, which is stable across the live update, unlike a pointer. The
  * dependency must therefore be preserved before the file that needs it.
+ * Called from ``preserve``, it also counts the dependency against the
+ * limit on dependency chains.
  *
  * Context: from a file handler callback on an outgoing session (the
  * session's mutex is held).
  * Return: 0; -ENOENT if @file is not preserved in @s; -EINVAL if @s is not
- * an outgoing session.
+ * an outgoing session; -ELOOP if the file being preserved would start a
+ * chain of more than %LUO_FILE_DEP_DEPTH_MAX files.
  */
 int liveupdate_get_token_outgoing(struct liveupdate_session *s,
 				  struct file *file, u64 *tokenp)
@@ -609,6 +658,10 @@ int liveupdate_get_token_outgoing(struct liveupdate_session *s,
 	list_for_each_entry(lf, &session->file_set.files, list) {
 		if (lf->file != file)
 			continue;
+		if (lf->dep_depth >= LUO_FILE_DEP_DEPTH_MAX)
+			return -ELOOP;
+		session->dep_depth = max(session->dep_depth,
+					 lf->dep_depth + 1);
 		if (tokenp)
 			*tokenp = lf->token;
 		return 0;

@@ -77,7 +77,8 @@ long luo_ioctl_dispatch(const struct luo_ioctl_op *ops, unsigned int nr_ops,
 			unsigned long arg);
 int luo_ucmd_respond(struct luo_ucmd *ucmd, size_t size);
 int luo_ucmd_reply_fd(struct luo_ucmd *ucmd, size_t size, s32 *fdp,
-		      int (*get)(struct luo_ucmd *ucmd, struct file **filep));
+		      int (*get)(struct luo_ucmd *ucmd, struct file **filep),
+		      void (*commit)(struct file *file));
 
 /**
  * struct liveupdate_session - the handle of a session given to handlers
@@ -103,6 +104,21 @@ struct luo_file_set {
 };
 
 /**
+ * enum luo_session_state - whether userspace holds an incoming session
+ * @LUO_SESSION_AVAILABLE: not retrieved; RETRIEVE_SESSION may take it.
+ * @LUO_SESSION_CLAIMED: a RETRIEVE_SESSION made a file for it and is
+ *                       writing its reply; dropping that file gives the
+ *                       session back.
+ * @LUO_SESSION_RETRIEVED: userspace holds the session's file; closing it
+ *                         finishes the session.
+ */
+enum luo_session_state {
+	LUO_SESSION_AVAILABLE,
+	LUO_SESSION_CLAIMED,
+	LUO_SESSION_RETRIEVED,
+};
+
+/**
  * struct luo_session - a session
  * @handle: what file handlers see of the session.
  * @name: the session name, NUL-terminated.
@@ -113,8 +129,12 @@ struct luo_file_set {
  * @list: entry in the outgoing or incoming session list; protected by that
  *        list's rwsem.
  * @incoming: the session was handed over by the previous kernel.
- * @retrieved: incoming: userspace holds a file for the session; protected
- *             by the incoming list's rwsem.
+ * @state: incoming: whether userspace holds the session; protected by the
+ *         incoming list's rwsem.
+ * @dep_depth: outgoing: while a file is being preserved, the length of the
+ *             longest dependency chain it has asked for so far; incoming:
+ *             how many retrieves are nested, each waiting for a file it
+ *             depends on. Protected by @mutex.
  */
 struct luo_session {
 	struct liveupdate_session handle;
@@ -124,7 +144,8 @@ struct luo_session {
 	struct luo_file_set file_set;
 	struct list_head list;
 	bool incoming;
-	bool retrieved;
+	enum luo_session_state state;
+	unsigned int dep_depth;
 };
 
 static inline struct luo_session *
@@ -145,8 +166,10 @@ int luo_incoming_setup_once(void);
 
 /* luo_session.c */
 int luo_session_fs_init(void);
+int luo_session_name_len(const struct luo_session *session);
 int luo_session_create(const char *name, struct file **filep);
 int luo_session_retrieve(const char *name, struct file **filep);
+void luo_session_retrieve_commit(struct file *file);
 int luo_session_serialize(struct luo_ser *ser);
 int luo_session_deserialize(u64 sessions_pa);
 int luo_session_discard_incoming(void);

@@ -35,7 +35,16 @@
  *
  * Locking: &luo_serialize_rwsem (read) > list rwsem > session mutex. Every
  * session operation holds &luo_serialize_rwsem for reading; the reboot
- * holds it for writing and keeps it when it succeeds.
+ * holds it for writing and keeps it when it succeeds. No user memory is
+ * read or written with any of these locks held: a fault in user memory
+ * can take forever (userfaultfd, FUSE), and would block the reboot. The
+ * ioctls copy their argument in before taking the locks and their reply
+ * out after dropping them.
+ *
+ * A session file lives as long as its last reference, which may outlive
+ * the session (``/proc/<pid>/fd`` readers hold the file's dentry): what the
+ * file shows of the session, its ``/proc`` link, is therefore kept in the
+ * dentry's own name, never read from the session.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -84,11 +93,26 @@ static struct luo_session_list luo_incoming = {
 
 static struct vfsmount *luo_session_mnt __ro_after_init;
 
+/* The /proc/<pid>/fd link of a session is this and the session name. */
+#define LUO_SESSION_DNAME_PREFIX	"[luo_session] "
+
+/*
+ * Inode numbers of session files: private and 64-bit, so that an inode
+ * number identifies one session for the life of the host. get_next_ino()
+ * is shared with every pseudo filesystem and wraps at 2^32.
+ */
+static atomic64_t luo_session_ino = ATOMIC64_INIT(0);
+
+/*
+ * Outgoing sessions are charged to the memcg of the process creating them;
+ * incoming ones are built by the kernel on first open.
+ */
 static struct luo_session *luo_session_alloc(const char *name, bool incoming)
 {
 	struct luo_session *session;
 
-	session = kzalloc(sizeof(*session), GFP_KERNEL);
+	session = kzalloc(sizeof(*session),
+			  incoming ? GFP_KERNEL : GFP_KERNEL_ACCOUNT);
 	if (!session)
 		return NULL;
 
@@ -105,6 +129,20 @@ static void luo_session_free(struct luo_session *session)
 	kho_block_set_destroy(&session->file_set.bs);
 	mutex_destroy(&session->mutex);
 	kfree(session);
+}
+
+/**
+ * luo_session_name_len - length of a session's name
+ * @session: the session.
+ *
+ * For printing the name escaped, with "%*pE": session names are chosen by
+ * userspace and may hold any byte.
+ *
+ * Return: the length of the name, without the NUL.
+ */
+int luo_session_name_len(const struct luo_session *session)
+{
+	return strnlen(session->name, sizeof(session->name));
 }
 
 static struct luo_session *luo_session_find(struct luo_session_list *list,
@@ -165,17 +203,26 @@ static void luo_session_release_outgoing(struct luo_session *session)
 	luo_session_free(session);
 }
 
-/* Closing an incoming session finishes it, unless a handler objects. */
+/*
+ * Closing an incoming session finishes it, unless a handler objects. A file
+ * made by a RETRIEVE_SESSION whose reply failed was never the caller's: it
+ * gives the session back, untouched.
+ */
 static void luo_session_release_incoming(struct luo_session *session)
 {
 	int err;
 
 	scoped_guard(rwsem_write, &luo_incoming.rwsem) {
+		if (session->state == LUO_SESSION_CLAIMED) {
+			session->state = LUO_SESSION_AVAILABLE;
+			return;
+		}
 		scoped_guard(mutex, &session->mutex)
 			err = luo_file_finish(session);
 		if (err) {
-			pr_warn("session '%s': cannot finish on close (%pe); kept until the next live update\n",
-				session->name, ERR_PTR(err));
+			pr_warn("session '%*pE': cannot finish on close (%pe); kept until the next live update\n",
+				luo_session_name_len(session), session->name,
+				ERR_PTR(err));
 			return;
 		}
 		luo_session_remove(&luo_incoming, session);
@@ -202,16 +249,18 @@ static int luo_session_preserve_fd(struct luo_ucmd *ucmd)
 	struct luo_session *session = ucmd->session;
 	int err;
 
-	scoped_guard(mutex, &session->mutex)
-		err = luo_preserve_file(session, argp->token, argp->fd);
+	/*
+	 * The reply has no output field: it is the argument as given. Write
+	 * it before preserving, so that a reply that cannot be written
+	 * (-EFAULT) leaves nothing preserved.
+	 */
+	err = luo_ucmd_respond(ucmd, sizeof(*argp));
 	if (err)
 		return err;
 
-	/*
-	 * The file stays preserved even if the reply cannot be written: the
-	 * caller gave the token, so it knows which file this was.
-	 */
-	return luo_ucmd_respond(ucmd, sizeof(*argp));
+	guard(rwsem_read)(&luo_serialize_rwsem);
+	guard(mutex)(&session->mutex);
+	return luo_preserve_file(session, argp->token, argp->fd);
 }
 
 static int luo_session_retrieve_file(struct luo_ucmd *ucmd,
@@ -220,6 +269,7 @@ static int luo_session_retrieve_file(struct luo_ucmd *ucmd,
 	struct liveupdate_session_retrieve_fd *argp = ucmd->cmd;
 	struct luo_session *session = ucmd->session;
 
+	guard(rwsem_read)(&luo_serialize_rwsem);
 	guard(mutex)(&session->mutex);
 	return luo_retrieve_file(session, argp->token, filep);
 }
@@ -229,13 +279,18 @@ static int luo_session_retrieve_fd(struct luo_ucmd *ucmd)
 	struct liveupdate_session_retrieve_fd *argp = ucmd->cmd;
 
 	return luo_ucmd_reply_fd(ucmd, sizeof(*argp), &argp->fd,
-				 luo_session_retrieve_file);
+				 luo_session_retrieve_file, NULL);
 }
 
 static int luo_session_finish(struct luo_ucmd *ucmd)
 {
+	struct liveupdate_session_finish *argp = ucmd->cmd;
 	struct luo_session *session = ucmd->session;
 
+	if (argp->reserved)
+		return -EINVAL;
+
+	guard(rwsem_read)(&luo_serialize_rwsem);
 	guard(mutex)(&session->mutex);
 	return luo_file_finish(session);
 }
@@ -248,6 +303,7 @@ static int luo_session_get_name(struct luo_ucmd *ucmd)
 	if (argp->reserved)
 		return -EINVAL;
 
+	/* The name never changes: no lock needed. */
 	strscpy_pad(argp->name, session->name);
 	return luo_ucmd_respond(ucmd, sizeof(*argp));
 }
@@ -287,8 +343,7 @@ static long luo_session_ioctl(struct file *filp, unsigned int cmd,
 	union luo_session_ioctl_buf buf;
 	struct luo_ucmd ucmd = { .session = session };
 
-	guard(rwsem_read)(&luo_serialize_rwsem);
-
+	/* Each command takes the locks it needs, around no user copy. */
 	return luo_ioctl_dispatch(luo_session_ops, ARRAY_SIZE(luo_session_ops),
 				  LIVEUPDATE_CMD_SESSION_BASE,
 				  session->incoming ? LUO_KIND_INCOMING :
@@ -303,14 +358,16 @@ static const struct file_operations luo_session_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-/* The /proc/<pid>/fd link of a session file. */
+/*
+ * The /proc/<pid>/fd link of a session file: the dentry's name, set when
+ * the file was made. The session may be gone by now (a readlink holds the
+ * dentry, not the file), but the dentry and its name are not, and the name
+ * of a pseudo dentry never changes.
+ */
 static char *luo_session_dname(struct dentry *dentry, char *buffer,
 			       int buflen)
 {
-	struct luo_session *session = d_inode(dentry)->i_private;
-
-	return dynamic_dname(buffer, buflen, "[luo_session] %s",
-			     session->name);
+	return dynamic_dname(buffer, buflen, "%s", dentry->d_name.name);
 }
 
 static const struct dentry_operations luo_session_dops = {
@@ -364,6 +421,8 @@ int __init luo_session_fs_init(void)
 /* Make the file of @session, with an inode of its own. */
 static struct file *luo_session_file(struct luo_session *session)
 {
+	char dname[sizeof(LUO_SESSION_DNAME_PREFIX) +
+		   LIVEUPDATE_SESSION_NAME_LENGTH];
 	struct inode *inode;
 	struct file *file;
 
@@ -371,9 +430,11 @@ static struct file *luo_session_file(struct luo_session *session)
 	if (IS_ERR(inode))
 		return ERR_CAST(inode);
 
-	inode->i_private = session;
-	file = alloc_file_pseudo(inode, luo_session_mnt, "[luo_session]",
-				 O_RDWR, &luo_session_fops);
+	inode->i_ino = atomic64_inc_return(&luo_session_ino);
+	snprintf(dname, sizeof(dname), LUO_SESSION_DNAME_PREFIX "%s",
+		 session->name);
+	file = alloc_file_pseudo(inode, luo_session_mnt, dname, O_RDWR,
+				 &luo_session_fops);
 	if (IS_ERR(file)) {
 		iput(inode);
 		return file;
@@ -436,10 +497,15 @@ err_free:
  * @name: the session name, as given by userspace.
  * @filep: where to return the session file.
  *
+ * The session is only claimed: it becomes the caller's when the reply
+ * carrying its file descriptor was written, with
+ * luo_session_retrieve_commit(). If the reply fails, dropping the file
+ * makes the session retrievable again, untouched.
+ *
  * Context: process context; takes &luo_serialize_rwsem and the incoming
  * list's rwsem.
  * Return: 0; -ENOENT if there is no incoming session of that name;
- * -EINVAL if it was retrieved already; -ENOMEM.
+ * -EINVAL if it was retrieved already, or is being retrieved; -ENOMEM.
  */
 int luo_session_retrieve(const char *name, struct file **filep)
 {
@@ -452,16 +518,33 @@ int luo_session_retrieve(const char *name, struct file **filep)
 	session = luo_session_find(&luo_incoming, name);
 	if (!session)
 		return -ENOENT;
-	if (session->retrieved)
+	if (session->state != LUO_SESSION_AVAILABLE)
 		return -EINVAL;
 
 	file = luo_session_file(session);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 
-	session->retrieved = true;
+	session->state = LUO_SESSION_CLAIMED;
 	*filep = file;
 	return 0;
+}
+
+/**
+ * luo_session_retrieve_commit - hand a retrieved session to userspace
+ * @file: the file luo_session_retrieve() made, whose descriptor was
+ *        written to the caller's reply and is about to be installed.
+ *
+ * From here on the session is the caller's: closing its file ends it.
+ *
+ * Context: process context; takes the incoming list's rwsem.
+ */
+void luo_session_retrieve_commit(struct file *file)
+{
+	struct luo_session *session = file->private_data;
+
+	guard(rwsem_write)(&luo_incoming.rwsem);
+	session->state = LUO_SESSION_RETRIEVED;
 }
 
 /* Undo the freeze of the sessions before @end, most recent first. */
@@ -512,8 +595,9 @@ int luo_session_serialize(struct luo_ser *ser)
 		scoped_guard(mutex, &session->mutex)
 			err = luo_file_freeze(session, &entry->file_set_ser);
 		if (err) {
-			pr_err("session '%s': freeze failed: %pe\n",
-			       session->name, ERR_PTR(err));
+			pr_err("session '%*pE': freeze failed: %pe\n",
+			       luo_session_name_len(session), session->name,
+			       ERR_PTR(err));
 			goto err_undo;
 		}
 		strscpy_pad(entry->name, session->name);
@@ -569,8 +653,8 @@ int luo_session_deserialize(u64 sessions_pa)
 			return -EINVAL;
 		}
 		if (luo_session_find(&luo_incoming, entry->name)) {
-			pr_err("incoming session '%s' is duplicated\n",
-			       entry->name);
+			pr_err("incoming session '%*pE' is duplicated\n",
+			       (int)len, entry->name);
 			return -EINVAL;
 		}
 
@@ -580,8 +664,8 @@ int luo_session_deserialize(u64 sessions_pa)
 
 		err = luo_file_deserialize(session, &entry->file_set_ser);
 		if (err) {
-			pr_err("incoming session '%s': %pe\n", entry->name,
-			       ERR_PTR(err));
+			pr_err("incoming session '%*pE': %pe\n", (int)len,
+			       entry->name, ERR_PTR(err));
 			return err;
 		}
 

@@ -33,7 +33,9 @@
  *   the kernel's structure is not zero.
  * - ``EOPNOTSUPP``: a known field has a value the kernel does not support.
  * - ``ENOENT``: no session or file with that name or token.
- * - ``EFAULT``: the argument could not be read or written.
+ * - ``EFAULT``: the argument could not be read or written. An ioctl whose
+ *   reply cannot be written changed nothing, unless its description says
+ *   otherwise.
  * - ``ENOMEM``: out of memory.
  * - ``EOVERFLOW``: a value does not fit the field that has to hold it.
  *
@@ -77,7 +79,8 @@ enum {
  *
  * Errors: ``EINVAL`` if @name is empty or not NUL-terminated; ``EEXIST`` if
  * an outgoing session of that name exists; ``ENOSPC`` if the handover
- * format cannot describe one more session; ``EMFILE``, ``ENFILE``.
+ * format cannot describe one more session; ``EMFILE``, ``ENFILE``. On any
+ * error, ``EFAULT`` included, no session was created.
  */
 struct liveupdate_ioctl_create_session {
 	__u32 size;
@@ -99,7 +102,9 @@ struct liveupdate_ioctl_create_session {
  *
  * Errors: ``ENOENT`` if there is no such incoming session (always so after
  * a cold boot, and after the session was finished and closed);
- * ``EINVAL`` if it was retrieved already; ``EMFILE``, ``ENFILE``.
+ * ``EINVAL`` if it was retrieved already (or another call is retrieving
+ * it right now); ``EMFILE``, ``ENFILE``. On any error, ``EFAULT``
+ * included, the session was not retrieved and can be retrieved again.
  */
 struct liveupdate_ioctl_retrieve_session {
 	__u32 size;
@@ -119,13 +124,23 @@ struct liveupdate_ioctl_retrieve_session {
  *
  * Preserves the file behind @fd in an outgoing session. The subsystem that
  * owns the file saves its state now, not at reboot; the session holds a
- * reference to the file, so the caller may close @fd.
+ * reference to the file, so the caller may close @fd. The file must be
+ * open for writing: the next kernel returns it open for reading and
+ * writing. Memory the kernel allocates to keep track of the file is
+ * charged to the caller's memory cgroup.
+ *
+ * A subsystem may let a file depend on other files of the session, which
+ * must then be preserved first. A chain of such dependencies is at most 16
+ * files long.
  *
  * Errors: ``EINVAL`` on an incoming session; ``EEXIST`` if @token is used
  * in this session; ``ENOSPC`` if the handover format cannot describe one
- * more file; ``EBADF`` if @fd is not open; ``ENOENT`` if no subsystem can
- * preserve this kind of file; ``EBUSY`` if the file is already preserved,
- * in any session; other errors from the owning subsystem.
+ * more file; ``EBADF`` if @fd is not open, or not open for writing;
+ * ``ENOENT`` if no subsystem can preserve this kind of file; ``EBUSY`` if
+ * the file is already preserved, in any session; ``ELOOP`` if the file's
+ * dependencies would make a chain longer than 16 files; other errors from
+ * the owning subsystem. On any error, ``EFAULT`` included, the file was
+ * not preserved.
  */
 struct liveupdate_session_preserve_fd {
 	__u32 size;
@@ -148,8 +163,12 @@ struct liveupdate_session_preserve_fd {
  * every later retrieve of that token fails with the same error.
  *
  * Errors: ``EINVAL`` on an outgoing session; ``ENOENT`` if there is no file
- * with this @token (also after ``LIVEUPDATE_SESSION_FINISH``); errors from
- * the subsystem that restores the file; ``EMFILE``, ``ENFILE``.
+ * with this @token (also after ``LIVEUPDATE_SESSION_FINISH``); ``ELOOP`` if
+ * the file depends on itself through other files, or on a chain of more
+ * than 16 files; errors from the subsystem that restores the file;
+ * ``EMFILE``, ``ENFILE``. After ``EMFILE``, ``ENFILE`` or ``EFAULT`` the
+ * file can be retrieved again; the subsystem may have restored it already,
+ * and a later retrieve returns that file.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32 size;
@@ -163,16 +182,16 @@ struct liveupdate_session_retrieve_fd {
 /**
  * struct liveupdate_session_finish - ioctl(LIVEUPDATE_SESSION_FINISH)
  * @size: Input; sizeof(struct liveupdate_session_finish).
- * @reserved: Input; must be zero. Not checked, for compatibility with
- *            existing callers; a future kernel may give it a meaning.
+ * @reserved: Input; must be zero.
  *
  * Ends the live update of an incoming session: the subsystems release what
  * they kept for it. Files that were retrieved stay open and become ordinary
  * files; files that were never retrieved are discarded. Calling it on an
  * empty session does nothing.
  *
- * Errors: ``EINVAL`` on an outgoing session; ``EBUSY`` if a subsystem is
- * not ready to finish yet (nothing changed; try again later).
+ * Errors: ``EINVAL`` on an outgoing session, or if @reserved is not zero;
+ * ``EBUSY`` if a subsystem is not ready to finish yet (nothing changed;
+ * try again later).
  */
 struct liveupdate_session_finish {
 	__u32 size;

@@ -15,11 +15,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -93,6 +97,36 @@ static bool no_test_handler(void)
 static int nr_lines_with(const char *log, const char *prefix)
 {
 	return log ? events_count_prefix(log, prefix) : -1;
+}
+
+/*
+ * A copy of @len bytes of @arg in a page of its own that is read-only: an
+ * ioctl can read its argument from it but not write its reply. NULL on
+ * error; free with munmap(p, 4096).
+ */
+static void *ro_arg(const void *arg, size_t len)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memcpy(p, arg, len);
+	if (mprotect(p, 4096, PROT_READ)) {
+		munmap(p, 4096);
+		return NULL;
+	}
+	return p;
+}
+
+/* The lowest free fd number; with RLIMIT_NOFILE at it, no fd can be made. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
 }
 
 /* Only one opener of /dev/liveupdate at a time; closing frees the slot. */
@@ -385,6 +419,315 @@ TEST_F_TIMEOUT(luo, many_sessions, 300)
 	EXPECT_TRUE(ok);
 }
 
+/*
+ * A CREATE_SESSION whose reply cannot be written (EFAULT) or that gets no
+ * fd (EMFILE) creates nothing: no fd, and the name is still free.
+ */
+TEST_F(luo, create_session_reply_fail_leaves_nothing)
+{
+	struct liveupdate_ioctl_create_session arg = { .size = sizeof(arg) };
+	struct rlimit old, rl;
+	int free_fd;
+	void *ro;
+
+	snprintf((char *)arg.name, sizeof(arg.name), "reply-fail");
+	ro = ro_arg(&arg, sizeof(arg));
+	ASSERT_NE(NULL, ro);
+	free_fd = lowest_free_fd();
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	EXPECT_EQ(free_fd, lowest_free_fd()) TH_LOG("an fd leaked");
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	rl = old;
+	rl.rlim_cur = free_fd;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	EXPECT_EQ(-EMFILE, luo_create_session(self->dev, "reply-fail"));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+
+	self->sfd[0] = luo_create_session(self->dev, "reply-fail");
+	EXPECT_LE(0, self->sfd[0]) TH_LOG("the name is taken: %s", strerror(-self->sfd[0]));
+}
+
+/*
+ * Session inode numbers come from a counter of their own: two sessions
+ * made in a row differ by one, even with other pseudo files (a pipe, a
+ * memfd) made in between.
+ */
+TEST_F(luo, session_ino_private_counter)
+{
+	struct stat a, b;
+	int pipefd[2];
+
+	self->sfd[0] = luo_create_session(self->dev, "ino-1");
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	self->fds[0] = pipefd[0];
+	self->fds[1] = pipefd[1];
+	self->fds[2] = memfd_create("ino", MFD_CLOEXEC);
+	ASSERT_LE(0, self->fds[2]);
+	self->sfd[1] = luo_create_session(self->dev, "ino-2");
+	ASSERT_LE(0, self->sfd[1]);
+	ASSERT_EQ(0, fstat(self->sfd[0], &a));
+	ASSERT_EQ(0, fstat(self->sfd[1], &b));
+	EXPECT_EQ(a.st_ino + 1, b.st_ino);
+}
+
+/*
+ * A chain of dependencies is at most 16 files long: the 17th file is
+ * refused with ELOOP and leaves nothing behind.
+ */
+TEST_F(luo, dependency_chain_limit_eloop)
+{
+	struct luo_test_stats before, after;
+	int fds[17], i;
+
+	if (no_test_handler())
+		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	self->sfd[0] = luo_create_session(self->dev, "dep-chain");
+	ASSERT_LE(0, self->sfd[0]);
+	for (i = 0; i < 17; i++) {
+		fds[i] = tf_open(i + 1);
+		ASSERT_LE(0, fds[i]);
+		if (i)
+			ASSERT_EQ(0, tf_set_dep_fd(fds[i], fds[i - 1]));
+	}
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, luo_preserve_fd(self->sfd[0], fds[i], i + 1)) TH_LOG("file %d", i);
+	ASSERT_EQ(0, stats_read(&before));
+	EXPECT_EQ(-ELOOP, luo_preserve_fd(self->sfd[0], fds[16], 17));
+	ASSERT_EQ(0, stats_read(&after));
+	EXPECT_EQ(before.out_pages, after.out_pages);
+	/* Token 17 is free and the file is not managed. */
+	ASSERT_EQ(0, tf_set_dep_fd(fds[16], -1));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], fds[16], 17));
+	for (i = 0; i < 17; i++)
+		close(fds[i]);
+}
+
+/* Every kind of ioctl a racing thread may issue on a session or device fd. */
+enum race_op {
+	RACE_GET_NAME,
+	RACE_PRESERVE,
+	RACE_RETRIEVE_FD,
+	RACE_FINISH,
+	RACE_BAD_NR,
+	RACE_READLINK,
+	RACE_CREATE,
+	RACE_RETRIEVE_SESSION,
+	RACE_NR_OPS,
+};
+
+#define RACE_THREADS	2
+#define RACE_ITERS	5000
+
+struct race {
+	atomic_int target;	/* the fd number under attack */
+	atomic_int stop;
+	atomic_int hits;	/* ioctls that reached an open fd */
+	int bad;		/* unexpected results, all threads */
+	char what[512];		/* the first of them */
+	pthread_mutex_t lock;
+};
+
+struct race_thread {
+	struct race *race;
+	pthread_t tid;
+	int id;
+	int memfd;
+};
+
+static void race_bad(struct race *r, enum race_op op, int err, const char *extra)
+{
+	pthread_mutex_lock(&r->lock);
+	if (!r->bad++)
+		snprintf(r->what, sizeof(r->what), "op %d: %s %s", op,
+			 err ? strerror(err) : "success", extra);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Whether @err is an acceptable result of @op on a racing fd. */
+static bool race_errno_ok(enum race_op op, int err)
+{
+	switch (err) {
+	case 0:
+	case EBADF:	/* closed */
+	case EINVAL:	/* not for this kind of session, or device vs session */
+		return true;
+	case EEXIST:	/* token or name used by another thread */
+	case EBUSY:	/* memfd preserved in the previous session */
+		return op == RACE_PRESERVE || op == RACE_CREATE;
+	case ENOENT:	/* nothing incoming on a cold boot */
+		return op == RACE_RETRIEVE_SESSION || op == RACE_RETRIEVE_FD;
+	case ENOTTY:
+		return op == RACE_BAD_NR;
+	default:
+		return false;
+	}
+}
+
+static void *race_worker(void *arg)
+{
+	struct race_thread *t = arg;
+	struct race *r = t->race;
+	unsigned int n = t->id;
+	char path[64], link[256];
+	union {
+		struct liveupdate_session_get_name name;
+		struct liveupdate_session_preserve_fd preserve;
+		struct liveupdate_session_retrieve_fd retrieve;
+		struct liveupdate_session_finish finish;
+		struct liveupdate_ioctl_create_session create;
+	} a;
+	ssize_t len;
+	int fd, ret;
+
+	while (!r->stop) {
+		enum race_op op = n++ % RACE_NR_OPS;
+
+		fd = r->target;
+		memset(&a, 0, sizeof(a));
+		switch (op) {
+		case RACE_GET_NAME:
+			a.name.size = sizeof(a.name);
+			ret = ioctl(fd, LIVEUPDATE_SESSION_GET_NAME, &a);
+			break;
+		case RACE_PRESERVE:
+			a.preserve.size = sizeof(a.preserve);
+			a.preserve.fd = t->memfd;
+			a.preserve.token = t->id;
+			ret = ioctl(fd, LIVEUPDATE_SESSION_PRESERVE_FD, &a);
+			break;
+		case RACE_RETRIEVE_FD:
+			a.retrieve.size = sizeof(a.retrieve);
+			a.retrieve.token = 1;
+			ret = ioctl(fd, LIVEUPDATE_SESSION_RETRIEVE_FD, &a);
+			if (!ret)
+				close(a.retrieve.fd);
+			break;
+		case RACE_FINISH:
+			a.finish.size = sizeof(a.finish);
+			ret = ioctl(fd, LIVEUPDATE_SESSION_FINISH, &a);
+			break;
+		case RACE_BAD_NR:
+			a.finish.size = sizeof(a.finish);
+			ret = ioctl(fd, _IOR(LIVEUPDATE_IOCTL_TYPE,
+					     LIVEUPDATE_CMD_SESSION_FINISH, int), &a);
+			break;
+		case RACE_CREATE:
+		case RACE_RETRIEVE_SESSION:
+			a.create.size = sizeof(a.create);
+			snprintf((char *)a.create.name, sizeof(a.create.name),
+				 "race-worker-%d", t->id);
+			ret = ioctl(fd, op == RACE_CREATE ?
+				    LIVEUPDATE_IOCTL_CREATE_SESSION :
+				    LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &a);
+			if (!ret)
+				close(a.create.fd);
+			break;
+		default:
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			len = readlink(path, link, sizeof(link) - 1);
+			if (len < 0) {
+				if (errno != ENOENT)
+					race_bad(r, op, errno, "");
+				continue;
+			}
+			link[len] = '\0';
+			/* The fd may be another session, or the device, by now. */
+			if (strncmp(link, "[luo_session] race-", 19) &&
+			    strcmp(link, LUO_DEVICE))
+				race_bad(r, op, 0, link);
+			continue;
+		}
+		if (!race_errno_ok(op, ret ? errno : 0))
+			race_bad(r, op, ret ? errno : 0, "");
+		else if (!ret || errno != EBADF)
+			r->hits++;
+	}
+	return NULL;
+}
+
+/*
+ * Run the workers against fds that the main thread keeps closing: sessions
+ * (@device false) or /dev/liveupdate itself. Every result must be a valid
+ * one; KASAN, lockdep or a WARN would fail the VM run.
+ */
+static int run_race(struct __test_metadata *_metadata, int *dev, bool device)
+{
+	struct race_thread t[RACE_THREADS];
+	struct race r = { .bad = 0 };
+	char name[NAME_LEN];
+	int i, j, fd;
+
+	pthread_mutex_init(&r.lock, NULL);
+	r.target = *dev;
+	for (i = 0; i < RACE_THREADS; i++) {
+		t[i].race = &r;
+		t[i].id = i + 1;
+		t[i].memfd = memfd_create("race", MFD_CLOEXEC);
+		if (t[i].memfd < 0 || ftruncate(t[i].memfd, 4096))
+			return -errno;
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		if (pthread_create(&t[i].tid, NULL, race_worker, &t[i]))
+			return -EAGAIN;
+
+	for (i = 0; i < RACE_ITERS && !r.bad; i++) {
+		if (device) {
+			/* A worker's ioctl in flight keeps the device busy. */
+			for (j = 0; (fd = luo_open_device()) == -EBUSY && j < 100000; j++)
+				sched_yield();
+		} else {
+			snprintf(name, sizeof(name), "race-%d", i);
+			fd = luo_create_session(*dev, name);
+		}
+		if (fd < 0) {
+			r.bad++;
+			snprintf(r.what, sizeof(r.what), "iteration %d: %s", i, strerror(-fd));
+			break;
+		}
+		if (device)
+			*dev = fd;
+		r.target = fd;
+		close(fd);
+		if (device)
+			*dev = -1;
+	}
+	r.stop = 1;
+	for (i = 0; i < RACE_THREADS; i++) {
+		pthread_join(t[i].tid, NULL);
+		close(t[i].memfd);
+	}
+	if (device && *dev < 0)
+		*dev = luo_open_device();
+	if (r.bad)
+		TH_LOG("%d unexpected results; first: %s", r.bad, r.what);
+	/* The workers must have met the fds open, or nothing raced. */
+	if (!r.hits)
+		TH_LOG("no ioctl reached an open fd");
+	return r.bad || !r.hits;
+}
+
+/*
+ * Closing a session fd while other threads run every session ioctl on it
+ * and read its /proc/self/fd link, 5000 times: only valid errnos, no
+ * kernel report.
+ */
+TEST_F_TIMEOUT(luo, race_close_session, 300)
+{
+	EXPECT_EQ(0, run_race(_metadata, &self->dev, false));
+}
+
+/* The same, closing and reopening /dev/liveupdate under device ioctls. */
+TEST_F_TIMEOUT(luo, race_close_device, 300)
+{
+	close(self->dev);
+	self->dev = -1;
+	EXPECT_EQ(0, run_race(_metadata, &self->dev, true));
+}
+
 /* Files no handler accepts are ENOENT; a closed fd is EBADF. */
 TEST_F(luo, preserve_no_handler_enoent)
 {
@@ -609,6 +952,57 @@ static bool size_frozen(int fd)
 	if (fstat(fd, &st) || !ftruncate(fd, st.st_size + 4096))
 		return false;
 	return errno == EPERM;
+}
+
+/*
+ * Only a file open for writing can be preserved: a read-only fd of the
+ * same file is EBADF, and leaves the file unmanaged and the token free.
+ */
+TEST_F(luo_file, preserve_readonly_ebadf)
+{
+	char path[64];
+
+	self->sfd[0] = luo_create_session(self->dev, "readonly");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	if (variant->kind == FILE_TEST) {
+		self->fds[1] = open(LUO_TEST_FILE, O_RDONLY | O_CLOEXEC);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", self->fds[0]);
+		self->fds[1] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	ASSERT_LE(0, self->fds[1]);
+	EXPECT_EQ(-EBADF, luo_preserve_fd(self->sfd[0], self->fds[1], 1));
+	EXPECT_EQ(0, luo_managed(self->dev, self->fds[0]));
+	if (variant->kind != FILE_TEST)
+		EXPECT_FALSE(size_frozen(self->fds[0]));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 1));
+}
+
+/*
+ * A PRESERVE_FD whose reply cannot be written (EFAULT) preserves nothing:
+ * the file is not managed and the token is free.
+ */
+TEST_F(luo_file, preserve_reply_efault_leaves_nothing)
+{
+	struct liveupdate_session_preserve_fd arg = { .size = sizeof(arg), .token = 3 };
+	void *ro;
+
+	self->sfd[0] = luo_create_session(self->dev, "preserve-efault");
+	self->fds[0] = new_file(variant->kind, 1);
+	ASSERT_LE(0, self->sfd[0]);
+	ASSERT_LE(0, self->fds[0]);
+	arg.fd = self->fds[0];
+	ro = ro_arg(&arg, sizeof(arg));
+	ASSERT_NE(NULL, ro);
+	EXPECT_EQ(-1, ioctl(self->sfd[0], LIVEUPDATE_SESSION_PRESERVE_FD, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+	EXPECT_EQ(0, luo_managed(self->dev, self->fds[0]));
+	if (variant->kind != FILE_TEST)
+		EXPECT_FALSE(size_frozen(self->fds[0]));
+	EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[0], 3));
 }
 
 /* The same token twice in one session is EEXIST. */

@@ -43,19 +43,32 @@
  *   misc-fail         (one boot) misc_register() fails: LUO off, its
  *                     outgoing state removed
  *   setup-fail        (one boot) the KHO subtree "LUO" is taken: LUO off
+ *   reply-fail        RETRIEVE_SESSION / RETRIEVE_FD whose reply cannot be
+ *                     written (EFAULT) or that get no fd (EMFILE) change
+ *                     nothing; FINISH.reserved; closing without FINISH
+ *                     (implicit finish, can_finish veto: kept, no second
+ *                     retrieve, name escaped in the log)
+ *   dep-deep          dependency chains: 16 files retrieve nested, a
+ *                     200-file chain fails with ELOOP, not a stack overflow
+ *   uffd-stall        a session ioctl stalled forever reading its argument
+ *                     (userfaultfd) does not block the reboot
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kexec.h>
+#include <linux/userfaultfd.h>
 
 #include "../kselftest.h"
 #include "luo_test_utils.h"
@@ -776,6 +789,340 @@ static int variant_dep(int stage)
 	return end_stage(1);
 }
 
+/* ---- reply-fail ---- */
+
+/* A session name with an escape sequence and a newline, for the log. */
+#define VETO_NAME	"veto\x1b[31m\nclose"
+
+/*
+ * A copy of @len bytes of @arg in a read-only page: the ioctl reads its
+ * argument but cannot write its reply.
+ */
+static void *ro_arg(const void *arg, size_t len)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %m\n");
+	memcpy(p, arg, len);
+	if (mprotect(p, 4096, PROT_READ))
+		ksft_exit_fail_msg("mprotect: %m\n");
+	return p;
+}
+
+static int lowest_free_fd(void)
+{
+	int fd = open("/", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/* Run @ioctl_nr on @fd with @arg read-only: the errno, 0 on success. */
+static int ioctl_ro(int fd, unsigned long ioctl_nr, const void *arg, size_t len)
+{
+	void *ro = ro_arg(arg, len);
+	int ret = ioctl(fd, ioctl_nr, ro) ? errno : 0;
+
+	munmap(ro, 4096);
+	return ret;
+}
+
+/* Lower RLIMIT_NOFILE so that no fd can be made (@on), or restore it. */
+static void no_fds(int on)
+{
+	static struct rlimit old;
+	struct rlimit rl;
+
+	if (on) {
+		getrlimit(RLIMIT_NOFILE, &old);
+		rl = old;
+		rl.rlim_cur = lowest_free_fd();
+		setrlimit(RLIMIT_NOFILE, &rl);
+	} else {
+		setrlimit(RLIMIT_NOFILE, &old);
+	}
+}
+
+static int variant_reply_fail(int stage)
+{
+	struct liveupdate_ioctl_retrieve_session rs = { .size = sizeof(rs) };
+	struct liveupdate_session_retrieve_fd rf = { .size = sizeof(rf), .token = 1 };
+	struct liveupdate_session_finish fin = { .size = sizeof(fin), .reserved = 1 };
+	int sfd, fd, fd2, free_fd, freed;
+	const char *log;
+
+	if (stage == 1) {
+		sfd = create("rfail");
+		preserve_new(sfd, 1, 1, 1111);
+		preserve_new(sfd, 2, 2, 2222);
+		sfd = create("implicit");
+		preserve_new(sfd, 1, 11, 100);
+		preserve_new(sfd, 2, 12, 200);
+		sfd = create(VETO_NAME);
+		fd = tf_open(21);
+		if (fd < 0 || tf_set_fault(fd, LUO_TEST_FAULT_CAN_FINISH, 0, 1000) ||
+		    luo_preserve_fd(sfd, fd, 1))
+			ksft_exit_fail_msg("set up the vetoing file: %m\n");
+		close(fd);
+		return end_stage(0);
+	}
+
+	/* RETRIEVE_SESSION: a failed reply leaves the session retrievable. */
+	events_clear();
+	snprintf((char *)rs.name, sizeof(rs.name), "rfail");
+	free_fd = lowest_free_fd();
+	CHECK_ERR(-EFAULT, -ioctl_ro(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &rs, sizeof(rs)),
+		  "RETRIEVE_SESSION, reply not writable");
+	CHECK(lowest_free_fd() == free_fd, "no fd left behind");
+	no_fds(1);
+	CHECK_ERR(-EMFILE, luo_retrieve_session(dev, "rfail"),
+		  "RETRIEVE_SESSION without a free fd");
+	no_fds(0);
+	CHECK(!events_count_prefix(log_or_empty(), "finish ") && in_freed() == 0,
+	      "nothing finished, nothing freed (%d)", in_freed());
+	sfd = retrieve("rfail");
+	if (sfd < 0)
+		return end_stage(1);
+
+	/* RETRIEVE_FD: the same; the file comes back whole afterwards. */
+	CHECK_ERR(-EFAULT, -ioctl_ro(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &rf, sizeof(rf)),
+		  "RETRIEVE_FD, reply not writable");
+	CHECK(lowest_free_fd() == free_fd + 1, "no fd left behind");
+	no_fds(1);
+	rf.token = 2;
+	CHECK_ERR(-EMFILE, -ioctl_ro(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &rf, sizeof(rf)),
+		  "RETRIEVE_FD without a free fd");
+	no_fds(0);
+	fd = check_file(sfd, 1, 1, 1111);
+	fd2 = check_file(sfd, 2, 2, 2222);
+	CHECK(events_count(log_or_empty(), "retrieve 1") == 1, "retrieved once");
+
+	/* FINISH.reserved must be zero. */
+	events_clear();
+	CHECK_ERR(-EINVAL, -ioctl_ro(sfd, LIVEUPDATE_SESSION_FINISH, &fin, sizeof(fin)),
+		  "FINISH with reserved != 0");
+	CHECK(!events_count_prefix(log_or_empty(), "can_finish "), "nothing asked to finish");
+	check_finish(sfd, "FINISH");
+	CHECK(!tf_check_pattern(fd, 1, 1111) && !tf_check_pattern(fd2, 2, 2222),
+	      "files intact after FINISH");
+	close(fd);
+	close(fd2);
+	close(sfd);
+
+	/* Closing without FINISH finishes: retrieved and unretrieved files. */
+	sfd = retrieve("implicit");
+	if (sfd < 0)
+		return end_stage(1);
+	fd = check_file(sfd, 1, 11, 100);
+	freed = in_freed();
+	events_clear();
+	close(sfd);
+	log = log_or_empty();
+	CHECK(finish_status(log, 12) == 0 && finish_status(log, 11) > 0 &&
+	      finish_index(log, 12) < finish_index(log, 11),
+	      "close finished both files, last preserved first");
+	CHECK(in_freed() == freed + 1, "the unretrieved file's page is freed (%d)",
+	      in_freed() - freed);
+	CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "implicit"), "gone after close");
+	CHECK(!tf_check_pattern(fd, 11, 100), "retrieved file still usable");
+	close(fd);
+
+	/* A veto at close keeps the session, for good. */
+	sfd = retrieve(VETO_NAME);
+	if (sfd < 0)
+		return end_stage(1);
+	events_clear();
+	close(sfd);
+	log = log_or_empty();
+	CHECK(events_count(log, "can_finish 21") == 1 && !events_count_prefix(log, "finish "),
+	      "vetoed at close, nothing finished");
+	CHECK_ERR(-EINVAL, luo_retrieve_session(dev, VETO_NAME), "kept, not retrievable again");
+	/* /dev/kmsg shows a backslash as \x5c: the name was escaped by the kernel. */
+	CHECK(vmtest_kmsg_has("session 'veto\\x5ce[31m\\x5cnclose': cannot finish on close"),
+	      "the log line has the name escaped");
+	CHECK(!vmtest_kmsg_has("session 'veto\\x1b"), "no raw escape in the log");
+	return end_stage(1);
+}
+
+/* ---- dep-deep ---- */
+
+#define DEEP_CHAIN	200
+#define DEP_DEPTH_MAX	16
+
+static int variant_dep_deep(int stage)
+{
+	int sfd, fd, fds[DEP_DEPTH_MAX], i, bad = 0;
+
+	if (raise_nofile(DEEP_CHAIN + 64))
+		ksft_exit_fail_msg("RLIMIT_NOFILE\n");
+	if (stage == 1) {
+		/* 16 files, each needing the one before: the longest chain. */
+		sfd = create("dep-16");
+		for (i = 0; i < DEP_DEPTH_MAX; i++) {
+			fds[i] = tf_open(i + 1);
+			if (fds[i] < 0 || tf_write_pattern(fds[i], i + 1, 100 + i) ||
+			    (i && tf_set_dep_fd(fds[i], fds[i - 1])) ||
+			    luo_preserve_fd(sfd, fds[i], i + 1))
+				ksft_exit_fail_msg("dep-16: file %d: %m\n", i);
+		}
+		for (i = 0; i < DEP_DEPTH_MAX; i++)
+			close(fds[i]);
+
+		/*
+		 * 200 files chained by token, which LUO cannot see at
+		 * preserve: what a corrupted handover could hold.
+		 */
+		sfd = create("dep-200");
+		for (i = 0; i < DEEP_CHAIN; i++) {
+			fd = tf_open(1000 + i);
+			if (fd < 0 || tf_write_pattern(fd, 1000 + i, 64) ||
+			    (i && tf_set_dep_token(fd, i)) ||
+			    luo_preserve_fd(sfd, fd, i + 1))
+				ksft_exit_fail_msg("dep-200: file %d: %m\n", i);
+			close(fd);
+		}
+		return end_stage(0);
+	}
+
+	/* The last of 16 first: 16 nested retrieves. */
+	sfd = retrieve("dep-16");
+	if (sfd < 0)
+		return end_stage(1);
+	events_clear();
+	fd = check_file(sfd, DEP_DEPTH_MAX, DEP_DEPTH_MAX, 100 + DEP_DEPTH_MAX - 1);
+	close(fd);
+	CHECK(events_count_prefix(log_or_empty(), "retrieve ") == DEP_DEPTH_MAX,
+	      "the whole chain retrieved at once");
+	for (i = 1; i < DEP_DEPTH_MAX; i++)
+		close(check_file(sfd, i, i, 100 + i - 1));
+	check_finish(sfd, "FINISH dep-16");
+	close(sfd);
+
+	/*
+	 * The last of 200 first: 16 nested retrieves, then ELOOP. Files 185
+	 * to 200 failed for good; 1 to 184 were not touched and come back.
+	 */
+	sfd = retrieve("dep-200");
+	if (sfd < 0)
+		return end_stage(1);
+	CHECK_ERR(-ELOOP, luo_retrieve_fd(sfd, DEEP_CHAIN), "200-file chain");
+	CHECK(vmtest_kmsg_has("): retrieve failed: -"), "logged");
+	for (i = 1; i <= DEEP_CHAIN; i++) {
+		int want_ok = i <= DEEP_CHAIN - DEP_DEPTH_MAX;
+
+		fd = luo_retrieve_fd(sfd, i);
+		if (want_ok ? (fd < 0 || tf_check_pattern(fd, 1000 + i - 1, 64)) :
+			      fd != -ELOOP) {
+			if (!bad++)
+				ksft_print_msg("token %d: %s\n", i,
+					       fd < 0 ? strerror(-fd) : "retrieved");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK(!bad, "tokens 1-%d intact, %d-%d ELOOP (%d bad)",
+	      DEEP_CHAIN - DEP_DEPTH_MAX, DEEP_CHAIN - DEP_DEPTH_MAX + 1, DEEP_CHAIN, bad);
+	check_finish(sfd, "FINISH dep-200");
+	close(sfd);
+	CHECK(in_freed() == DEP_DEPTH_MAX + DEEP_CHAIN, "every page freed (%d)", in_freed());
+	CHECK(nr_objects() == 0, "no test file left (%d)", nr_objects());
+	return end_stage(1);
+}
+
+/* ---- uffd-stall ---- */
+
+struct stall {
+	int sfd;
+	void *arg;	/* a page registered with userfaultfd, never filled */
+};
+
+static void *stall_ioctl(void *p)
+{
+	struct stall *st = p;
+
+	/* Blocks for good in the fault on the argument's first byte. */
+	ioctl(st->sfd, LIVEUPDATE_SESSION_PRESERVE_FD, st->arg);
+	return NULL;
+}
+
+/*
+ * In a child that outlives the stage: a thread issues PRESERVE_FD with its
+ * argument in a page nobody will ever fill. Reports 0 on @wfd once the
+ * thread waits in the fault, or an errno.
+ */
+static void stall_child(int sfd, int wfd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct stall st = { .sfd = sfd };
+	struct uffd_msg msg;
+	pthread_t tid;
+	int uffd, err = 0;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		err = errno;
+		goto out;
+	}
+	st.arg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (unsigned long)st.arg;
+	reg.range.len = 4096;
+	if (st.arg == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    pthread_create(&tid, NULL, stall_ioctl, &st)) {
+		err = errno ? errno : EAGAIN;
+		goto out;
+	}
+	if (read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		err = EIO;
+out:
+	if (write(wfd, &err, sizeof(err)) != sizeof(err))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+static int variant_uffd_stall(int stage)
+{
+	int sfd, fd, p[2], err = EIO;
+
+	if (stage == 1) {
+		/* The sysctl exists if and only if the kernel has userfaultfd. */
+		if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK))
+			ksft_exit_skip("no userfaultfd (USERFAULTFD)\n");
+		sfd = create("stall");
+		preserve_new(sfd, 1, 1, 500);
+		if (pipe(p))
+			ksft_exit_fail_msg("pipe: %m\n");
+		fflush(stdout);
+		switch (fork()) {
+		case -1:
+			ksft_exit_fail_msg("fork: %m\n");
+		case 0:
+			stall_child(sfd, p[1]);
+		default:
+			break;
+		}
+		if (read(p[0], &err, sizeof(err)) != sizeof(err))
+			err = EIO;
+		CHECK_ERR(0, -err, "a PRESERVE_FD waits in a userfaultfd fault on its argument");
+		/* vmtest_init reboots now: this must not wait for the ioctl. */
+		return end_stage(0);
+	}
+
+	sfd = retrieve("stall");
+	if (sfd < 0)
+		return end_stage(1);
+	fd = check_file(sfd, 1, 1, 500);
+	close(fd);
+	check_finish(sfd, "FINISH");
+	close(sfd);
+	return end_stage(1);
+}
+
 /*
  * Corrupted LUO state: stage 1 preserves a file, then damages the outgoing
  * LUO blob through the test handler's "corrupt" file; stage 2 must boot,
@@ -1095,6 +1442,9 @@ static const struct {
 	{ "flb-fault", variant_flb_fault, 2 },
 	{ "misc-fail", variant_misc_fail, 1 },
 	{ "setup-fail", variant_setup_fail, 1 },
+	{ "reply-fail", variant_reply_fail, 2 },
+	{ "dep-deep", variant_dep_deep, 2 },
+	{ "uffd-stall", variant_uffd_stall, 2 },
 };
 
 /* Whether this variant runs in this stage without /dev/liveupdate. */
