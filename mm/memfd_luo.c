@@ -16,14 +16,44 @@
  * swapped-out pages back and moves pages out of KHO scratch memory, and is
  * preserved. Holes stay holes: they cost nothing and read as zeroes again
  * in the next kernel. A folio the file gets later, by a write into a hole
- * or a fault, is picked up when the session is frozen at reboot, so no
- * write made before the reboot is lost.
+ * or a fault, is picked up when the session is frozen at reboot.
+ *
+ * Freezing a memfd at reboot first closes it to new folios, then picks
+ * up the folios it got since it was preserved. From then until the jump,
+ * a write() into a hole fails with ``EPERM`` and a fault that would fill
+ * a hole gets ``SIGBUS``; writes into pages the file has still land, in
+ * preserved memory. So every write that succeeded before the jump is in
+ * the next kernel (a write still running when the CPUs stop may be torn).
+ * If the reboot is aborted, the memfd takes new folios again.
+ *
+ * Freezing waits at most about a second for the inode lock: a writer can
+ * hold it for as long as a userfaultfd or FUSE fault in its source buffer
+ * lasts. Then the freeze, and the reboot, fail with ``EBUSY`` and the
+ * system keeps running; a later reboot can succeed.
  *
  * Kept across the live update: the contents, the size, the file position
  * and the seals; the file is opened ``O_RDWR | O_LARGEFILE`` and always
- * allows sealing (unless sealed against it). Not kept: the name, the
- * close-on-exec flag, mappings, and the other memfd_create() flags.
- * Hugetlb memfds and named tmpfs files cannot be preserved.
+ * allows sealing (unless sealed against it). The mode comes back as
+ * memfd_create() makes it: 0666 for a memfd whose exec bits are sealed
+ * off (``MFD_NOEXEC_SEAL``, ``vm.memfd_noexec``, or ``F_SEAL_EXEC`` added
+ * to a memfd without exec permission), 0777 otherwise. The handover
+ * format has no mode, so the next kernel tells the two from the seals:
+ * ``F_SEAL_EXEC`` on an executable memfd always comes with the write,
+ * grow and shrink seals (memfd_add_seals() adds them). A memfd sealed
+ * against exec that has all those seals as well would come back
+ * executable, so preserving it fails with ``EOPNOTSUPP``. Not kept: the
+ * name, the close-on-exec flag, mappings, the rest of the mode (a chmod()
+ * of a memfd not sealed with ``F_SEAL_EXEC``), and the other
+ * memfd_create() flags. Hugetlb memfds and named tmpfs files cannot be
+ * preserved.
+ *
+ * The next kernel checks what it is handed: a header with unknown flags
+ * or seals fails %LIVEUPDATE_SESSION_RETRIEVE_FD with ``EOPNOTSUPP``; a
+ * size or position beyond %MAX_LFS_FILESIZE, a folio record with unknown
+ * flags, outside the file or misaligned, or a folio larger than the page
+ * cache of a memfd takes (any large folio in a kernel without THP) fails
+ * it with ``EINVAL``. Each is logged once; every folio of that memfd is
+ * freed, and the other files of the session are not affected.
  *
  * The restored folios are charged to the memory cgroup of the task that
  * retrieves the file. If the file is never retrieved, finishing its
@@ -32,10 +62,13 @@
 
 #define pr_fmt(fmt) "memfd_luo: " fmt
 
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io.h>
+#include <linux/jiffies.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/memfd.h>
 #include <linux/liveupdate.h>
@@ -44,6 +77,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/rcupdate_wait.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -52,13 +86,19 @@
 
 #include "internal.h"
 
+/* Every flag a folio record may carry. */
+#define MEMFD_LUO_FOLIO_FLAGS	(MEMFD_LUO_FOLIO_DIRTY | MEMFD_LUO_FOLIO_UPTODATE)
+
 /**
  * struct memfd_luo - a preserved memfd, in the kernel that preserves it
  * @ser: the preserved header, handed over.
  * @folios: every pinned and preserved folio, by its index in the file.
  * @nr_folios: number of entries in @folios.
  * @nr_pages: number of pages in @folios.
- * @records: the preserved array of records, describing @nr_folios folios.
+ * @records: the preserved array of records, describing the first
+ *           @ser->nr_folios folios @folios had. The folios are only ever
+ *           added to, so the records are current exactly when
+ *           @ser->nr_folios equals @nr_folios.
  *
  * Protected by the inode lock of the file.
  */
@@ -69,6 +109,29 @@ struct memfd_luo {
 	unsigned long nr_pages;
 	struct memfd_luo_folio_ser *records;
 };
+
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+static void memfd_luo_test_damage(struct memfd_luo *mf);
+static bool memfd_luo_test_fail_records(void);
+#else
+static inline void memfd_luo_test_damage(struct memfd_luo *mf) { }
+static inline bool memfd_luo_test_fail_records(void) { return false; }
+#endif
+
+/*
+ * F_SEAL_EXEC on an executable memfd comes with all of these: see
+ * memfd_add_seals(). Only an exec-sealed memfd without exec permission
+ * can lack one.
+ */
+#define MEMFD_LUO_EXEC_SEALS	(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+/* Whether the memfd with @seals was sealed without exec permission. */
+static bool memfd_luo_seals_noexec(u32 seals)
+{
+	return (seals & F_SEAL_EXEC) &&
+	       (seals & MEMFD_LUO_EXEC_SEALS) != MEMFD_LUO_EXEC_SEALS;
+}
 
 static bool memfd_luo_can_preserve(struct liveupdate_file_handler *handler,
 				   struct file *file)
@@ -303,6 +366,9 @@ static int memfd_luo_write_records(struct memfd_luo *mf)
 	u64 i = 0;
 	int err;
 
+	if (memfd_luo_test_fail_records())
+		return -ENOMEM;
+
 	if (mf->nr_folios) {
 		records = vcalloc(mf->nr_folios, sizeof(*records));
 		if (!records)
@@ -376,6 +442,12 @@ static int memfd_luo_preserve(struct liveupdate_file_op_args *args)
 		err = -EOPNOTSUPP;
 		goto err_unfreeze;
 	}
+	/* The next kernel would make it executable: see the DOC above. */
+	if ((seals & F_SEAL_EXEC) && !(inode->i_mode & 0111) &&
+	    !memfd_luo_seals_noexec(seals)) {
+		err = -EOPNOTSUPP;
+		goto err_unfreeze;
+	}
 
 	ser->size = i_size_read(inode);
 	if (DIV_ROUND_UP_ULL(ser->size, PAGE_SIZE) > UINT_MAX) {
@@ -411,8 +483,29 @@ err_free:
 }
 
 /*
- * Pick up the folios the file got since it was preserved. This runs in the
- * reboot, so skip the walk when the file has exactly the pages that were
+ * How long freezing a memfd waits for its inode lock. A writer holds it
+ * while it copies from its buffer, and a fault there can wait on
+ * userspace (userfaultfd, FUSE) for ever: the reboot must not.
+ */
+#define MEMFD_LUO_LOCK_WAIT_MS	1000
+
+static int memfd_luo_freeze_lock(struct inode *inode)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(MEMFD_LUO_LOCK_WAIT_MS);
+
+	while (!inode_trylock(inode)) {
+		if (time_after(jiffies, end) || fatal_signal_pending(current))
+			return -EBUSY;
+		usleep_range(5000, 10000);
+	}
+	return 0;
+}
+
+/*
+ * Close the file to new folios, then pick up the folios it got since it
+ * was preserved, and write the records if they are not current (also when
+ * an earlier freeze failed after adding folios). This runs in the reboot,
+ * so skip the walk when the file has exactly the pages that were
  * preserved: none can have gone (the size is frozen, and preserved folios
  * are pinned), so any new one shows in the page count.
  */
@@ -420,21 +513,38 @@ static int memfd_luo_freeze(struct liveupdate_file_op_args *args)
 {
 	struct inode *inode = file_inode(args->file);
 	struct memfd_luo *mf = args->private_data;
-	u64 nr_folios = mf->nr_folios;
-	int err = 0;
+	int err;
 
-	inode_lock(inode);
+	err = memfd_luo_freeze_lock(inode);
+	if (err) {
+		pr_warn("freeze: inode %lu stays locked by another task\n",
+			inode->i_ino);
+		return err;
+	}
+
+	/* No folio can appear from here on, so the walk sees them all. */
+	shmem_seal_folios(inode, true);
 	if (READ_ONCE(inode->i_mapping->nrpages) +
 	    READ_ONCE(SHMEM_I(inode)->swapped) != mf->nr_pages)
 		err = memfd_luo_add_folios(mf, args->file);
-	if (!err && mf->nr_folios != nr_folios)
+	if (!err && mf->ser->nr_folios != mf->nr_folios)
 		err = memfd_luo_write_records(mf);
-	if (!err)
+	if (!err) {
 		mf->ser->pos = args->file->f_pos;
+		memfd_luo_test_damage(mf);
+	} else {
+		shmem_seal_folios(inode, false);
+	}
 	inode_unlock(inode);
 
 	/* Folios added before an error stay preserved until unpreserve. */
 	return err;
+}
+
+/* The reboot was aborted: the file may get new folios again. */
+static void memfd_luo_unfreeze(struct liveupdate_file_op_args *args)
+{
+	shmem_seal_folios(file_inode(args->file), false);
 }
 
 static void memfd_luo_unpreserve(struct liveupdate_file_op_args *args)
@@ -448,6 +558,7 @@ static void memfd_luo_unpreserve(struct liveupdate_file_op_args *args)
 		vfree(mf->records);
 	}
 	memfd_luo_remove_folios(mf);
+	shmem_seal_folios(inode, false);
 	shmem_freeze(inode, false);
 	inode_unlock(inode);
 
@@ -499,17 +610,33 @@ static void memfd_luo_discard_records(const struct memfd_luo_folio_ser *records,
 static int memfd_luo_prepare_restored(struct inode *inode, struct folio *folio,
 				      const struct memfd_luo_folio_ser *record)
 {
+	unsigned int order = folio_order(folio);
 	long nr = folio_nr_pages(folio);
-	pgoff_t index = record->index;
+	u64 index = record->index;
 	int err;
 
+	if (record->flags & ~MEMFD_LUO_FOLIO_FLAGS) {
+		pr_warn("incoming memfd: folio at index %llu has unknown flags %#x\n",
+			index, (unsigned int)record->flags);
+		return -EINVAL;
+	}
+	/* Shmem has large folios only with THP; the page cache caps them. */
+	if (order > mapping_max_folio_order(inode->i_mapping) ||
+	    (order && !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))) {
+		pr_warn("incoming memfd: folio at index %llu has order %u, more than the page cache takes\n",
+			index, order);
+		return -EINVAL;
+	}
 	/*
 	 * A large folio starts inside the file but may end beyond it: with
 	 * shmem THP "always", a write gets a 2 MiB folio whatever the size.
 	 */
 	if (!IS_ALIGNED(index, nr) ||
-	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE))
+	    index >= DIV_ROUND_UP_ULL(i_size_read(inode), PAGE_SIZE)) {
+		pr_warn("incoming memfd: folio of %ld pages at index %llu does not fit the file\n",
+			nr, index);
 		return -EINVAL;
+	}
 
 	folio->index = index;
 	__folio_set_locked(folio);
@@ -548,6 +675,8 @@ static int memfd_luo_insert_batch(struct inode *inode,
 			continue;
 		folios[n] = memfd_luo_restore_folio(record);
 		if (!folios[n]) {
+			pr_warn("incoming memfd: folio at index %llu is not preserved memory\n",
+				(u64)record->index);
 			err = -EINVAL;
 			break;
 		}
@@ -582,38 +711,55 @@ static int memfd_luo_retrieve(struct liveupdate_file_op_args *args)
 {
 	struct memfd_luo_folio_ser *records = NULL;
 	struct memfd_luo_ser *ser;
+	unsigned int flags;
 	struct inode *inode;
 	struct file *file;
 	u64 i = 0;
 	int err;
 
 	ser = memfd_luo_incoming(args->serialized_data);
-	if (!ser)
+	if (!ser) {
+		pr_warn("incoming memfd: header is not preserved memory\n");
 		return -EINVAL;
-
-	if ((ser->seals & ~MEMFD_LUO_ALL_SEALS) || ser->flags) {
-		err = -EOPNOTSUPP;
-		goto err_free_ser;
-	}
-	if (DIV_ROUND_UP_ULL(ser->size, PAGE_SIZE) > UINT_MAX) {
-		err = -EINVAL;
-		goto err_free_ser;
 	}
 
 	if (ser->nr_folios) {
 		records = kho_restore_vmalloc(&ser->folios);
 		if (!records) {
+			pr_warn("incoming memfd: folio records are not preserved memory\n");
 			err = -EINVAL;
 			goto err_free_ser;
 		}
 		if (ser->nr_folios > (u64)ser->folios.total_pages * PAGE_SIZE /
 				     sizeof(*records)) {
+			pr_warn("incoming memfd: %llu folio records in %u pages\n",
+				ser->nr_folios, ser->folios.total_pages);
 			err = -EINVAL;
 			goto err_free_records;
 		}
 	}
 
-	file = memfd_alloc_file("memfd:", MFD_ALLOW_SEALING);
+	/* From here on, a rejected memfd gives its folios back. */
+	if ((ser->seals & ~MEMFD_LUO_ALL_SEALS) || ser->flags) {
+		pr_warn("incoming memfd: unknown seals %#x or flags %#x\n",
+			ser->seals & ~MEMFD_LUO_ALL_SEALS, ser->flags);
+		err = -EOPNOTSUPP;
+		goto err_discard;
+	}
+	if (ser->size > (u64)MAX_LFS_FILESIZE ||
+	    ser->pos > (u64)MAX_LFS_FILESIZE ||
+	    DIV_ROUND_UP_ULL(ser->size, PAGE_SIZE) > UINT_MAX) {
+		pr_warn("incoming memfd: size %llu or position %llu out of range\n",
+			ser->size, ser->pos);
+		err = -EINVAL;
+		goto err_discard;
+	}
+
+	/* Sealed against exec without exec permission: 0666, as it was. */
+	flags = MFD_ALLOW_SEALING;
+	if (memfd_luo_seals_noexec(ser->seals))
+		flags |= MFD_NOEXEC_SEAL;
+	file = memfd_alloc_file("memfd:", flags);
 	if (IS_ERR(file)) {
 		err = PTR_ERR(file);
 		goto err_discard;
@@ -680,11 +826,90 @@ static void memfd_luo_finish(struct liveupdate_file_op_args *args)
 	kho_restore_free(ser);
 }
 
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+/*
+ * Test-only hooks, in debugfs ``memfd_luo/`` (CONFIG_LIVEUPDATE_TEST):
+ *
+ * - ``fail_records``: the next N writes of the folio records fail with
+ *   ``ENOMEM`` (at preserve or at freeze).
+ * - ``damage``: the next memfd frozen hands over a damaged header or
+ *   records, as a broken or hostile previous kernel could: 1 unknown
+ *   header flag, 2 position beyond %MAX_LFS_FILESIZE, 3 unknown flag in
+ *   the first record, 4 the first record names a new folio of an order
+ *   the page cache does not take (the folio it named stays preserved and
+ *   unrecorded: one folio the next kernel never gets back).
+ */
+enum memfd_luo_test_damage {
+	MEMFD_LUO_DAMAGE_NONE,
+	MEMFD_LUO_DAMAGE_FLAGS,
+	MEMFD_LUO_DAMAGE_POS,
+	MEMFD_LUO_DAMAGE_RECORD_FLAGS,
+	MEMFD_LUO_DAMAGE_ORDER,
+};
+
+static u32 memfd_luo_fail_records_count;
+static u32 memfd_luo_damage;
+
+static bool memfd_luo_test_fail_records(void)
+{
+	u32 n = READ_ONCE(memfd_luo_fail_records_count);
+
+	if (!n)
+		return false;
+	WRITE_ONCE(memfd_luo_fail_records_count, n - 1);
+	return true;
+}
+
+static void memfd_luo_test_damage(struct memfd_luo *mf)
+{
+	unsigned int order = MAX_PAGECACHE_ORDER + 1;
+	struct folio *folio;
+
+	switch (xchg(&memfd_luo_damage, MEMFD_LUO_DAMAGE_NONE)) {
+	case MEMFD_LUO_DAMAGE_FLAGS:
+		mf->ser->flags = BIT(31);
+		break;
+	case MEMFD_LUO_DAMAGE_POS:
+		mf->ser->pos = (u64)MAX_LFS_FILESIZE + 1;
+		break;
+	case MEMFD_LUO_DAMAGE_RECORD_FLAGS:
+		if (mf->records)
+			mf->records[0].flags |= BIT(11);
+		break;
+	case MEMFD_LUO_DAMAGE_ORDER:
+		if (!mf->records || order > MAX_PAGE_ORDER)
+			break;
+		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+		if (!folio)
+			break;
+		if (kho_preserve_folio(folio)) {
+			folio_put(folio);
+			break;
+		}
+		mf->records[0].pfn = folio_pfn(folio);
+		mf->records[0].index = 0;
+		break;
+	}
+}
+
+static void memfd_luo_test_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("memfd_luo", NULL);
+
+	debugfs_create_u32("fail_records", 0600, dir,
+			   &memfd_luo_fail_records_count);
+	debugfs_create_u32("damage", 0600, dir, &memfd_luo_damage);
+}
+#else
+static inline void memfd_luo_test_init(void) { }
+#endif
+
 static const struct liveupdate_file_ops memfd_luo_ops = {
 	.can_preserve = memfd_luo_can_preserve,
 	.preserve = memfd_luo_preserve,
 	.unpreserve = memfd_luo_unpreserve,
 	.freeze = memfd_luo_freeze,
+	.unfreeze = memfd_luo_unfreeze,
 	.retrieve = memfd_luo_retrieve,
 	.finish = memfd_luo_finish,
 	.get_id = memfd_luo_get_id,
@@ -703,6 +928,8 @@ static int __init memfd_luo_init(void)
 	err = liveupdate_register_file_handler(&memfd_luo_handler);
 	if (err && err != -EOPNOTSUPP)
 		pr_err("cannot register the memfd handler: %pe\n", ERR_PTR(err));
+	if (!err)
+		memfd_luo_test_init();
 	return 0;
 }
 late_initcall(memfd_luo_init);

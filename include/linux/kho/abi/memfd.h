@@ -78,6 +78,11 @@ struct memfd_luo_folio_ser {
  * @pos: the file position.
  * @size: the file size in bytes.
  * @seals: the F_SEAL_* seals of the file, within %MEMFD_LUO_ALL_SEALS.
+ *         They also give the exec class of the file, which has no field:
+ *         F_SEAL_EXEC without all of F_SEAL_SHRINK, F_SEAL_GROW,
+ *         F_SEAL_WRITE and F_SEAL_FUTURE_WRITE means a file without exec
+ *         permission (mode 0666); any other file is restored 0777. The
+ *         writer refuses a file this would misdescribe.
  * @flags: no flag is defined; 0.
  * @nr_folios: number of entries in @folios; 0 for a file without folios.
  * @folios: the preserved vmalloc area of &struct memfd_luo_folio_ser,

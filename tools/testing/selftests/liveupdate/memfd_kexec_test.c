@@ -35,18 +35,59 @@
  * of the retriever (memory.current and memory.stat shmem grow by the size
  * of the memfd) and uncharged when it is closed; a memfd finished without
  * retrieve was never charged.
+ *
+ * Variant "noexec": memfds created with MFD_NOEXEC_SEAL, with MFD_EXEC,
+ * under vm.memfd_noexec=1, and with F_SEAL_EXEC added by hand come back
+ * with the same mode (0666 or 0777), exactly the seals they had, and
+ * writable unless write-sealed; one the handover format cannot describe
+ * (sealed against exec without exec permission, and fully write-sealed)
+ * is refused.
+ *
+ * Variant "freeze-retry": a freeze that fails on a test file frozen after
+ * the memfd, then one that fails writing the memfd's folio records (test
+ * hook), then one that succeeds with no new folio since: every folio,
+ * including those written into holes between the attempts, reaches the
+ * next kernel.
+ *
+ * Variants "damaged-flags", "damaged-pos", "damaged-record",
+ * "damaged-order": the previous kernel hands over a memfd with an unknown
+ * header flag, a position beyond MAX_LFS_FILESIZE, a record with an
+ * unknown flag, or a folio larger than the page cache takes (test hook).
+ * Retrieving it fails with EOPNOTSUPP or EINVAL and one log line, its
+ * memory is given back, and the other memfd of the session is intact.
+ *
+ * Variant "busy": a writer holds a memfd's inode lock across a
+ * userfaultfd fault; the reboot fails with EBUSY instead of hanging, a
+ * memfd frozen before it refuses new folios meanwhile (EPERM), and the
+ * reboot succeeds once the writer is done.
+ *
+ * Variant "race-fault": the reboot races a thread faulting into the holes
+ * of a preserved memfd; the next kernel finds every page written before
+ * the reboot and nothing torn or foreign in the others.
+ *
+ * Variant "preserve-race", one kernel: PRESERVE_FD races truncate and
+ * fallocate on the same memfd, 300 times: each preserve succeeds and the
+ * size then stays, or fails cleanly.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1076,10 +1117,733 @@ static int stage_rejected(void)
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
+/* ---- Exec class and seals (variant "noexec") ---- */
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL		0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC		0x0010U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC		0x0020
+#endif
+
+#define SEALS_EXEC_WRITE	(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+#define NOEXEC_SIZE		8192
+#define MEMFD_NOEXEC_SYSCTL	"/proc/sys/vm/memfd_noexec"
+
+struct noexec_case {
+	__u64 token;
+	const char *name;
+	unsigned int flags;	/* memfd_create() */
+	int sysctl;		/* vm.memfd_noexec while creating it */
+	unsigned int add;	/* F_ADD_SEALS after writing */
+	unsigned int mode;	/* st_mode & 07777, before and after */
+	unsigned int seals;	/* F_GET_SEALS, before and after */
+};
+
+static const struct noexec_case noexec_cases[] = {
+	{ 1, "MFD_NOEXEC_SEAL", MFD_NOEXEC_SEAL, 0, 0, 0666, F_SEAL_EXEC },
+	{ 2, "MFD_EXEC", MFD_EXEC, 0, 0, 0777, F_SEAL_SEAL },
+	{ 3, "F_SEAL_EXEC by hand", MFD_EXEC | MFD_ALLOW_SEALING, 0,
+	  F_SEAL_EXEC, 0777, SEALS_EXEC_WRITE },
+	{ 4, "MFD_NOEXEC_SEAL + shrink/grow/seal", MFD_NOEXEC_SEAL, 0,
+	  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, 0666,
+	  F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL },
+	{ 5, "vm.memfd_noexec=1", 0, 1, 0, 0666, F_SEAL_EXEC },
+};
+
+static int have_noexec_sysctl(void)
+{
+	return !access(MEMFD_NOEXEC_SYSCTL, W_OK);
+}
+
+static void check_noexec(int fd, const struct noexec_case *c, const char *when)
+{
+	unsigned char buf[NOEXEC_SIZE];
+	int writable = !(c->seals & F_SEAL_WRITE);
+	struct stat st;
+	int seals;
+
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	seals = fcntl(fd, F_GET_SEALS);
+	printf("# %s: %s: mode %04o seals %#x\n", when, c->name,
+	       (unsigned int)(st.st_mode & 07777), seals);
+	CHECK((st.st_mode & 07777) == c->mode, "%s: %s: mode %04o, want %04o",
+	      when, c->name, (unsigned int)(st.st_mode & 07777), c->mode);
+	CHECK(seals == (int)c->seals, "%s: %s: seals %#x, want %#x", when,
+	      c->name, seals, c->seals);
+	CHECK(st.st_size == NOEXEC_SIZE, "%s: %s: size %lld", when, c->name,
+	      (long long)st.st_size);
+	CHECK(pread(fd, buf, sizeof(buf), 0) == sizeof(buf) &&
+	      checksum(buf, sizeof(buf)) == expected_sum(NOEXEC_SIZE, c->token),
+	      "%s: %s: contents differ", when, c->name);
+	if (writable) {
+		fill(buf, 16, (unsigned int)c->token);
+		CHECK(pwrite(fd, buf, 16, 0) == 16, "%s: %s: write: %m", when,
+		      c->name);
+	} else {
+		CHECK(pwrite(fd, buf, 16, 0) < 0 && errno == EPERM,
+		      "%s: %s: a write-sealed memfd takes a write", when,
+		      c->name);
+	}
+}
+
+static int stage_noexec(int stage)
+{
+	const unsigned int n = ARRAY_SIZE(noexec_cases);
+	unsigned char buf[NOEXEC_SIZE];
+	int dev, sfd, fd, err;
+	unsigned int i;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "noexec");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		for (i = 0; i < n; i++) {
+			if (noexec_cases[i].sysctl && !have_noexec_sysctl())
+				continue;
+			fd = luo_retrieve_fd(sfd, noexec_cases[i].token);
+			REQUIRE(fd >= 0, "retrieve %s: %s", noexec_cases[i].name,
+				strerror(-fd));
+			check_noexec(fd, &noexec_cases[i], "stage 2");
+		}
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	sfd = luo_create_session(dev, "noexec");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	for (i = 0; i < n; i++) {
+		const struct noexec_case *c = &noexec_cases[i];
+
+		if (c->sysctl && !have_noexec_sysctl()) {
+			printf("# no vm.memfd_noexec (it needs CONFIG_PID_NS): %s skipped\n",
+			       c->name);
+			continue;
+		}
+		if (c->sysctl)
+			REQUIRE(!vmtest_write_file(MEMFD_NOEXEC_SYSCTL, "1"),
+				"vm.memfd_noexec=1");
+		fd = memfd_create(c->name, c->flags);
+		if (c->sysctl)
+			REQUIRE(!vmtest_write_file(MEMFD_NOEXEC_SYSCTL, "0"),
+				"vm.memfd_noexec=0");
+		REQUIRE(fd >= 0, "memfd_create(%s): %m", c->name);
+		fill(buf, sizeof(buf), (unsigned int)c->token);
+		REQUIRE(pwrite(fd, buf, sizeof(buf), 0) == sizeof(buf),
+			"pwrite: %m");
+		if (c->add)
+			REQUIRE(!fcntl(fd, F_ADD_SEALS, c->add), "F_ADD_SEALS: %m");
+		check_noexec(fd, c, "stage 1");
+		/* check_noexec() wrote the first bytes: put them back. */
+		REQUIRE(c->seals & F_SEAL_WRITE ||
+			pwrite(fd, buf, 16, 0) == 16, "pwrite: %m");
+		err = luo_preserve_fd(sfd, fd, c->token);
+		REQUIRE(!err, "preserve %s: %s", c->name, strerror(-err));
+	}
+
+	/*
+	 * Sealed against exec without exec permission, and against writes
+	 * with both write seals: the handover format would make it 0777.
+	 */
+	fd = memfd_create("noexec-all-seals", MFD_NOEXEC_SEAL);
+	REQUIRE(fd >= 0, "memfd_create: %m");
+	REQUIRE(!fcntl(fd, F_ADD_SEALS, SEALS_EXEC_WRITE), "F_ADD_SEALS: %m");
+	err = luo_preserve_fd(sfd, fd, 99);
+	CHECK(err == -EOPNOTSUPP, "memfd that would come back executable: %s",
+	      strerror(-err));
+	close(fd);
+
+	if (failures)
+		return KSFT_FAIL;
+	return kexec_now(stage);
+}
+
+/* ---- A failed freeze, then a retried one (variant "freeze-retry") ---- */
+
+#define RETRY_PAGES		16	/* 8 written, then holes */
+#define MEMFD_LUO_DEBUGFS	"/sys/kernel/debug/memfd_luo"
+
+static void retry_write_page(int fd, unsigned int page)
+{
+	unsigned char buf[4096];
+
+	fill(buf, sizeof(buf), 200 + page);
+	CHECK(pwrite(fd, buf, sizeof(buf), page * 4096L) == sizeof(buf),
+	      "write page %u: %m", page);
+}
+
+static int stage_freeze_retry(int stage)
+{
+	unsigned char buf[4096], want[4096];
+	int dev, sfd, fd, tf, err;
+	unsigned int page;
+	struct stat st;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "retry");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		fd = luo_retrieve_fd(sfd, 1);
+		REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+		for (page = 0; page < RETRY_PAGES; page++) {
+			REQUIRE(pread(fd, buf, 4096, page * 4096L) == 4096,
+				"pread: %m");
+			if (page < 10)
+				fill(want, sizeof(want), 200 + page);
+			else
+				memset(want, 0, sizeof(want));
+			CHECK(!memcmp(buf, want, 4096), "page %u differs%s", page,
+			      page >= 8 && page < 10 ?
+			      " (written into a hole between freezes)" : "");
+		}
+		REQUIRE(!fstat(fd, &st), "fstat: %m");
+		CHECK(st.st_blocks == 10 * 8, "%lld blocks, want 80",
+		      (long long)st.st_blocks);
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	sfd = luo_create_session(dev, "retry");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	fd = memfd_create("retry", 0);
+	REQUIRE(fd >= 0 && !ftruncate(fd, RETRY_PAGES * 4096L), "memfd: %m");
+	for (page = 0; page < 8; page++)
+		retry_write_page(fd, page);
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	tf = tf_open(2);
+	REQUIRE(tf >= 0, "test file: %s", strerror(-tf));
+	REQUIRE(!tf_set_fault(tf, LUO_TEST_FAULT_FREEZE, EDOM, 1),
+		"set fault: %m");
+	err = luo_preserve_fd(sfd, tf, 2);
+	REQUIRE(!err, "preserve the test file: %s", strerror(-err));
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
+	/* A new folio, then a freeze that fails after the memfd's. */
+	retry_write_page(fd, 8);
+	err = vmtest_kexec_reboot();
+	CHECK(err == -EDOM, "reboot with a failing test file: %s",
+	      strerror(-err));
+
+	/* Unfrozen, a hole takes a write; then the records fail. */
+	retry_write_page(fd, 9);
+	err = vmtest_write_file(MEMFD_LUO_DEBUGFS "/fail_records", "1");
+	if (err == -ENOENT) {
+		printf("# no %s (CONFIG_LIVEUPDATE_TEST)\n", MEMFD_LUO_DEBUGFS);
+		return KSFT_SKIP;
+	}
+	REQUIRE(!err, "fail_records: %s", strerror(-err));
+	err = vmtest_kexec_reboot();
+	CHECK(err == -ENOMEM, "reboot with failing records: %s",
+	      strerror(-err));
+	if (failures)
+		return KSFT_FAIL;
+
+	/* No new folio since: the retry must still write the records. */
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
+/* ---- Damaged handover data (variants "damaged-*") ---- */
+
+#define DAMAGED_SIZE	(16 * MiB)
+
+static const struct {
+	const char *variant;
+	const char *knob;
+	int err;
+} damages[] = {
+	{ "damaged-flags", "1", EOPNOTSUPP },
+	{ "damaged-pos", "2", EINVAL },
+	{ "damaged-record", "3", EINVAL },
+	{ "damaged-order", "4", EINVAL },
+};
+
+static int stage_damaged(int stage, unsigned int d)
+{
+	int dev, sfd, fd, fd2, err;
+	long before, after;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "damaged");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		before = vmtest_mem_free_kib();
+		fd = luo_retrieve_fd(sfd, 1);
+		after = vmtest_mem_free_kib();
+		CHECK(fd == -damages[d].err, "damaged memfd: %s, want %s",
+		      strerror(-fd), strerror(damages[d].err));
+		CHECK(vmtest_kmsg_has("memfd_luo: incoming memfd: "),
+		      "no log line for the damaged memfd");
+		printf("# rejecting the damaged memfd gave back %ld KiB\n",
+		       after - before);
+		CHECK(after - before >= (long)(DAMAGED_SIZE / 1024) * 9 / 10,
+		      "the damaged memfd's %lu KiB not given back (%ld)",
+		      DAMAGED_SIZE / 1024, after - before);
+		CHECK(luo_retrieve_fd(sfd, 1) == -damages[d].err,
+		      "a second retrieve differs");
+		fd2 = luo_retrieve_fd(sfd, 2);
+		REQUIRE(fd2 >= 0, "intact memfd: %s", strerror(-fd2));
+		CHECK(file_sum(fd2, MiB, 0) == expected_sum(MiB, 62),
+		      "intact memfd differs");
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	sfd = luo_create_session(dev, "damaged");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	/* Page 0 is a 4 KiB folio: "order" damage leaves it unrecorded. */
+	luo_set_shmem_thp("never");
+	fd = new_memfd("damaged", DAMAGED_SIZE, 61, 0);
+	fd2 = new_memfd("intact", MiB, 62, 0);
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = luo_preserve_fd(sfd, fd2, 2);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	close(fd);
+	close(fd2);
+	err = vmtest_write_file(MEMFD_LUO_DEBUGFS "/damage", damages[d].knob);
+	if (err == -ENOENT) {
+		printf("# no %s (CONFIG_LIVEUPDATE_TEST)\n", MEMFD_LUO_DEBUGFS);
+		return KSFT_SKIP;
+	}
+	REQUIRE(!err, "damage: %s", strerror(-err));
+	return kexec_now(stage);
+}
+
+/*
+ * ---- A writer holding the inode lock across a userfaultfd fault
+ * (variant "busy") ----
+ *
+ * Memfd A (token 1) is frozen first, then memfd B (token 2), whose inode
+ * lock a writer holds while its source buffer waits on userfaultfd. The
+ * reboot must fail with EBUSY after a bounded wait, and meanwhile A, frozen
+ * already, must refuse new folios: a thread writing into its holes gets
+ * EPERM. After the failed reboot A takes writes into holes again; the
+ * fault is resolved, the writer finishes, and the next reboot succeeds.
+ */
+#define BUSY_DATA	8		/* pages 1..7 written before preserve */
+#define BUSY_PAGES	4096
+#define BUSY_SEED	71
+
+struct busy_writer {
+	int fd;
+	void *src;
+	ssize_t ret;
+	int err;
+};
+
+static void *busy_write(void *arg)
+{
+	struct busy_writer *w = arg;
+
+	w->ret = pwrite(w->fd, w->src, 4096, 0);
+	w->err = errno;
+	return NULL;
+}
+
+struct hole_writer {
+	int fd;
+	atomic_int stop;
+	unsigned int next, eperm, other;
+};
+
+static void busy_page(unsigned char *buf, unsigned int page)
+{
+	fill(buf, 4096, BUSY_SEED + page);
+}
+
+static void *hole_write(void *arg)
+{
+	struct hole_writer *h = arg;
+	unsigned char buf[4096];
+
+	h->next = BUSY_DATA;
+	while (!h->stop && h->next < BUSY_PAGES) {
+		busy_page(buf, h->next);
+		if (pwrite(h->fd, buf, 4096, h->next * 4096L) == 4096)
+			h->next++;
+		else if (errno == EPERM)
+			h->eperm++;
+		else
+			h->other++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static int stage_busy(int stage)
+{
+	struct hole_writer h = {};
+	struct busy_writer w = {};
+	unsigned char buf[4096], want[4096], zero[4096] = {};
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {};
+	struct uffdio_copy copy = {};
+	pthread_t wt, ht;
+	struct pollfd pfd;
+	unsigned int page, written;
+	int dev, sfd, a, b, uffd, err;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "busy");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		a = luo_retrieve_fd(sfd, 1);
+		b = luo_retrieve_fd(sfd, 2);
+		REQUIRE(a >= 0 && b >= 0, "retrieve: %s %s", strerror(-a),
+			strerror(-b));
+		REQUIRE(pread(a, &written, sizeof(written), 0) ==
+			sizeof(written), "pread: %m");
+		printf("# memfd A: %u pages written into holes\n", written);
+		for (page = 1; page < BUSY_PAGES; page++) {
+			REQUIRE(pread(a, buf, 4096, page * 4096L) == 4096,
+				"pread: %m");
+			busy_page(want, page);
+			if (page < written ? !memcmp(buf, want, 4096) :
+					     !memcmp(buf, zero, 4096))
+				continue;
+			CHECK(0, "memfd A page %u: %s", page,
+			      page < written ? "lost" : "garbage in a hole");
+			break;
+		}
+		REQUIRE(pread(b, buf, 4096, 0) == 4096, "pread: %m");
+		fill(want, 4096, BUSY_SEED);
+		CHECK(!memcmp(buf, want, 4096),
+		      "memfd B lost the write that held its lock");
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		printf("# no userfaultfd (CONFIG_USERFAULTFD): %m\n");
+		return KSFT_SKIP;
+	}
+	REQUIRE(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API: %m");
+
+	sfd = luo_create_session(dev, "busy");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	a = memfd_create("busy-a", 0);
+	b = memfd_create("busy-b", 0);
+	REQUIRE(a >= 0 && b >= 0, "memfd_create: %m");
+	REQUIRE(!ftruncate(a, BUSY_PAGES * 4096L) && !ftruncate(b, 4096),
+		"ftruncate: %m");
+	for (page = 1; page < BUSY_DATA; page++) {
+		busy_page(buf, page);
+		REQUIRE(pwrite(a, buf, 4096, page * 4096L) == 4096, "pwrite: %m");
+	}
+	REQUIRE(pwrite(a, zero, 4096, 0) == 4096, "pwrite: %m");
+	REQUIRE(!luo_preserve_fd(sfd, a, 1) && !luo_preserve_fd(sfd, b, 2),
+		"preserve: %m");
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
+	/* B's writer takes B's inode lock and faults on its buffer. */
+	w.fd = b;
+	w.src = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(w.src != MAP_FAILED, "mmap: %m");
+	reg.range.start = (unsigned long)w.src;
+	reg.range.len = 4096;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	REQUIRE(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER: %m");
+	REQUIRE(!pthread_create(&wt, NULL, busy_write, &w), "pthread_create");
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	REQUIRE(poll(&pfd, 1, 10000) == 1, "the writer never faulted");
+
+	h.fd = a;
+	REQUIRE(!pthread_create(&ht, NULL, hole_write, &h), "pthread_create");
+	usleep(20000);
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	h.stop = 1;
+	pthread_join(ht, NULL);
+	printf("# reboot: %s; hole writer: %u written, %u EPERM, %u other\n",
+	       strerror(-err), h.next - BUSY_DATA, h.eperm, h.other);
+	CHECK(err == -EBUSY, "reboot with a memfd locked: %s", strerror(-err));
+	CHECK(h.eperm > 0, "a frozen memfd took new folios");
+	CHECK(!h.other, "hole writes failed otherwise");
+
+	/* Unfrozen: A takes a write into a hole again. */
+	busy_page(buf, h.next);
+	CHECK(pwrite(a, buf, 4096, h.next * 4096L) == 4096,
+	      "write into a hole after the failed reboot: %m");
+	written = h.next + 1;
+	REQUIRE(pwrite(a, &written, sizeof(written), 0) == sizeof(written),
+		"pwrite: %m");
+
+	/* Let B's writer go; its write lands. */
+	fill(want, 4096, BUSY_SEED);
+	copy.dst = (unsigned long)w.src;
+	copy.src = (unsigned long)want;
+	copy.len = 4096;
+	REQUIRE(!ioctl(uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: %m");
+	pthread_join(wt, NULL);
+	CHECK(w.ret == 4096, "B's writer: %zd (%s)", w.ret, strerror(w.err));
+	if (failures)
+		return KSFT_FAIL;
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
+/*
+ * ---- Reboot racing a writer that faults into a memfd (variant
+ * "race-fault") ----
+ *
+ * A thread writes one word into each page of the holes of a preserved
+ * memfd through a mapping, in order, and goes on while the main thread
+ * reboots. The next kernel must find the data written before preserve,
+ * every page the writer had finished when the reboot began, and in every
+ * other page either nothing or the writer's word.
+ */
+#define RACE_DATA	(4 * MiB)
+#define RACE_SIZE	(RACE_DATA + 64 * MiB)
+#define RACE_MARK	(RACE_DATA - 4096)	/* count at reboot, in the data */
+#define RACE_SEED	81
+
+static __thread sigjmp_buf race_jmp;
+static atomic_ulong race_done;
+
+static void race_sigbus_handler(int sig)
+{
+	(void)sig;
+	siglongjmp(race_jmp, 1);
+}
+
+static uint64_t race_word(unsigned long page)
+{
+	return 0x5241434500000000ULL ^ page;
+}
+
+/* Store @v at @p: 0, or -1 if that got SIGBUS (a hole of a frozen memfd). */
+static int race_store(uint64_t *p, uint64_t v)
+{
+	if (sigsetjmp(race_jmp, 1))
+		return -1;
+	*p = v;
+	return 0;
+}
+
+static void *race_write(void *arg)
+{
+	unsigned long page, first = RACE_DATA / 4096;
+	uint64_t *map = arg;
+
+	for (page = first; ; page++) {
+		if (page == RACE_SIZE / 4096)
+			page = first;
+		if (race_store(&map[page * 512], race_word(page)))
+			continue;
+		if (race_done < page + 1 - first)
+			race_done = page + 1 - first;
+	}
+	return NULL;
+}
+
+static int stage_race_fault(int stage)
+{
+	unsigned long page, n, done, empty = 0, seen = 0;
+	struct sigaction sa = { .sa_handler = race_sigbus_handler };
+	uint64_t *map, *p;
+	pthread_t t;
+	int dev, sfd, fd, err;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "race");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		fd = luo_retrieve_fd(sfd, 1);
+		REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+		map = mmap(NULL, RACE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		REQUIRE(map != MAP_FAILED, "mmap: %m");
+		done = map[RACE_MARK / 8];
+		CHECK(checksum((void *)map, RACE_MARK) ==
+		      expected_sum(RACE_MARK, RACE_SEED),
+		      "data written before preserve differs");
+		for (page = RACE_DATA / 4096; page < RACE_SIZE / 4096; page++) {
+			p = map + page * 512;
+			for (n = 1; n < 512 && !p[n]; n++)
+				;
+			if (n < 512 || (p[0] && p[0] != race_word(page))) {
+				CHECK(0, "page %lu: garbage", page);
+				break;
+			}
+			if (!p[0]) {
+				empty++;
+				CHECK(page - RACE_DATA / 4096 >= done,
+				      "page %lu, written before the reboot, is lost",
+				      page);
+				if (failures)
+					break;
+			} else {
+				seen++;
+			}
+		}
+		printf("# %lu pages written before the reboot began, %lu in the file, %lu holes\n",
+		       done, seen, empty);
+		munmap(map, RACE_SIZE);
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	luo_set_shmem_thp("never");
+	fd = new_memfd("race", RACE_DATA, RACE_SEED, 0);
+	REQUIRE(!ftruncate(fd, RACE_SIZE), "ftruncate: %m");
+	sfd = luo_create_session(dev, "race");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
+	map = mmap(NULL, RACE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	REQUIRE(!sigaction(SIGBUS, &sa, NULL), "sigaction: %m");
+	REQUIRE(!pthread_create(&t, NULL, race_write, map), "pthread_create");
+	while (race_done < 1000)
+		usleep(1000);
+	done = race_done;
+	/* An existing page of the data: no new folio. */
+	REQUIRE(pwrite(fd, &done, sizeof(done), RACE_MARK) == sizeof(done),
+		"pwrite: %m");
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
+/*
+ * ---- PRESERVE_FD racing truncate and fallocate (variant
+ * "preserve-race"), one kernel ----
+ *
+ * A thread resizes, fallocates and punches the memfd in a loop while the
+ * main thread preserves it and closes the session again, many times. Each
+ * preserve either succeeds, after which the size does not change until the
+ * session is closed, or fails cleanly.
+ */
+#define PRACE_ITERATIONS	300
+
+struct prace {
+	int fd;
+	atomic_int stop;
+	unsigned long ok, eperm, other;
+	int last_errno;
+};
+
+static void prace_count(struct prace *r, int ret)
+{
+	if (!ret) {
+		r->ok++;
+	} else if (errno == EPERM) {
+		r->eperm++;
+	} else {
+		r->other++;
+		r->last_errno = errno;
+	}
+}
+
+static void *prace_resize(void *arg)
+{
+	static const off_t sizes[] = { 0, 4096, 3 * MiB + 123, 8 * MiB };
+	struct prace *r = arg;
+	unsigned int i = 0;
+
+	while (!r->stop) {
+		prace_count(r, ftruncate(r->fd, sizes[i++ % 4]));
+		prace_count(r, fallocate(r->fd, 0, 0, MiB));
+		prace_count(r, fallocate(r->fd, FALLOC_FL_PUNCH_HOLE |
+					 FALLOC_FL_KEEP_SIZE, 0, 64 * 1024));
+	}
+	return NULL;
+}
+
+static int stage_preserve_race(void)
+{
+	unsigned int i, preserved = 0, refused = 0;
+	struct prace r = {};
+	struct stat st1, st2;
+	pthread_t t;
+	int dev, sfd, err;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	r.fd = memfd_create("preserve-race", 0);
+	REQUIRE(r.fd >= 0, "memfd_create: %m");
+	REQUIRE(!pthread_create(&t, NULL, prace_resize, &r), "pthread_create");
+	for (i = 0; i < PRACE_ITERATIONS && !failures; i++) {
+		sfd = luo_create_session(dev, "preserve-race");
+		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+		err = luo_preserve_fd(sfd, r.fd, 1);
+		if (!err) {
+			preserved++;
+			REQUIRE(!fstat(r.fd, &st1), "fstat: %m");
+			usleep(500);
+			REQUIRE(!fstat(r.fd, &st2), "fstat: %m");
+			CHECK(st1.st_size == st2.st_size,
+			      "size of a preserved memfd changed: %lld -> %lld",
+			      (long long)st1.st_size, (long long)st2.st_size);
+			CHECK(st1.st_blocks <= st2.st_blocks,
+			      "a preserved memfd lost blocks: %lld -> %lld",
+			      (long long)st1.st_blocks, (long long)st2.st_blocks);
+		} else {
+			refused++;
+			CHECK(err == -ENOMEM || err == -EBUSY,
+			      "preserve: %s", strerror(-err));
+		}
+		close(sfd);
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	printf("# %u preserved, %u refused; resizer: %lu ok, %lu EPERM, %lu other\n",
+	       preserved, refused, r.ok, r.eperm, r.other);
+	CHECK(!r.other, "resizer failed with %s", strerror(r.last_errno));
+	CHECK(r.eperm > 0 && r.ok > 0, "no race happened");
+	close(r.fd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
 	int stage = vmtest_stage();
+	unsigned int i;
 
 	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
 	if (!strcmp(variant, "contents"))
@@ -1092,6 +1856,19 @@ int main(void)
 		return stage_swap(stage);
 	if (!strcmp(variant, "memcg"))
 		return stage_memcg(stage);
+	if (!strcmp(variant, "noexec"))
+		return stage_noexec(stage);
+	if (!strcmp(variant, "freeze-retry"))
+		return stage_freeze_retry(stage);
+	for (i = 0; i < ARRAY_SIZE(damages); i++)
+		if (!strcmp(variant, damages[i].variant))
+			return stage_damaged(stage, i);
+	if (!strcmp(variant, "busy"))
+		return stage_busy(stage);
+	if (!strcmp(variant, "race-fault"))
+		return stage_race_fault(stage);
+	if (!strcmp(variant, "preserve-race"))
+		return stage_preserve_race();
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }
