@@ -20,7 +20,7 @@ n=${N:-100}
 first=${SEED:-1}
 seeds=${FUZZ_SEEDS:-$(seq "$first" $((first + n - 1)))}
 logdir=$LOGS/fuzz
-mem=${FUZZ_MEM:-512M}
+mem=${FUZZ_MEM:-384M}
 list=$(mktemp) res=$(mktemp) out=$(mktemp)
 trap 'rm -f "$list" "$res" "$out"' EXIT
 mkdir -p "$logdir"
@@ -33,7 +33,7 @@ echo "  FUZZ    $count seed(s) ($(echo $seeds | cut -c1-60)...), one VM each (${
 
 start=$(date +%s)
 "$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
-	-f "$list" -l "$logdir" -r "$res" -m "$mem" -t "${FUZZ_TIMEOUT:-120}" \
+	-f "$list" -l "$logdir" -r "$res" -m "$mem" -t "${FUZZ_TIMEOUT:-60}" \
 	${KVM:+-K} > "$out" 2>&1
 secs=$(( $(date +%s) - start ))
 
