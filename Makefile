@@ -11,10 +11,11 @@
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
 #   make check    KUnit, kselftests in QEMU (incl. across kexec), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
+#   make fuzz     the handover fuzzer: N=<seeds> (100) SEED=<first> (1)
 #   make series   git format-patch series in build/series/
 #   make series-check  build every prefix of the series (bisectability)
 #
-# Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1
+# Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1  N=<n> SEED=<n> (fuzz)
 
 BASE	?= /usr/src/linux-source-6.12.tar.xz
 JOBS	?= $(shell nproc)
@@ -43,7 +44,7 @@ FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
 
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
-	kselftest checkpatch series series-check clean distclean help
+	kselftest checkpatch series series-check clean distclean help fuzz
 
 all: kernel
 
@@ -85,6 +86,9 @@ check: kernel selftests
 
 bench: kernel selftests
 	@$(TOP)/dev/bench.sh
+
+fuzz: kernel selftests
+	@N=$(N) SEED=$(SEED) $(TOP)/dev/fuzz.sh
 
 kunit: tree
 	@$(TOP)/dev/check.sh kunit

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|demo|checkpatch
+# The test command: check.sh all|kunit|kselftest|fuzz|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -9,6 +9,8 @@
 #               result per test case
 #   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
+#   fuzz        dev/fuzz.sh (make fuzz) on the fixed seeds of
+#               dev/fuzz-seeds.txt: one VM each, results fuzz/<seed>
 #   demo        dev/demo.sh (make demo): memcached's cache across a live
 #               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
@@ -110,6 +112,17 @@ run_kselftest() {
 	fi
 }
 
+run_fuzz() {
+	step "handover fuzzer, seeds of dev/fuzz-seeds.txt (logs: build/logs/fuzz/)"
+	if [ ! -x "$STOUT/fuzz_kexec_test" ]; then
+		echo "no $STOUT/fuzz_kexec_test: run 'make selftests'"
+		record fail fuzz/build
+		return
+	fi
+	FUZZ_SEEDS=$(sed 's/#.*//' "$TOP/dev/fuzz-seeds.txt" | xargs) \
+		FUZZ_RESULTS=$RESULTS "$TOP/dev/fuzz.sh"
+}
+
 run_demo() {
 	step "live update demo (make demo; log: build/logs/demo.txt)"
 	if "$TOP/dev/demo.sh" > "$LOGS/demo.txt" 2>&1; then
@@ -198,12 +211,13 @@ what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_demo; run_checkpatch; run_kerneldoc ;;
+all)		run_kunit; run_kselftest; run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
+fuzz)		run_fuzz ;;
 demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|demo|checkpatch" >&2; exit 2 ;;
+*)		echo "usage: $0 all|kunit|kselftest|fuzz|demo|checkpatch" >&2; exit 2 ;;
 esac
 
 passed=$(grep -c '^pass ' "$RESULTS")

@@ -855,6 +855,7 @@ void *kho_alloc_preserve(size_t size)
 		folio_put(folio);
 		return ERR_PTR(err);
 	}
+	kho_fuzz_record(folio_address(folio), order, __builtin_return_address(0));
 	return folio_address(folio);
 }
 EXPORT_SYMBOL_GPL(kho_alloc_preserve);
@@ -871,6 +872,7 @@ void kho_unpreserve_free(void *mem)
 
 	if (!mem)
 		return;
+	kho_fuzz_forget(mem);
 	folio = virt_to_folio(mem);
 	kho_unpreserve_folio(folio);
 	folio_put(folio);

@@ -38,6 +38,18 @@ static inline void kho_debugfs_add_subtree(const char *name, void *blob,
 static inline void kho_debugfs_remove_subtree(const char *name) { }
 #endif
 
+/* kho_fuzz.c; stubs when KEXEC_HANDOVER_FUZZ is off (production builds). */
+#if IS_ENABLED(CONFIG_KEXEC_HANDOVER_FUZZ)
+void kho_fuzz_record(void *mem, unsigned int order, void *caller);
+void kho_fuzz_forget(void *mem);
+void kho_fuzz_damage(void);
+#else
+static inline void kho_fuzz_record(void *mem, unsigned int order,
+				   void *caller) { }
+static inline void kho_fuzz_forget(void *mem) { }
+static inline void kho_fuzz_damage(void) { }
+#endif
+
 #if IS_ENABLED(CONFIG_KUNIT)
 int kho_block_chain_check(u64 head_pa, u64 count_per_block,
 			  bool (*block_ok)(u64 pa), long *nblocks);

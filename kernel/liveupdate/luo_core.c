@@ -636,6 +636,7 @@ int liveupdate_reboot(void)
 		return err;
 	}
 	luo_flb_serialize();
+	kho_fuzz_damage();	/* test kernels only: the handover fuzzer */
 
 	/* Held forever: nothing may change the sessions any more. */
 	return 0;
