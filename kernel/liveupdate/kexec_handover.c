@@ -562,7 +562,9 @@ void __init kho_memory_init(void)
 	if (kho_walk_flush(&mw) && !err)
 		err = -ENOMEM;
 	if (err) {
-		pr_warn("corrupted preserved-memory map after %lu blocks (%pe), disabling KHO revival\n",
+		pr_warn("%s preserved-memory map after %lu blocks (%pe), disabling KHO revival\n",
+			err == -ELOOP ? "a loop in the" :
+			err == -EEXIST ? "overlapping blocks in the" : "corrupted",
 			mw.blocks, ERR_PTR(err));
 		kho_in.fdt_phys = 0;
 		return;

@@ -312,9 +312,10 @@ int main(void)
 				     "corrupted preserved-memory map");
 	if (!strcmp(variant, "corrupt-tracker-loop"))
 		return stage_corrupt(stage, "tracker-loop",
-				     "blocks (-ELOOP), disabling KHO revival");
+				     "a loop in the preserved-memory map");
 	if (!strcmp(variant, "corrupt-overlap"))
-		return stage_corrupt(stage, "overlap", "blocks (-EEXIST), disabling KHO revival");
+		return stage_corrupt(stage, "overlap",
+				     "overlapping blocks in the preserved-memory map");
 	if (!strcmp(variant, "corrupt-fdt"))
 		return stage_corrupt(stage, "fdt",
 				     "root FDT is not in preserved memory, disabling KHO revival");
