@@ -57,9 +57,10 @@
  * stay reserved. The walk reads each tracker page once (a page reached
  * twice is a corrupted tracker), rejects a block that lies inside another
  * one, and requires the root FDT to be a preserved block. Restoring an
- * address that is not the head of an incoming block fails quietly. Either way one line is logged and the kernel boots; KHO
- * never panics on bad handover data. A failure to set up the outgoing side
- * at boot disables KHO for this kernel (kho_is_enabled() is false).
+ * address that is not the head of an incoming block fails quietly. Each
+ * rejection logs one line and the kernel boots; KHO never panics on bad
+ * handover data. A failure to set up the outgoing side at boot disables KHO
+ * for this kernel (kho_is_enabled() is false).
  */
 
 #define pr_fmt(fmt) "KHO: " fmt
