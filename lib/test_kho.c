@@ -22,11 +22,21 @@
  *
  * ``kho_test/state`` (read): whether KHO is enabled and this is a KHO boot.
  *
- * ``kho_test/corrupt`` (write "compatible", "tracker", "vmalloc" or
- * "scratch-<how>"): damage this kernel's outgoing handover data (the root
- * compatible, a node of the memory tracker, a run address of the first
- * vmalloc area, or the scratch array as kho_test_corrupt_scratch() says),
- * so the next kernel must reject it without crashing.
+ * ``kho_test/early`` (read): "ok" if every KHO entry point, called from a
+ * core_initcall (before kho_init()), failed cleanly or did nothing.
+ *
+ * ``kho_test/corrupt`` (write "compatible", "tracker", "vmalloc",
+ * "tracker-loop", "overlap", "fdt" or "scratch-<how>"): damage this
+ * kernel's outgoing handover data (the root compatible, a node of the
+ * memory tracker, a run address of the first vmalloc area, tracker tables
+ * that all point at one another, a page preserved twice (alone and inside
+ * a folio), the root FDT no longer preserved, or the scratch array as
+ * kho_test_corrupt_scratch() says), so the next kernel must reject it
+ * without crashing.
+ *
+ * At reboot, after KHO froze the outgoing root FDT, a reboot notifier tries
+ * to add and to remove a subtree and records the errors in the state, which
+ * verify checks (both must be -EBUSY, and nothing changed).
  *
  * The subtree layout is private to this test and versioned by its magic.
  */
@@ -42,6 +52,7 @@
 #include <linux/mm.h>
 #include <linux/init.h>
 #include <linux/mutex.h>
+#include <linux/reboot.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
 #include <linux/vmalloc.h>
@@ -49,7 +60,8 @@
 #include "../kernel/liveupdate/kexec_handover_internal.h"
 
 #define KHO_TEST_NAME		"kho_test"
-#define KHO_TEST_MAGIC		0x4b484f5445535433ULL	/* "KHOTEST3" */
+#define KHO_TEST_LATE_NAME	"kho_test_late"
+#define KHO_TEST_MAGIC		0x4b484f5445535434ULL	/* "KHOTEST4" */
 #define KHO_TEST_NR_FOLIOS	(MAX_PAGE_ORDER + 1)
 
 static const unsigned long kho_test_range_pages[] = { 1, 7, 300, 1000 };
@@ -80,6 +92,8 @@ struct kho_test_state {
 		struct kho_vmalloc desc;
 		u64 size;
 	} vmalloc[KHO_TEST_NR_VMALLOC];
+	s32 late_add;		/* kho_add_subtree() during reboot */
+	s32 late_remove;	/* kho_remove_subtree() during reboot */
 };
 
 static_assert(sizeof(struct kho_test_state) <= PAGE_SIZE);
@@ -229,6 +243,57 @@ err_unpreserve:
 	return err;
 }
 
+/*
+ * The strict checks on a folio of @order at @phys: the head is found with
+ * its order; an address inside it is not a block, and restoring it fails
+ * quietly (no warning) and changes nothing.
+ */
+static int kho_test_strict(char *res, size_t len, unsigned int i,
+			   phys_addr_t phys, unsigned int order)
+{
+	if (kho_preserved_order(phys) != order) {
+		snprintf(res, len, "fail folio %u: order %d, not %u\n", i,
+			 kho_preserved_order(phys), order);
+		return -EINVAL;
+	}
+	if (!order)
+		return 0;
+	if (kho_preserved_order(phys + PAGE_SIZE) != -ENOENT ||
+	    kho_restore_folio(phys + PAGE_SIZE) ||
+	    kho_restore_pages(phys + PAGE_SIZE, 1)) {
+		snprintf(res, len, "fail folio %u: a tail page counts as a block\n", i);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* After a failure: restore and free whatever is still preserved. */
+static void kho_test_discard(struct kho_test_state *state)
+{
+	struct folio *folio;
+	struct page *page;
+	unsigned long j;
+	unsigned int i;
+
+	for (i = 0; i < state->nr_folios; i++) {
+		if (kho_preserved_order(state->folios[i].phys) != state->folios[i].order)
+			continue;
+		folio = kho_restore_folio(state->folios[i].phys);
+		if (folio)
+			folio_put(folio);
+	}
+	for (i = 0; i < state->nr_ranges; i++) {
+		unsigned long nr = state->ranges[i].nr_pages;
+
+		if (!kho_pages_restorable(state->ranges[i].phys, nr))
+			continue;
+		page = kho_restore_pages(state->ranges[i].phys, nr);
+		for (j = 0; page && j < nr; j++)
+			__free_page(nth_page(page, j));
+	}
+	kho_restore_free(state);
+}
+
 /* Restore, check and free everything; fills @res with the outcome. */
 static void kho_test_verify(char *res, size_t len)
 {
@@ -310,10 +375,14 @@ static void kho_test_verify(char *res, size_t len)
 
 	for (i = 0; i < state->nr_folios; i++) {
 		phys = state->folios[i].phys;
+		if (kho_test_strict(res, len, i, phys, state->folios[i].order))
+			goto err_discard;
 		folio = kho_restore_folio(phys);
 		if (!folio || folio_order(folio) != state->folios[i].order) {
+			if (folio)
+				folio_put(folio);
 			snprintf(res, len, "fail folio %u not restored\n", i);
-			return;
+			goto err_discard;
 		}
 		bad = kho_test_check(folio_address(folio), folio_size(folio),
 				     state->seed, i);
@@ -322,7 +391,7 @@ static void kho_test_verify(char *res, size_t len)
 		if (bad >= 0) {
 			snprintf(res, len, "fail folio %u order %u differs at byte %ld\n",
 				 i, i, bad);
-			return;
+			goto err_discard;
 		}
 	}
 
@@ -332,21 +401,34 @@ static void kho_test_verify(char *res, size_t len)
 		page = kho_restore_pages(state->ranges[i].phys, nr);
 		if (!page) {
 			snprintf(res, len, "fail range %u not restored\n", i);
-			return;
+			goto err_discard;
 		}
 		bad = kho_test_check(page_address(page), nr * PAGE_SIZE,
 				     state->seed, KHO_TEST_NR_FOLIOS + i);
 		for (j = 0; j < nr; j++)
-			__free_page(page + j);
+			__free_page(nth_page(page, j));
 		if (bad >= 0) {
 			snprintf(res, len, "fail range %u differs at byte %ld\n", i, bad);
-			return;
+			goto err_discard;
 		}
 		verified += nr * PAGE_SIZE;
 	}
 
+	/* The previous kernel could not change its FDT during the reboot. */
+	if (state->late_add != -EBUSY || state->late_remove != -EBUSY ||
+	    kho_retrieve_subtree(KHO_TEST_LATE_NAME, &phys, NULL) != -ENOENT) {
+		snprintf(res, len, "fail subtree changed during reboot (add %d, remove %d)\n",
+			 state->late_add, state->late_remove);
+		goto err_discard;
+	}
+
 	kho_restore_free(state);
 	snprintf(res, len, "ok %lu\n", verified);
+	return;
+
+err_discard:
+	/* Something was restored already: give back all that is left. */
+	kho_test_discard(state);
 }
 
 static ssize_t preserve_write(struct file *file, const char __user *buf,
@@ -415,6 +497,40 @@ static int kho_test_corrupt_scratch(const char *how)
 	return kho_scratch_out_set(s, sizeof(s[0]) * cnt);
 }
 
+/*
+ * Hang a chain of tables off a free slot of the root whose every entry
+ * points at the table one level down, ending in an empty leaf: a tree of
+ * 512^4 paths to the same few pages, with nothing invalid in any node. A
+ * walk that visits every path never ends; each page may be visited once.
+ * The pages are never freed: this kernel is about to go away.
+ */
+static int kho_test_corrupt_loop(struct kho_radix_table *root)
+{
+	unsigned int level, i, slot;
+	phys_addr_t below;
+	u64 *node;
+
+	for (slot = ARRAY_SIZE(root->child); slot--;) {
+		if (!root->child[slot])
+			break;
+	}
+	if (root->child[slot])
+		return -ENOSPC;
+	node = (u64 *)get_zeroed_page(GFP_KERNEL);	/* the empty leaf */
+	if (!node)
+		return -ENOMEM;
+	for (level = 1; level < KHO_TREE_MAX_DEPTH - 1; level++) {
+		below = virt_to_phys(node);
+		node = (u64 *)get_zeroed_page(GFP_KERNEL);
+		if (!node)
+			return -ENOMEM;
+		for (i = 0; i < ARRAY_SIZE(root->child); i++)
+			node[i] = below;
+	}
+	root->child[slot] = virt_to_phys(node);
+	return 0;
+}
+
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -441,7 +557,21 @@ static int kho_test_corrupt(const char *what)
 		chunk->phys[5] = PFN_PHYS(PHYS_PFN(__pa_symbol(&kho_test_lock)));
 		return 0;
 	}
-	if (!sysfs_streq(what, "tracker"))
+	if (sysfs_streq(what, "overlap")) {
+		struct folio *folio;
+
+		/* Page 1 of the order-3 folio, preserved once more alone. */
+		if (!kho_test_out)
+			return -ENOENT;
+		folio = pfn_folio(PHYS_PFN(kho_test_out->folios[3].phys));
+		return kho_preserve_pages(folio_page(folio, 1), 1);
+	}
+	if (sysfs_streq(what, "fdt")) {
+		/* The root FDT stays intact, but is no longer preserved. */
+		kho_unpreserve_folio(virt_to_folio(fdt));
+		return 0;
+	}
+	if (!sysfs_streq(what, "tracker") && !sysfs_streq(what, "tracker-loop"))
 		return -EINVAL;
 
 	/* Make the last child of the root table point to a misaligned node. */
@@ -449,6 +579,8 @@ static int kho_test_corrupt(const char *what)
 	if (!prop || len != sizeof(u64))
 		return -EINVAL;
 	root = phys_to_virt(get_unaligned((const u64 *)prop));
+	if (sysfs_streq(what, "tracker-loop"))
+		return kho_test_corrupt_loop(root);
 	for (i = ARRAY_SIZE(root->child); i--;) {
 		if (root->child[i]) {
 			root->child[i] |= 8;
@@ -461,7 +593,7 @@ static int kho_test_corrupt(const char *what)
 static ssize_t corrupt_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
-	char buf[16];
+	char buf[24];
 	int err;
 
 	if (count >= sizeof(buf))
@@ -475,6 +607,83 @@ static ssize_t corrupt_write(struct file *file, const char __user *ubuf,
 		pr_info("corrupted the outgoing %s\n", strim(buf));
 	return err ? err : count;
 }
+
+/* Result of calling the API before kho_init(), for kho_test/early. */
+static char kho_test_early_res[96] = "not run\n";
+
+/* Every entry point must fail cleanly or do nothing before kho_init(). */
+static int __init kho_test_early(void)
+{
+	struct folio *folio;
+	void *mem;
+	int err;
+
+	if (!kho_is_enabled()) {
+		strscpy(kho_test_early_res, "ok (KHO disabled)\n");
+		return 0;
+	}
+	folio = folio_alloc(GFP_KERNEL, 0);
+	if (!folio)
+		return -ENOMEM;
+	mem = kho_alloc_preserve(PAGE_SIZE);
+	err = IS_ERR(mem) ? PTR_ERR(mem) : 0;
+	if (err != -EAGAIN) {
+		snprintf(kho_test_early_res, sizeof(kho_test_early_res),
+			 "fail kho_alloc_preserve %d\n", err);
+		goto out;
+	}
+	err = kho_preserve_folio(folio);
+	err = err == -EAGAIN ? kho_preserve_pages(folio_page(folio, 0), 1) : err;
+	err = err == -EAGAIN ? kho_add_subtree(KHO_TEST_LATE_NAME,
+					       folio_address(folio), 8) : err;
+	if (err != -EAGAIN) {
+		snprintf(kho_test_early_res, sizeof(kho_test_early_res),
+			 "fail preserve/add %d\n", err);
+		goto out;
+	}
+	/* These must simply return. */
+	kho_unpreserve_folio(folio);
+	kho_unpreserve_pages(folio_page(folio, 0), 1);
+	kho_remove_subtree(folio_address(folio));
+	kho_unpreserve_free(NULL);
+	strscpy(kho_test_early_res, "ok\n");
+out:
+	folio_put(folio);
+	return 0;
+}
+core_initcall(kho_test_early);
+
+static ssize_t early_read(struct file *file, char __user *buf, size_t count,
+			  loff_t *ppos)
+{
+	return simple_read_from_buffer(buf, count, ppos, kho_test_early_res,
+				       strlen(kho_test_early_res));
+}
+
+/*
+ * During the reboot, after KHO's own notifier froze the root FDT: both
+ * changes must fail with -EBUSY. The state is preserved memory, so the
+ * errors reach the next kernel.
+ */
+static int kho_test_reboot(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct kho_test_state *state = kho_test_out;
+
+	if (!state)
+		return NOTIFY_DONE;
+	state->late_add = kho_add_subtree(KHO_TEST_LATE_NAME, state, 8);
+	state->late_remove = kho_remove_subtree(state);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kho_test_reboot_nb = {
+	.notifier_call = kho_test_reboot,
+};
+
+static const struct file_operations early_fops = {
+	.read = early_read,
+};
 
 static const struct file_operations preserve_fops = {
 	.write = preserve_write,
@@ -500,6 +709,7 @@ static int __init kho_test_init(void)
 	debugfs_create_file("verify", 0400, dir, NULL, &verify_fops);
 	debugfs_create_file("state", 0400, dir, NULL, &state_fops);
 	debugfs_create_file("corrupt", 0200, dir, NULL, &corrupt_fops);
-	return 0;
+	debugfs_create_file("early", 0400, dir, NULL, &early_fops);
+	return register_reboot_notifier(&kho_test_reboot_nb);
 }
 late_initcall(kho_test_init);

@@ -569,7 +569,7 @@ static void memfd_luo_unpreserve(struct liveupdate_file_op_args *args)
 /* The header the previous kernel left, if it is sound. */
 static struct memfd_luo_ser *memfd_luo_incoming(u64 data)
 {
-	if (!PAGE_ALIGNED(data) || !kho_is_preserved(data, 1))
+	if (kho_preserved_order(data) < 0)
 		return NULL;
 	return phys_to_virt(data);
 }
@@ -580,7 +580,7 @@ memfd_luo_restore_folio(const struct memfd_luo_folio_ser *record)
 {
 	phys_addr_t phys = PFN_PHYS((unsigned long)record->pfn);
 
-	if (!kho_is_preserved(phys, 1))
+	if (kho_preserved_order(phys) < 0)
 		return NULL;
 	return kho_restore_folio(phys);
 }

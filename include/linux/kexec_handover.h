@@ -18,6 +18,7 @@ struct resource;
 bool kho_is_enabled(void);
 bool is_kho_boot(void);
 bool kho_is_preserved(phys_addr_t phys, unsigned long nr_pages);
+int kho_preserved_order(phys_addr_t phys);
 
 int kho_preserve_folio(struct folio *folio);
 void kho_unpreserve_folio(struct folio *folio);
@@ -35,7 +36,7 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages);
 void *kho_restore_vmalloc(const struct kho_vmalloc *preservation);
 
 int kho_add_subtree(const char *name, void *blob, size_t size);
-void kho_remove_subtree(void *blob);
+int kho_remove_subtree(void *blob);
 int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size);
 
 /* Boot and kexec glue, not for modules. */
@@ -62,6 +63,11 @@ static inline bool is_kho_boot(void)
 static inline bool kho_is_preserved(phys_addr_t phys, unsigned long nr_pages)
 {
 	return false;
+}
+
+static inline int kho_preserved_order(phys_addr_t phys)
+{
+	return -ENOENT;
 }
 
 static inline int kho_preserve_folio(struct folio *folio)
@@ -127,14 +133,16 @@ static inline int kho_add_subtree(const char *name, void *blob, size_t size)
 	return -EOPNOTSUPP;
 }
 
-static inline void kho_remove_subtree(void *blob)
+static inline int kho_remove_subtree(void *blob)
 {
+	return 0;
 }
 
+/* As documented for the real one: never a KHO boot, so -ENOENT. */
 static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys,
 				       size_t *size)
 {
-	return -EOPNOTSUPP;
+	return -ENOENT;
 }
 
 static inline void kho_memory_init(void)

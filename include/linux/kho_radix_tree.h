@@ -25,7 +25,8 @@ struct kho_radix_tree {
  * struct kho_radix_walker - callbacks of kho_radix_walk()
  * @node_ok: optional; called with the physical address of every node before
  *           it is read. Returning false stops the walk with -EINVAL. Use it
- *           to reject addresses that cannot hold a node (not RAM, scratch).
+ *           to reject addresses that cannot hold a node (not RAM, scratch)
+ *           and, for untrusted trees, a node reached a second time.
  * @block: called for every preserved block, in ascending key order. A
  *         non-zero return stops the walk and is returned by kho_radix_walk().
  *

@@ -29,8 +29,12 @@
  * 2. Users preserve folios and page ranges (kho_preserve_folio(),
  *    kho_preserve_pages()) and add their own serialized state as subtrees
  *    (kho_add_subtree()), at any time; the tracker is updated at once, so
- *    there is no finalization step and nothing to do at reboot.
- * 3. kexec_file_load() places every segment inside scratch
+ *    there is no finalization step. Before kho_init() every entry point
+ *    fails with -EAGAIN (or does nothing).
+ * 3. When the kexec reboot begins (a reboot notifier), the root FDT is
+ *    frozen: from then on kho_add_subtree() and kho_remove_subtree() fail
+ *    with -EBUSY, so the next kernel never reads a half-edited FDT.
+ * 4. kexec_file_load() places every segment inside scratch
  *    (kho_locate_mem_hole()) and adds the scratch array as one more segment
  *    (kho_fill_kimage()); the architecture hands the root FDT and the array
  *    to the next kernel (on x86 in a SETUP_KEXEC_KHO setup_data entry).
@@ -48,11 +52,16 @@
  *
  * Unhappy paths. The incoming data is not trusted. A bad root FDT or scratch
  * array disables revival for this boot: it boots as a cold boot and the old
- * memory is reused. A corrupted tracker found while walking it also disables
- * revival (is_kho_boot() becomes false), but the blocks reserved until then
- * stay reserved. Either way one line is logged and the kernel boots; KHO
- * never panics on bad handover data. A failure to set up the outgoing side
- * at boot disables KHO for this kernel (kho_is_enabled() is false).
+ * memory is reused. So does a corrupted tracker: it is checked whole before
+ * any block is reserved, and a rejected one reserves nothing, so every
+ * preserved page goes to the page allocator once (is_kho_boot() becomes
+ * false). The walk reads each tracker page once (a page reached
+ * twice is a corrupted tracker), rejects a block that lies inside another
+ * one, and requires the root FDT to be a preserved block. Restoring an
+ * address that is not the head of an incoming block fails quietly. Each
+ * rejection logs one line and the kernel boots; KHO never panics on bad
+ * handover data. A failure to set up the outgoing side at boot disables KHO
+ * for this kernel (kho_is_enabled() is false).
  *
  * The scratch array is checked as a whole before any of it is used, so a
  * rejected array leaves memblock as it was. ``kho=off`` in a kernel started
@@ -83,6 +92,7 @@
 #include <linux/overflow.h>
 #include <linux/page-isolation.h>
 #include <linux/pgalloc_tag.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <asm/early_ioremap.h>
@@ -124,14 +134,22 @@ static unsigned int kho_scratch_cnt __ro_after_init;
 
 /**
  * struct kho_out - the outgoing side
- * @lock: protects the contents of @fdt (subtree changes).
+ * @lock: protects the contents of @fdt (subtree changes) and @finalized.
  * @tree: the preserved-memory tracker (has its own lock).
  * @fdt: the root FDT page, itself preserved.
+ * @ready: set (release) by kho_init() once @tree and @fdt exist; every
+ *         entry point checks it (acquire), so users that run before
+ *         kho_init() get an error instead of a NULL tree.
+ * @finalized: set when the kernel starts the kexec jump (reboot notifier):
+ *             the next kernel reads @fdt as it is then, so subtrees can no
+ *             longer be added or removed.
  */
 struct kho_out {
-	struct mutex lock;	/* protects the contents of @fdt */
+	struct mutex lock;	/* protects the contents of @fdt, @finalized */
 	struct kho_radix_tree tree;
 	void *fdt;
+	bool ready;
+	bool finalized;
 };
 
 static struct kho_out kho_out = {
@@ -251,6 +269,20 @@ bool is_kho_boot(void)
 	return !!kho_in.fdt_phys;
 }
 EXPORT_SYMBOL_GPL(is_kho_boot);
+
+/*
+ * The outgoing side is usable: enabled and set up by kho_init(). Before
+ * kho_init() (early built-in users) the entry points fail with -EAGAIN.
+ */
+static int kho_out_check(void)
+{
+	if (!kho_enable)
+		return -EOPNOTSUPP;
+	/* Pairs with the release in kho_init(): the tree and FDT exist. */
+	if (!smp_load_acquire(&kho_out.ready))
+		return -EAGAIN;
+	return 0;
+}
 
 static bool kho_scratch_overlaps(phys_addr_t phys, phys_addr_t size)
 {
@@ -372,12 +404,25 @@ static void __init kho_scratch_set_cma(void)
 	}
 }
 
+/*
+ * While the incoming tracker is walked, the struct page of every node page
+ * visited carries KHO_NODE_MAGIC in the upper half of page->private, so that
+ * a node reached twice (nodes pointing at each other) is found at once and
+ * the walk costs one visit per node page. The marks are cleared again
+ * before the node pages are freed.
+ */
+#define KHO_NODE_MAGIC		0x4b484f4eU	/* "KHON" */
+
 /**
  * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
  * @w: the walker.
- * @blocks: number of blocks reserved so far.
+ * @blocks: number of blocks checked so far.
+ * @orders: bit N is set once a block of order N was checked.
  * @run_start: start of the run of adjacent blocks not reserved yet.
  * @run_end: end of that run; equal to @run_start when there is none.
+ * @fdt_found: a block starts at the incoming root FDT.
+ * @loop: a tracker node was reached a second time.
+ * @reserve_err: the first error of memblock_reserve(), in the second pass.
  *
  * Adjacent blocks are reserved as one range: the tree lists blocks of one
  * order in address order, and a million order-0 blocks would otherwise
@@ -386,9 +431,19 @@ static void __init kho_scratch_set_cma(void)
 struct kho_mem_walk {
 	struct kho_radix_walker w;
 	unsigned long blocks;
+	unsigned long orders;
 	phys_addr_t run_start;
 	phys_addr_t run_end;
+	bool fdt_found;
+	bool loop;
+	int reserve_err;
 };
+
+/* The upper half of page->private of @pfn's page, 0 if there is no page. */
+static u32 __init kho_walk_mark(unsigned long pfn)
+{
+	return pfn_valid(pfn) ? page_private(pfn_to_page(pfn)) >> 32 : 0;
+}
 
 /* Reserve the pending run of blocks, if any. */
 static int __init kho_walk_flush(struct kho_mem_walk *mw)
@@ -404,19 +459,80 @@ static int __init kho_walk_flush(struct kho_mem_walk *mw)
 	return 0;
 }
 
-/* A tracker node of the previous kernel must be RAM outside scratch. */
+/*
+ * A tracker node of the previous kernel must be RAM outside scratch, not
+ * the head of a preserved block, and not visited before.
+ */
 static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
 {
-	return memblock_is_region_memory(node, PAGE_SIZE) &&
-	       !kho_scratch_overlaps(node, PAGE_SIZE);
+	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	unsigned long pfn = PHYS_PFN(node);
+	u32 mark;
+
+	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
+	    kho_scratch_overlaps(node, PAGE_SIZE))
+		return false;
+	mark = kho_walk_mark(pfn);
+	if (mark) {
+		mw->loop = mark == KHO_NODE_MAGIC;
+		return false;
+	}
+	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_NODE_MAGIC << 32);
+	return true;
 }
 
-static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
-				   unsigned int order)
+/*
+ * Clearing walk: retraces the first walk, which visited the same nodes in
+ * the same order, and stops at the first node that carries no mark (where
+ * the first walk stopped, or a node it reached twice).
+ */
+static bool __init kho_walk_node_unmark(struct kho_radix_walker *w,
+					phys_addr_t node)
+{
+	unsigned long pfn = PHYS_PFN(node);
+
+	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
+	    kho_walk_mark(pfn) != KHO_NODE_MAGIC)
+		return false;
+	set_page_private(pfn_to_page(pfn), 0);
+	return true;
+}
+
+/*
+ * Whether the block at @pfn of @order lies inside a block reserved before.
+ * The walk is in key order, which is by descending order and, within an
+ * order, by ascending address; blocks of one order never overlap, so only
+ * a block of a larger order, already reserved, can contain this one. Its
+ * head is @pfn aligned down to its order.
+ */
+static bool __init kho_walk_overlaps(struct kho_mem_walk *mw, unsigned long pfn,
+				     unsigned int order)
+{
+	unsigned long head;
+	unsigned int o;
+
+	for (o = order + 1; o < BITS_PER_LONG; o++) {
+		if (!(mw->orders & BIT(o)))
+			continue;
+		head = pfn & ~((1UL << o) - 1);
+		if (kho_walk_mark(head) == KHO_PAGE_MAGIC &&
+		    (page_private(pfn_to_page(head)) & U32_MAX) == o)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * First pass: check one block of the previous kernel and mark its head page
+ * with its order (what the restore functions read). Nothing is reserved yet,
+ * so that a tracker found corrupted half way leaves no block reserved.
+ */
+static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
+				 unsigned int order)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	unsigned long pfn = PHYS_PFN(phys);
 	phys_addr_t size;
-	struct page *page;
 
 	if (order > BITS_PER_LONG - PAGE_SHIFT - 2)
 		return -EINVAL;
@@ -424,20 +540,50 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 	if (!memblock_is_region_memory(phys, size) ||
 	    kho_scratch_overlaps(phys, size))
 		return -EINVAL;
+	/* A page with two owners, or a tracker node inside a block. */
+	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order))
+		return -EEXIST;
+
+	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	mw->orders |= BIT(order);
+	mw->fdt_found |= phys == kho_in.fdt_phys;
+	mw->blocks++;
+	return 0;
+}
+
+/*
+ * Second pass over a tracker the first pass accepted: reserve every block.
+ * It never stops the walk, which also clears the node marks; a reservation
+ * that fails is remembered in @reserve_err.
+ */
+static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
+				   unsigned int order)
+{
+	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
 
 	if (phys != mw->run_end) {
-		int err = kho_walk_flush(mw);
-
-		if (err)
-			return err;
+		if (!mw->reserve_err)
+			mw->reserve_err = kho_walk_flush(mw);
 		mw->run_start = phys;
 		mw->run_end = phys;
 	}
-	mw->run_end += size;
+	mw->run_end += (phys_addr_t)PAGE_SIZE << order;
+	return 0;
+}
 
-	page = pfn_to_page(PHYS_PFN(phys));
-	set_page_private(page, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
-	mw->blocks++;
+/*
+ * Second pass over a tracker the first pass rejected: forget the blocks the
+ * first pass marked, which stay unreserved and so go to the page allocator
+ * with everything else, once.
+ */
+static int __init kho_walk_forget(struct kho_radix_walker *w, phys_addr_t phys,
+				  unsigned int order)
+{
+	unsigned long pfn = PHYS_PFN(phys);
+
+	if (kho_walk_mark(pfn) == KHO_PAGE_MAGIC &&
+	    (page_private(pfn_to_page(pfn)) & U32_MAX) == order)
+		set_page_private(pfn_to_page(pfn), 0);
 	return 0;
 }
 
@@ -471,7 +617,11 @@ static void __init kho_in_drop(void)
  * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
  * keeps the inherited scratch areas as scratch and reserves every block the
  * previous kernel preserved. A KHO boot with ``kho=off`` becomes a cold
- * boot here, with all preserved memory left free.
+ * boot here, with all preserved memory left free. The walk visits every
+ * tracker node once and rejects a node reached twice, overlapping blocks,
+ * and a root FDT that is not the start of a preserved block (the FDT is
+ * read for the whole boot, so its page must not be given to the buddy
+ * allocator).
  *
  * Context: early boot, memblock still active, single threaded.
  */
@@ -479,7 +629,10 @@ void __init kho_memory_init(void)
 {
 	struct kho_mem_walk mw = {
 		.w.node_ok = kho_walk_node_ok,
-		.w.block = kho_walk_reserve,
+		.w.block = kho_walk_check,
+	};
+	struct kho_mem_walk second = {
+		.w.node_ok = kho_walk_node_unmark,
 	};
 	int err;
 
@@ -497,16 +650,41 @@ void __init kho_memory_init(void)
 	kho_scratch_set_cma();
 
 	err = kho_radix_walk(kho_in.mem_map, &mw.w);
-	/* What was found valid stays reserved, even if the walk failed. */
-	if (kho_walk_flush(&mw) && !err)
-		err = -ENOMEM;
-	if (err) {
-		pr_warn("corrupted preserved-memory map after %lu blocks (%pe), disabling KHO revival\n",
-			mw.blocks, ERR_PTR(err));
-		kho_in.fdt_phys = 0;
+	if (mw.loop)
+		err = -ELOOP;
+	if (!err && !mw.fdt_found)
+		err = -ENOENT;
+
+	/*
+	 * The second walk retraces the first one and clears its node marks.
+	 * It reserves the blocks of a tracker found valid, or forgets those of
+	 * one found corrupted: nothing is revived then, and every preserved
+	 * page goes to the page allocator once, as on a cold boot.
+	 */
+	second.w.block = err ? kho_walk_forget : kho_walk_reserve;
+	kho_radix_walk(kho_in.mem_map, &second.w);
+	if (!err) {
+		if (!second.reserve_err)
+			second.reserve_err = kho_walk_flush(&second);
+		if (second.reserve_err) {
+			/* Not freed: the runs reserved so far are not known. */
+			pr_err("cannot reserve preserved memory (%pe); some of it stays reserved, disabling KHO revival\n",
+			       ERR_PTR(second.reserve_err));
+			kho_in.fdt_phys = 0;
+			return;
+		}
+		pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
 		return;
 	}
-	pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
+
+	if (err == -ENOENT)
+		pr_warn("root FDT is not in preserved memory, disabling KHO revival; preserved memory is freed\n");
+	else
+		pr_warn("%s preserved-memory map after %lu blocks (%pe), disabling KHO revival; preserved memory is freed\n",
+			err == -ELOOP ? "a loop in the" :
+			err == -EEXIST ? "overlapping blocks in the" : "corrupted",
+			mw.blocks, ERR_PTR(err));
+	kho_in.fdt_phys = 0;
 }
 
 /**
@@ -705,17 +883,24 @@ out:
  * Context: may sleep.
  * Return: 0 on success;
  * -EOPNOTSUPP if KHO is disabled;
- * -EINVAL if the folio is inside a scratch area;
+ * -EAGAIN if KHO is not set up yet (before fs_initcall);
+ * -EINVAL if the folio is inside a scratch area, or its order is above
+ * %MAX_PAGE_ORDER (the next kernel cannot restore such a folio);
  * -EEXIST if the folio is already preserved;
  * -ENOMEM if the tracker could not grow.
  */
 int kho_preserve_folio(struct folio *folio)
 {
-	unsigned long pfn = folio_pfn(folio);
 	unsigned int order = folio_order(folio);
+	unsigned long pfn;
+	int err;
 
-	if (!kho_enable)
-		return -EOPNOTSUPP;
+	err = kho_out_check();
+	if (err)
+		return err;
+	if (order > MAX_PAGE_ORDER)
+		return -EINVAL;
+	pfn = folio_pfn(folio);
 	if (kho_scratch_overlaps(PFN_PHYS(pfn), folio_size(folio))) {
 		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
 		return -EINVAL;
@@ -728,11 +913,13 @@ EXPORT_SYMBOL_GPL(kho_preserve_folio);
  * kho_unpreserve_folio() - stop preserving a folio
  * @folio: a folio preserved with kho_preserve_folio().
  *
+ * Does nothing if KHO is disabled or not set up yet.
+ *
  * Context: may sleep.
  */
 void kho_unpreserve_folio(struct folio *folio)
 {
-	if (!kho_enable)
+	if (kho_out_check())
 		return;
 	WARN_ON_ONCE(kho_radix_remove(&kho_out.tree, folio_pfn(folio),
 				      folio_order(folio)));
@@ -764,18 +951,19 @@ static unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
  * same range.
  *
  * Context: may sleep.
- * Return: 0 on success, or the errors of kho_preserve_folio(); on failure
- * nothing of the range is preserved.
+ * Return: 0 on success, -EINVAL if @nr_pages is 0, or the errors of
+ * kho_preserve_folio(); on failure nothing of the range is preserved.
  */
 int kho_preserve_pages(struct page *page, unsigned long nr_pages)
 {
 	unsigned long start = page_to_pfn(page), end = start + nr_pages;
 	unsigned long pfn = start;
 	unsigned int order;
-	int err = 0;
+	int err;
 
-	if (!kho_enable)
-		return -EOPNOTSUPP;
+	err = kho_out_check();
+	if (err)
+		return err;
 	if (!nr_pages)
 		return -EINVAL;
 	if (kho_scratch_overlaps(PFN_PHYS(start), PFN_PHYS(nr_pages))) {
@@ -807,6 +995,8 @@ EXPORT_SYMBOL_GPL(kho_preserve_pages);
  * @page: the first page, as given to kho_preserve_pages().
  * @nr_pages: the number of pages, as given to kho_preserve_pages().
  *
+ * Does nothing if KHO is disabled or not set up yet.
+ *
  * Context: may sleep.
  */
 void kho_unpreserve_pages(struct page *page, unsigned long nr_pages)
@@ -814,7 +1004,7 @@ void kho_unpreserve_pages(struct page *page, unsigned long nr_pages)
 	unsigned long pfn = page_to_pfn(page), end = pfn + nr_pages;
 	unsigned int order;
 
-	if (!kho_enable)
+	if (kho_out_check())
 		return;
 	for (; pfn < end; pfn += 1UL << order) {
 		order = kho_block_order(pfn, end - pfn);
@@ -899,8 +1089,11 @@ static void kho_init_block(struct page *page, unsigned int order, bool folio)
 
 	set_page_private(page, 0);
 	for (i = 0; i < nr; i++) {
-		set_page_count(page + i, folio && i ? 0 : 1);
-		clear_page_tag_ref(page + i);
+		/* Blocks of page ranges can span memory sections. */
+		struct page *p = nth_page(page, i);
+
+		set_page_count(p, folio && i ? 0 : 1);
+		clear_page_tag_ref(p);
 	}
 	if (folio && order)
 		prep_compound_page(page, order);
@@ -908,20 +1101,55 @@ static void kho_init_block(struct page *page, unsigned int order, bool folio)
 }
 
 /**
+ * kho_preserved_order() - the order of an incoming block, found by its head
+ * @phys: physical address to check.
+ *
+ * The strict check for addresses found in handover data: @phys must be the
+ * first byte of a block the previous kernel preserved (kho_preserve_folio(),
+ * kho_alloc_preserve(), or the start of a block of kho_preserve_pages())
+ * that is not restored yet. An address inside a block, a tail page of a
+ * folio, or memory that was not preserved does not count. Compare the
+ * result with the order the caller expects before restoring a folio.
+ *
+ * Context: any.
+ * Return: the order of the block that starts at @phys, or -ENOENT (also if
+ * this is not a KHO boot or @phys is not page aligned).
+ */
+int kho_preserved_order(phys_addr_t phys)
+{
+	int order;
+
+	if (!is_kho_boot() || !PAGE_ALIGNED(phys))
+		return -ENOENT;
+	order = kho_incoming_order(pfn_to_online_page(PHYS_PFN(phys)));
+	return order < 0 ? -ENOENT : order;
+}
+EXPORT_SYMBOL_GPL(kho_preserved_order);
+
+/**
  * kho_restore_folio() - take back a folio preserved by the previous kernel
  * @phys: physical address of the folio, as preserved.
  *
+ * Fails without changing anything (and at most a rate-limited log line,
+ * never a warning) if @phys is not the head of an incoming block of at most
+ * %MAX_PAGE_ORDER (kho_preserved_order()), so it may be given an address
+ * from handover data.
+ *
  * Context: may sleep.
  * Return: the folio, with one reference, or NULL if no folio was preserved
- * at @phys or it was already restored.
+ * at @phys (including an address inside a block) or it was already
+ * restored.
  */
 struct folio *kho_restore_folio(phys_addr_t phys)
 {
-	struct page *page = pfn_to_online_page(PHYS_PFN(phys));
-	int order = kho_incoming_order(page);
+	int order = kho_preserved_order(phys);
+	struct page *page;
 
-	if (WARN_ON(!PAGE_ALIGNED(phys) || order < 0 || order > MAX_PAGE_ORDER))
+	if (order < 0 || order > MAX_PAGE_ORDER) {
+		pr_warn_ratelimited("no preserved folio at %pa\n", &phys);
 		return NULL;
+	}
+	page = pfn_to_page(PHYS_PFN(phys));
 	kho_init_block(page, order, true);
 	return page_folio(page);
 }
@@ -935,8 +1163,8 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
  * Stricter than kho_is_preserved(): the range must start at the head of an
  * incoming block and consist of whole incoming blocks, as a range
  * preserved with kho_preserve_pages() (or an order-0 folio, for
- * @nr_pages == 1) does. Unlike kho_restore_pages() it does not warn, so it
- * can validate untrusted handover data.
+ * @nr_pages == 1) does. It logs nothing, so it can validate untrusted
+ * handover data.
  *
  * Return: true if kho_restore_pages(@phys, @nr_pages) would succeed.
  */
@@ -963,7 +1191,8 @@ bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages)
  *
  * Context: may sleep.
  * Return: the first page, every page of the range with one reference, or
- * NULL (and nothing restored) if the range was not preserved this way.
+ * NULL (and nothing restored; at most a rate-limited log line) if the range
+ * was not preserved this way.
  */
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 {
@@ -971,8 +1200,11 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	int order;
 
 	/* Check the whole range first: all or nothing. */
-	if (WARN_ON(!kho_pages_restorable(phys, nr_pages)))
+	if (!kho_pages_restorable(phys, nr_pages)) {
+		pr_warn_ratelimited("no preserved pages at %pa (%lu pages)\n",
+				    &phys, nr_pages);
 		return NULL;
+	}
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
 		order = kho_incoming_order(pfn_to_page(pfn));
 		kho_init_block(pfn_to_page(pfn), order, false);
@@ -984,6 +1216,9 @@ EXPORT_SYMBOL_GPL(kho_restore_pages);
 /**
  * kho_restore_free() - free kho_alloc_preserve() memory of the previous kernel
  * @mem: the memory (the previous kernel's physical address, mapped), or NULL.
+ *
+ * Does nothing (see kho_restore_folio()) if @mem is not the start of a
+ * preserved block.
  *
  * Context: may sleep.
  */
@@ -1006,7 +1241,9 @@ EXPORT_SYMBOL_GPL(kho_restore_free);
  *
  * Use it to validate every address found in handover data before
  * dereferencing it: it is true only if every page of the range belongs to a
- * block the previous kernel preserved that is not restored yet.
+ * block the previous kernel preserved that is not restored yet. The range
+ * may start inside a block: before restoring a folio or a block found by
+ * its address, check with kho_preserved_order() that it is a block's head.
  *
  * Return: true if the whole range is preserved, false otherwise or if this
  * is not a KHO boot.
@@ -1050,9 +1287,11 @@ static int kho_fdt_errno(int fdt_err)
  * @blob: the blob, in memory the caller preserved (kho_alloc_preserve()).
  * @size: meaningful length of the blob in bytes.
  *
- * Context: may sleep.
+ * Context: may sleep; takes the lock that kho_finalize() takes.
  * Return: 0 on success;
  * -EOPNOTSUPP if KHO is disabled;
+ * -EAGAIN if KHO is not set up yet (before fs_initcall);
+ * -EBUSY if the kexec jump has begun (kho_finalize());
  * -EEXIST if a subtree called @name exists;
  * -ENOMEM if the one-page root FDT has no room left;
  * -EINVAL for any other failure (e.g. an invalid name). Nothing is added
@@ -1061,13 +1300,17 @@ static int kho_fdt_errno(int fdt_err)
 int kho_add_subtree(const char *name, void *blob, size_t size)
 {
 	u64 phys = virt_to_phys(blob), len = size;
-	void *fdt = kho_out.fdt;
 	int off, err;
+	void *fdt;
 
-	if (!kho_enable)
-		return -EOPNOTSUPP;
+	err = kho_out_check();
+	if (err)
+		return err;
+	fdt = kho_out.fdt;
 
 	guard(mutex)(&kho_out.lock);
+	if (kho_out.finalized)
+		return -EBUSY;
 	err = fdt_open_into(fdt, fdt, PAGE_SIZE);
 	if (err)
 		return -EINVAL;
@@ -1101,22 +1344,29 @@ EXPORT_SYMBOL_GPL(kho_add_subtree);
  * @blob: the blob given to kho_add_subtree().
  *
  * Removes the first subtree whose blob is @blob; nothing if there is none.
+ * Once the kexec jump has begun nothing is removed: the caller must then
+ * keep the blob (the next kernel may read it).
  *
- * Context: may sleep.
+ * Context: may sleep; takes the lock that kho_finalize() takes.
+ * Return: 0 (also if there was no such subtree, or KHO is disabled or not
+ * set up yet), or -EBUSY if the kexec jump has begun.
  */
-void kho_remove_subtree(void *blob)
+int kho_remove_subtree(void *blob)
 {
 	u64 phys = virt_to_phys(blob);
-	void *fdt = kho_out.fdt;
 	const void *prop;
 	int off, len;
+	void *fdt;
 
-	if (!kho_enable)
-		return;
+	if (kho_out_check())
+		return 0;
+	fdt = kho_out.fdt;
 
 	guard(mutex)(&kho_out.lock);
+	if (kho_out.finalized)
+		return -EBUSY;
 	if (fdt_open_into(fdt, fdt, PAGE_SIZE))
-		return;
+		return 0;
 	fdt_for_each_subnode(off, fdt, 0) {
 		prop = fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
 		if (prop && len == sizeof(phys) &&
@@ -1127,8 +1377,33 @@ void kho_remove_subtree(void *blob)
 		}
 	}
 	fdt_pack(fdt);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(kho_remove_subtree);
+
+/*
+ * kho_finalize() - freeze the outgoing root FDT for the kexec jump
+ *
+ * Runs as a reboot notifier, from kernel_restart_prepare() in kernel_kexec()
+ * (and on any other reboot, where it does no harm), while the other CPUs
+ * still run: it waits for a subtree change in progress and makes every
+ * later one fail, so the FDT the next kernel reads is never half edited.
+ * A kexec jump with preserve_context hands nothing over and does not come
+ * here.
+ */
+static int kho_finalize(struct notifier_block *nb, unsigned long action,
+			void *data)
+{
+	guard(mutex)(&kho_out.lock);
+	kho_out.finalized = true;
+	return NOTIFY_DONE;
+}
+
+/* First of the reboot notifiers: others must not edit the FDT either. */
+static struct notifier_block kho_reboot_nb = {
+	.notifier_call = kho_finalize,
+	.priority = INT_MAX,
+};
 
 /**
  * kho_retrieve_subtree() - find a blob the previous kernel handed over
@@ -1139,6 +1414,8 @@ EXPORT_SYMBOL_GPL(kho_remove_subtree);
  * Only the location is returned: the caller validates the contents and
  * restores the memory when done with it (e.g. kho_restore_free()).
  *
+ * Context: may sleep (debugfs keeps a copy of the blob, see
+ * kexec_handover_debugfs.c).
  * Return: 0 on success;
  * -ENOENT if this is not a KHO boot or there is no subtree @name;
  * -EINVAL if @phys is NULL or the subtree's properties are malformed.
@@ -1167,6 +1444,8 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size)
 	*phys = get_unaligned((const u64 *)data);
 	if (size)
 		*size = get_unaligned((const u64 *)len);
+	/* Before the caller restores it: debugfs keeps showing the blob. */
+	kho_debugfs_in_snapshot(name, *phys, get_unaligned((const u64 *)len));
 	return 0;
 }
 EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
@@ -1367,6 +1646,7 @@ static void __init kho_scratch_release(void)
 
 static int __init kho_init(void)
 {
+	struct folio *folio;
 	void *fdt;
 	int err;
 
@@ -1377,15 +1657,29 @@ static int __init kho_init(void)
 	if (err)
 		goto err_disable;
 
-	fdt = kho_alloc_preserve(PAGE_SIZE);
-	if (IS_ERR(fdt)) {
-		err = PTR_ERR(fdt);
+	/*
+	 * The root FDT is preserved like kho_alloc_preserve() memory, but
+	 * directly in the tracker: the entry points refuse to work until
+	 * @ready is set below.
+	 */
+	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, 0);
+	if (!folio) {
+		err = -ENOMEM;
 		goto err_destroy_tree;
 	}
-	kho_out.fdt = fdt;
+	fdt = folio_address(folio);
 	err = kho_build_fdt(fdt);
 	if (err)
-		goto err_free_fdt;
+		goto err_put_fdt;
+	err = kho_radix_add(&kho_out.tree, folio_pfn(folio), 0);
+	if (err)
+		goto err_put_fdt;
+	err = register_reboot_notifier(&kho_reboot_nb);
+	if (err)
+		goto err_unpreserve_fdt;
+	kho_out.fdt = fdt;
+	/* Pairs with kho_out_check(): the tree and the FDT exist. */
+	smp_store_release(&kho_out.ready, true);
 
 	kho_debugfs_init(kho_scratch, kho_scratch_cnt,
 			 is_kho_boot() ? phys_to_virt(kho_in.fdt_phys) : NULL);
@@ -1400,10 +1694,15 @@ static int __init kho_init(void)
 	return 0;
 
 err_debugfs:
+	/* Nothing else ran yet (an fs_initcall): no user saw @ready. */
+	WRITE_ONCE(kho_out.ready, false);
 	kho_debugfs_exit();
-err_free_fdt:
 	kho_out.fdt = NULL;
-	kho_unpreserve_free(fdt);
+	unregister_reboot_notifier(&kho_reboot_nb);
+err_unpreserve_fdt:
+	kho_radix_remove(&kho_out.tree, folio_pfn(folio), 0);
+err_put_fdt:
+	folio_put(folio);
 err_destroy_tree:
 	kho_radix_destroy(&kho_out.tree);
 err_disable:

@@ -21,9 +21,12 @@
  * which kho_add_subtree() and kho_remove_subtree() create and remove.
  *
  * An incoming blob belongs to the user that restores it, which may free it
- * at any time: in/sub_fdts/<name> reads fail with -ENODATA once its memory
- * is no longer preserved (a read racing with the restore may still return
- * what the memory holds at that moment; this is a debugging aid for root).
+ * at any time. So in/sub_fdts/<name> shows a copy, taken while the blob is
+ * still preserved: when its user looks it up (kho_retrieve_subtree(), which
+ * comes before restoring it) or at kho_init(), whichever is first. It stays
+ * readable after the blob is restored and freed. Blobs larger than
+ * %KHO_DBG_SNAPSHOT_MAX are not copied: they read as the memory holds them
+ * while it is preserved, and fail with -ENODATA afterwards.
  *
  * debugfs is only a view: failing to create a file logs nothing and never
  * fails KHO.
@@ -38,7 +41,9 @@
 #include <linux/kexec_handover.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/unaligned.h>
 #include <linux/kho/abi/kexec_handover.h>
@@ -56,15 +61,31 @@ static struct dentry *kho_dbg_out_subs;
 static const struct kho_scratch *kho_dbg_scratch;
 static unsigned int kho_dbg_scratch_cnt;
 
+/* The largest incoming blob copied for in/sub_fdts/. */
+#define KHO_DBG_SNAPSHOT_MAX	SZ_1M
+
 /**
  * struct kho_dbg_in_blob - an incoming subtree blob shown in in/sub_fdts/
+ * @list: in kho_dbg_in_blobs.
+ * @name: the subtree's name.
  * @phys: physical address of the blob, as handed over.
  * @size: its length in bytes, as handed over.
+ * @copy: the blob's contents while it was preserved, or NULL.
+ *
+ * Lives for the whole boot once created; freed only by kho_debugfs_exit().
  */
 struct kho_dbg_in_blob {
+	struct list_head list;
+	const char *name;
 	phys_addr_t phys;
 	size_t size;
+	void *copy;
 };
+
+/* Protects kho_dbg_in_blobs and kho_dbg_in_off. */
+static DEFINE_MUTEX(kho_dbg_in_lock);
+static LIST_HEAD(kho_dbg_in_blobs);
+static bool kho_dbg_in_off;	/* KHO failed to start: keep no copies */
 
 static int kho_dbg_scratch_phys_show(struct seq_file *m, void *v)
 {
@@ -117,6 +138,9 @@ static ssize_t kho_dbg_in_blob_read(struct file *file, char __user *buf,
 {
 	const struct kho_dbg_in_blob *in = file->private_data;
 
+	if (in->copy)
+		return simple_read_from_buffer(buf, count, ppos, in->copy,
+					       in->size);
 	if (!kho_is_preserved(in->phys, DIV_ROUND_UP(in->size, PAGE_SIZE)))
 		return -ENODATA;
 	return simple_read_from_buffer(buf, count, ppos, phys_to_virt(in->phys),
@@ -129,6 +153,57 @@ static const struct file_operations kho_dbg_in_blob_fops = {
 	.read = kho_dbg_in_blob_read,
 	.llseek = default_llseek,
 };
+
+/* The record of incoming blob @name, or NULL. */
+static struct kho_dbg_in_blob *kho_dbg_in_find(const char *name)
+{
+	struct kho_dbg_in_blob *in;
+
+	lockdep_assert_held(&kho_dbg_in_lock);
+	list_for_each_entry(in, &kho_dbg_in_blobs, list) {
+		if (!strcmp(in->name, name))
+			return in;
+	}
+	return NULL;
+}
+
+/**
+ * kho_debugfs_in_snapshot() - keep a copy of an incoming blob for debugfs
+ * @name: the subtree's name.
+ * @phys: physical address of the blob, as handed over.
+ * @size: its length, as handed over.
+ *
+ * Records the blob the first time it is seen, with a copy of its contents
+ * if it is still preserved and not larger than %KHO_DBG_SNAPSHOT_MAX.
+ * Failing to allocate only costs the copy.
+ *
+ * Context: kho_retrieve_subtree() and kho_init(); may sleep.
+ */
+void kho_debugfs_in_snapshot(const char *name, phys_addr_t phys, size_t size)
+{
+	struct kho_dbg_in_blob *in;
+
+	guard(mutex)(&kho_dbg_in_lock);
+	if (kho_dbg_in_off || kho_dbg_in_find(name))
+		return;
+	in = kzalloc(sizeof(*in), GFP_KERNEL);
+	if (!in)
+		return;
+	in->name = kstrdup(name, GFP_KERNEL);
+	if (!in->name) {
+		kfree(in);
+		return;
+	}
+	in->phys = phys;
+	in->size = size;
+	if (size && size <= KHO_DBG_SNAPSHOT_MAX &&
+	    kho_is_preserved(phys, DIV_ROUND_UP(size, PAGE_SIZE))) {
+		in->copy = kvmalloc(size, GFP_KERNEL);
+		if (in->copy)
+			memcpy(in->copy, phys_to_virt(phys), size);
+	}
+	list_add_tail(&in->list, &kho_dbg_in_blobs);
+}
 
 /* in/sub_fdts/<name> for each well-formed subtree node of the incoming FDT. */
 static void __init kho_dbg_in_subtrees(struct dentry *dir, const void *fdt)
@@ -145,19 +220,21 @@ static void __init kho_dbg_in_subtrees(struct dentry *dir, const void *fdt)
 		if (!name || !data || data_len != sizeof(u64) || !len ||
 		    len_len != sizeof(u64))
 			continue;
-		/* Lives as long as the file, i.e. for the whole boot. */
-		in = kmalloc(sizeof(*in), GFP_KERNEL);
-		if (!in)
-			return;
-		in->phys = get_unaligned((const u64 *)data);
-		in->size = get_unaligned((const u64 *)len);
-		if (IS_ERR(debugfs_create_file(name, 0400, dir, in,
-					       &kho_dbg_in_blob_fops)))
-			kfree(in);
+		kho_debugfs_in_snapshot(name, get_unaligned((const u64 *)data),
+					get_unaligned((const u64 *)len));
+		scoped_guard(mutex, &kho_dbg_in_lock)
+			in = kho_dbg_in_find(name);
+		if (in)
+			debugfs_create_file(name, 0400, dir, in,
+					    &kho_dbg_in_blob_fops);
 	}
 }
 
-/* in/fdt and in/sub_fdts/: the incoming root FDT was checked by kho_populate(). */
+/*
+ * in/fdt and in/sub_fdts/: the incoming root FDT was checked by
+ * kho_populate() and is a preserved block (kho_memory_init()); never show
+ * more than its first page.
+ */
 static void __init kho_dbg_in_init(const void *fdt)
 {
 	static struct debugfs_blob_wrapper in_fdt;
@@ -165,7 +242,7 @@ static void __init kho_dbg_in_init(const void *fdt)
 
 	in = debugfs_create_dir("in", kho_dbg_root);
 	in_fdt.data = (void *)fdt;
-	in_fdt.size = fdt_totalsize(fdt);
+	in_fdt.size = min_t(size_t, fdt_totalsize(fdt), PAGE_SIZE);
 	debugfs_create_blob("fdt", 0400, in, &in_fdt);
 	kho_dbg_in_subtrees(debugfs_create_dir("sub_fdts", in), fdt);
 }
@@ -207,10 +284,21 @@ void __init kho_debugfs_init(const struct kho_scratch *scratch,
  */
 void __init kho_debugfs_exit(void)
 {
+	struct kho_dbg_in_blob *in, *tmp;
+
 	/* out/sub_fdts/ is empty: no subtree was added yet. */
 	debugfs_remove(kho_dbg_root);
 	kho_dbg_root = NULL;
 	kho_dbg_out_subs = NULL;
+
+	guard(mutex)(&kho_dbg_in_lock);
+	kho_dbg_in_off = true;
+	list_for_each_entry_safe(in, tmp, &kho_dbg_in_blobs, list) {
+		list_del(&in->list);
+		kvfree(in->copy);
+		kfree(in->name);
+		kfree(in);
+	}
 }
 
 /**

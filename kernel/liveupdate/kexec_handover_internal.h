@@ -28,6 +28,7 @@ void __init kho_debugfs_init(const struct kho_scratch *scratch,
 void __init kho_debugfs_exit(void);
 void kho_debugfs_add_subtree(const char *name, void *blob, size_t size);
 void kho_debugfs_remove_subtree(const char *name);
+void kho_debugfs_in_snapshot(const char *name, phys_addr_t phys, size_t size);
 #else
 static inline void kho_debugfs_init(const struct kho_scratch *scratch,
 				    unsigned int scratch_cnt,
@@ -36,6 +37,8 @@ static inline void kho_debugfs_exit(void) { }
 static inline void kho_debugfs_add_subtree(const char *name, void *blob,
 					   size_t size) { }
 static inline void kho_debugfs_remove_subtree(const char *name) { }
+static inline void kho_debugfs_in_snapshot(const char *name, phys_addr_t phys,
+					   size_t size) { }
 #endif
 
 /* kho_fuzz.c; stubs when KEXEC_HANDOVER_FUZZ is off (production builds). */

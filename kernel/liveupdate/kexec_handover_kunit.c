@@ -8,8 +8,8 @@
  * preservation and subtree functions, what a boot without handover data
  * returns, and vmalloc preservation up to the descriptor and its chunks.
  * Restoring for real is tested across kexec by the kho_kexec_test
- * selftest. kho_restore_folio() and kho_restore_pages() on memory that was
- * not preserved are left out on purpose: they warn by design.
+ * selftest; here only that restoring memory that was not preserved fails
+ * quietly.
  */
 
 #include <kunit/test.h>
@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/vmalloc.h>
 
 #define KHO_KUNIT_SUBTREE	"kho_kunit"
@@ -140,6 +141,44 @@ static void kho_is_preserved_false_without_handover(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kho_is_preserved(0, 1));
 }
 
+/* Nothing of this kernel is an incoming block; restoring it fails quietly. */
+static void kho_restore_without_handover_fails(struct kunit *test)
+{
+	void *mem;
+
+	kho_kunit_need_kho(test);
+	kho_kunit_need_cold_boot(test);
+	mem = kho_kunit_alloc_preserve(test, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, kho_preserved_order(virt_to_phys(mem)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, kho_preserved_order(virt_to_phys(mem) + 1), -ENOENT);
+	KUNIT_EXPECT_NULL(test, kho_restore_folio(virt_to_phys(mem)));
+	KUNIT_EXPECT_NULL(test, kho_restore_folio(virt_to_phys(mem) + PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, kho_restore_pages(virt_to_phys(mem), 2));
+	/* Untouched: still this kernel's preserved folio. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(virt_to_folio(mem)), -EEXIST);
+}
+
+/*
+ * A folio above MAX_PAGE_ORDER (a gigantic hugetlb folio) is refused: the
+ * next kernel could not restore it. No such folio can be allocated here,
+ * so a fake one (a head page and the order in the second page) is used;
+ * the order is checked before anything else of the folio is looked at.
+ */
+static void kho_preserve_folio_rejects_huge_order(struct kunit *test)
+{
+	struct page *fake;
+	struct folio *folio;
+
+	kho_kunit_need_kho(test);
+	fake = kunit_kcalloc(test, 2, sizeof(*fake), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	__set_bit(PG_head, &fake[0].flags);
+	folio = (struct folio *)fake;
+	folio->_flags_1 = MAX_PAGE_ORDER + 1;
+	KUNIT_ASSERT_EQ(test, folio_order(folio), MAX_PAGE_ORDER + 1);
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(folio), -EINVAL);
+}
+
 static void kho_retrieve_subtree_without_handover_fails(struct kunit *test)
 {
 	phys_addr_t phys = 0;
@@ -175,6 +214,51 @@ static void kho_add_subtree_duplicate_fails(struct kunit *test)
 	kho_remove_subtree(blob);
 	KUNIT_EXPECT_EQ(test, kho_add_subtree(KHO_KUNIT_SUBTREE, other, 8), 0);
 	kho_remove_subtree(other);
+}
+
+/*
+ * Fill the one-page root FDT: the add that does not fit fails with
+ * -ENOMEM and leaves nothing behind (the FDT still takes the same name once
+ * there is room again), and every subtree added before is intact.
+ */
+static void kho_add_subtree_full_fdt(struct kunit *test)
+{
+	const unsigned int max = 512;
+	unsigned int n, i;
+	char name[32];
+	int err = 0;
+	char *blob;
+
+	kho_kunit_need_kho(test);
+	blob = kho_kunit_alloc_preserve(test, PAGE_SIZE);
+	/* Long names fill the page after a few dozen nodes. */
+	for (n = 0; n < max; n++) {
+		snprintf(name, sizeof(name), "kho_kunit_full_%04u_xxxxxxxx", n);
+		err = kho_add_subtree(name, blob + n, 8);
+		if (err)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, err, -ENOMEM);
+	KUNIT_EXPECT_LT(test, n, max);
+	KUNIT_EXPECT_GT(test, n, 0);
+	/* The failed name was not half added: it fails the same way again. */
+	KUNIT_EXPECT_EQ(test, kho_add_subtree(name, blob + n, 8), -ENOMEM);
+	/* Every earlier one is still there. */
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "kho_kunit_full_%04u_xxxxxxxx", i);
+		KUNIT_EXPECT_EQ_MSG(test, kho_add_subtree(name, blob + max, 8), -EEXIST,
+				    "subtree %u", i);
+	}
+	/* With room again (two removed), the failed name goes in. */
+	if (n >= 2) {
+		KUNIT_EXPECT_EQ(test, kho_remove_subtree(blob), 0);
+		KUNIT_EXPECT_EQ(test, kho_remove_subtree(blob + 1), 0);
+		snprintf(name, sizeof(name), "kho_kunit_full_%04u_xxxxxxxx", n);
+		KUNIT_EXPECT_EQ(test, kho_add_subtree(name, blob + n, 8), 0);
+		KUNIT_EXPECT_EQ(test, kho_remove_subtree(blob + n), 0);
+	}
+	for (i = 0; i < n; i++)
+		kho_remove_subtree(blob + i);
 }
 
 static void *kho_kunit_vmalloc(struct kunit *test, void *ptr)
@@ -337,8 +421,11 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_preserve_pages_zero_pages_fails),
 	KUNIT_CASE(kho_preserve_pages_failure_preserves_nothing),
 	KUNIT_CASE(kho_is_preserved_false_without_handover),
+	KUNIT_CASE(kho_restore_without_handover_fails),
+	KUNIT_CASE(kho_preserve_folio_rejects_huge_order),
 	KUNIT_CASE(kho_retrieve_subtree_without_handover_fails),
 	KUNIT_CASE(kho_add_subtree_duplicate_fails),
+	KUNIT_CASE(kho_add_subtree_full_fdt),
 	KUNIT_CASE(kho_preserve_vmalloc_lists_every_page),
 	KUNIT_CASE(kho_preserve_vmalloc_huge_records_order),
 	KUNIT_CASE(kho_preserve_vmalloc_rejects_other_memory),

@@ -25,8 +25,11 @@
  * previous kernel's data is not trusted: a node address that is not page
  * aligned, or that the caller's &kho_radix_walker.node_ok rejects, or a key
  * that does not decode to a valid block stops the walk with -EINVAL. The
- * walk is bounded by the fixed depth of the tree, so a corrupted tree cannot
- * make it loop.
+ * depth of the tree is fixed, but table nodes that point at one another
+ * (or many entries pointing at one node) still make a tree of up to 2^45
+ * paths out of a few pages: a walker of untrusted data must make
+ * &kho_radix_walker.node_ok reject a node it has seen before, which bounds
+ * the walk to one visit per node page (kho_memory_init() does).
  */
 
 #define pr_fmt(fmt) "KHO: " fmt

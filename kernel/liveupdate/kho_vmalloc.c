@@ -170,14 +170,14 @@ EXPORT_SYMBOL_GPL(kho_unpreserve_vmalloc);
 
 /*
  * Check every chunk and run of an incoming descriptor without changing
- * anything, and list the pages in @pages. Logs one line on failure.
+ * anything. Logs one line on failure.
  */
-static int kho_vmalloc_check(const struct kho_vmalloc *kv, struct page **pages)
+static int kho_vmalloc_check(const struct kho_vmalloc *kv)
 {
 	unsigned long step = 1UL << kv->order, nr = 0, chunks = 0, max_chunks;
 	const struct kho_vmalloc_chunk *chunk;
 	phys_addr_t pa = kv->first.phys, run;
-	unsigned int i, j;
+	unsigned int i;
 
 	/* Every run listed, plus one trailing empty chunk at most. */
 	max_chunks = DIV_ROUND_UP(kv->total_pages / step, KHO_VMALLOC_SIZE) + 1;
@@ -206,8 +206,7 @@ static int kho_vmalloc_check(const struct kho_vmalloc *kv, struct page **pages)
 					&run, kv->order);
 				return -EINVAL;
 			}
-			for (j = 0; j < step; j++)
-				pages[nr++] = pfn_to_page(PHYS_PFN(run) + j);
+			nr += step;
 		}
 		pa = chunk->hdr.next.phys;
 	}
@@ -217,6 +216,26 @@ static int kho_vmalloc_check(const struct kho_vmalloc *kv, struct page **pages)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* List the pages of a descriptor that kho_vmalloc_check() accepted. */
+static void kho_vmalloc_list_pages(const struct kho_vmalloc *kv,
+				   struct page **pages)
+{
+	unsigned long step = 1UL << kv->order, nr = 0, j;
+	const struct kho_vmalloc_chunk *chunk;
+	phys_addr_t pa;
+	unsigned int i;
+
+	/* Bounded by total_pages too, as the chain was when checked. */
+	for (pa = kv->first.phys; pa && nr < kv->total_pages;
+	     pa = chunk->hdr.next.phys) {
+		chunk = __va(pa);
+		for (i = 0; i < KHO_VMALLOC_SIZE && chunk->phys[i]; i++) {
+			for (j = 0; j < step && nr < kv->total_pages; j++)
+				pages[nr++] = pfn_to_page(PHYS_PFN(chunk->phys[i]) + j);
+		}
+	}
 }
 
 /*
@@ -292,11 +311,18 @@ void *kho_restore_vmalloc(const struct kho_vmalloc *preservation)
 		vm_flags |= VM_ALLOW_HUGE_VMAP;
 	size = (unsigned long)kv.total_pages << PAGE_SHIFT;
 
-	pages = kvmalloc_array(kv.total_pages, sizeof(*pages), GFP_KERNEL);
+	/*
+	 * Validate the chain before sizing anything from total_pages: only
+	 * a chain that really lists total_pages preserved pages gets its
+	 * page array. A huge but valid area must not warn either.
+	 */
+	if (kho_vmalloc_check(&kv))
+		return NULL;
+	pages = kvmalloc_array(kv.total_pages, sizeof(*pages),
+			       GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return NULL;
-	if (kho_vmalloc_check(&kv, pages))
-		goto err_free_pages;
+	kho_vmalloc_list_pages(&kv, pages);
 
 	area = __get_vm_area_node(size, 1UL << shift, shift, vm_flags,
 				  VMALLOC_START, VMALLOC_END, NUMA_NO_NODE,

@@ -11,12 +11,21 @@
  * verifies the second set, so a chained second kexec works too. Stages 2
  * and 3 also check the kexec metadata ("exec from: <release> (count N)" in
  * the kernel log, N = 1 then 2) and the KHO debugfs files
- * (CONFIG_KEXEC_HANDOVER_DEBUGFS, /sys/kernel/debug/kho/).
+ * (CONFIG_KEXEC_HANDOVER_DEBUGFS, /sys/kernel/debug/kho/), including that
+ * in/sub_fdts/ still shows the incoming blobs after they were restored and
+ * freed. Stage 1 checks that the KHO API called before kho_init() failed
+ * cleanly; verify also checks that subtrees could not be changed during
+ * the reboot, and that an address inside a folio is not taken for one.
  *
  * Variants "corrupt-compatible" and "corrupt-tracker": stage 1 preserves,
  * then damages the root FDT's compatible string or a node of the memory
  * tracker; stage 2 must boot with KHO revival disabled, say so in one log
  * line, report no subtree, and keep working.
+ *
+ * Variants "corrupt-tracker-loop", "corrupt-overlap" and "corrupt-fdt":
+ * likewise with tracker tables pointing at one another (a walk of every
+ * path would never end), a page preserved both alone and inside a folio,
+ * and a root FDT that is no longer preserved.
  *
  * Variant "corrupt-vmalloc": stage 1 preserves, then points a run of the
  * vmalloc area at memory that is not preserved; stage 2 boots with KHO
@@ -45,6 +54,16 @@ static void expect_state(const char *want)
 
 	ksft_test_result(ret > 0 && !strcmp(state, want), "state is \"%s\" (got \"%s\")\n",
 			 want, ret > 0 ? state : strerror(-ret));
+}
+
+/* The KHO API called before kho_init() (a core_initcall) failed cleanly. */
+static void expect_early(void)
+{
+	char res[96];
+	int ret = vmtest_read_file(KHO_TEST_DIR "/early", res, sizeof(res));
+
+	ksft_test_result(ret > 0 && !strcmp(res, "ok"), "API before kho_init: %s\n",
+			 ret > 0 ? res : strerror(-ret));
 }
 
 static void kho_preserve(const char *seed)
@@ -128,28 +147,57 @@ static void expect_debugfs(void)
 			 "out/sub_fdts/kexec-metadata exists\n");
 }
 
+/*
+ * After verify restored and freed the test's blob, and kho_init() the
+ * metadata: both still read as they were handed over.
+ */
+static void expect_in_blobs(void)
+{
+	const unsigned long long magic = 0x4b484f5445535434ULL;	/* "KHOTEST4" */
+	char buf[128], line[128];
+	unsigned long long got = 0;
+	struct utsname u;
+	int ret;
+
+	ret = vmtest_read_file(KHO_DEBUGFS "/in/sub_fdts/kho_test", buf, sizeof(buf));
+	if (ret >= (int)sizeof(got))
+		memcpy(&got, buf, sizeof(got));
+	ksft_test_result(got == magic,
+			 "in/sub_fdts/kho_test readable after restore (%s)\n",
+			 ret < 0 ? strerror(-ret) : "magic");
+	ret = vmtest_read_file(KHO_DEBUGFS "/in/sub_fdts/kexec-metadata", buf, sizeof(buf));
+	uname(&u);
+	snprintf(line, sizeof(line), "%s", u.release);
+	ksft_test_result(ret > 4 && !strncmp(buf + 4, line, strlen(line)),
+			 "in/sub_fdts/kexec-metadata readable after restore (%s)\n",
+			 ret < 0 ? strerror(-ret) : "release");
+}
+
 static int stage_default(int stage)
 {
 	switch (stage) {
 	case 1:
-		ksft_set_plan(2);
+		ksft_set_plan(3);
 		expect_state("enabled 1 kho_boot 0 subtree 0");
+		expect_early();
 		kho_preserve("1");
 		break;
 	case 2:
-		ksft_set_plan(10);
+		ksft_set_plan(12);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
 		expect_exec_from(1);
 		expect_debugfs();
 		kho_verify();
+		expect_in_blobs();
 		kho_preserve("2");
 		break;
 	case 3:
-		ksft_set_plan(9);
+		ksft_set_plan(11);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
 		expect_exec_from(2);
 		expect_debugfs();
 		kho_verify();
+		expect_in_blobs();
 		break;
 	default:
 		ksft_exit_fail_msg("unexpected stage %d\n", stage);
@@ -513,9 +561,23 @@ int main(void)
 	if (!strcmp(variant, "corrupt-compatible"))
 		return stage_corrupt(stage, "compatible",
 				     "unknown FDT compatible, disabling KHO revival");
+	/*
+	 * A tracker rejected half way, or a root FDT that is not preserved:
+	 * a cold boot, every preserved page freed once (stage_cold compares
+	 * MemTotal and free memory with the first kernel's).
+	 */
 	if (!strcmp(variant, "corrupt-tracker"))
-		return stage_corrupt(stage, "tracker",
-				     "corrupted preserved-memory map");
+		return stage_cold(stage, "tracker",
+				  "corrupted preserved-memory map");
+	if (!strcmp(variant, "corrupt-tracker-loop"))
+		return stage_cold(stage, "tracker-loop",
+				  "a loop in the preserved-memory map");
+	if (!strcmp(variant, "corrupt-overlap"))
+		return stage_cold(stage, "overlap",
+				  "overlapping blocks in the preserved-memory map");
+	if (!strcmp(variant, "corrupt-fdt"))
+		return stage_cold(stage, "fdt",
+				  "root FDT is not in preserved memory, disabling KHO revival");
 	if (!strcmp(variant, "corrupt-vmalloc"))
 		return stage_corrupt_vmalloc(stage);
 	if (!strcmp(variant, "kho-off"))
