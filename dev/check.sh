@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|demo|checkpatch
+# The test command: check.sh all|kunit|kselftest|kselftest-debug|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -9,6 +9,14 @@
 #               result per test case
 #   kselftest   every line of the selftests' vmtests.list, each in its own
 #               QEMU VM through vmtest.sh (single boot or across kexec)
+#   kselftest-debug
+#               the same runs on the debug kernel (build/obj-debug: KASAN,
+#               KFENCE, lockdep, DEBUG_VM, DEBUG_LIST, DEBUG_ATOMIC_SLEEP;
+#               dev/debug.config) with panic_on_warn=1, as
+#               kselftest-debug/<test>; lines of vmtests.list whose comment
+#               holds "nodebug" are left out (the comment says why). Any
+#               checker's report fails the run (vmtest.sh; its detection
+#               is self-tested first: kselftest-debug/report-detection)
 #   demo        dev/demo.sh (make demo): memcached's cache across a live
 #               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
@@ -22,6 +30,7 @@
 # status is non-zero if anything failed. A skip is never counted as a pass.
 set -uo pipefail
 : "${TOP:?}" "${BUILD:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}"
+OBJDBG=${OBJDBG:-$BUILD/obj-debug}
 
 KUNITCONFIGS=${KUNITCONFIGS:-$SRC/kernel/liveupdate/.kunitconfig}
 RESULTS=$LOGS/results.txt
@@ -107,6 +116,53 @@ run_kselftest() {
 	if [ "$got" != "$want" ]; then
 		echo "vmtest.sh (exit $rc) reported $got of $want runs"
 		record fail "kselftest/missing-results ($got of $want)"
+	fi
+}
+
+# The debug kernel's settings for vmtest.sh. Guest RAM: KASAN takes 1/8
+# of it for shadow and its quarantine and redzones add to every slab
+# allocation. Every kernel of a kexec chain must show that KASAN, KFENCE
+# and lockdep are on (a KHO boot allocates KASAN shadow and the KFENCE pool
+# from the scratch areas only).
+DEBUG_MEM=${DEBUG_MEM:-2G}
+DEBUG_TIMEOUT=${DEBUG_TIMEOUT:-600}
+DEBUG_APPEND=${DEBUG_APPEND:-panic_on_warn=1}
+DEBUG_EXPECT=('KernelAddressSanitizer initialized' 'kfence: initialized'
+	      'Lock dependency validator')
+
+run_kselftest_debug() {
+	local list=$LOGS/vmtests-debug.list tmp=$LOGS/vmtest-debug-results.txt
+	local vmtest=$SRC/$STDIR/vmtest.sh e args=() rc want got
+
+	step "kselftests on the debug kernel (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/debug/<test>.log)"
+	if "$vmtest" -S; then
+		record pass kselftest-debug/report-detection
+	else
+		record fail kselftest-debug/report-detection
+	fi
+	if [ ! -f "$OBJDBG/arch/x86/boot/bzImage" ] || [ ! -x "$STOUT/vmtest_init" ]; then
+		echo "no debug kernel or selftests: run 'make kernel-debug selftests'"
+		record fail kselftest-debug/build
+		return
+	fi
+	local marked='^[^#]*[^#[:space:]][^#]*#.*nodebug'
+	grep -vE "$marked" "$SRC/$STDIR/vmtests.list" > "$list"
+	grep -E "$marked" "$SRC/$STDIR/vmtests.list" | sed 's/^/  left out: /'
+	for e in "${DEBUG_EXPECT[@]}"; do
+		args+=(-e "$e")
+	done
+	rm -f "$tmp"
+	"$vmtest" -k "$OBJDBG/arch/x86/boot/bzImage" -d "$STOUT" -f "$list" \
+		-l "$LOGS/debug" -r "$tmp" -m "$DEBUG_MEM" -t "$DEBUG_TIMEOUT" \
+		-a "$DEBUG_APPEND" "${args[@]}" ${KVM:+-K}
+	rc=$?
+	touch "$tmp"
+	sed 's#^\([a-z]*\) #\1 kselftest-debug/#' "$tmp" >> "$RESULTS"
+	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
+	got=$(wc -l < "$tmp")
+	if [ "$got" != "$want" ]; then
+		echo "vmtest.sh (exit $rc) reported $got of $want runs"
+		record fail "kselftest-debug/missing-results ($got of $want)"
 	fi
 }
 
@@ -198,12 +254,15 @@ what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_demo; run_checkpatch; run_kerneldoc ;;
+all)		run_kunit; run_kselftest; run_kselftest_debug; run_demo
+		run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
+kselftest-debug) run_kselftest_debug ;;
 demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|demo|checkpatch" >&2; exit 2 ;;
+*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|demo|checkpatch" >&2
+		exit 2 ;;
 esac
 
 passed=$(grep -c '^pass ' "$RESULTS")
