@@ -124,9 +124,14 @@ run_kselftest() {
 # allocation. Every kernel of a kexec chain must show that KASAN, KFENCE
 # and lockdep are on (a KHO boot allocates KASAN shadow and the KFENCE pool
 # from the scratch areas only).
+# kho_scratch: the default (200% of the kernel's memblock reservations,
+# once for lowmem and once per node) counts KASAN's shadow (1/8 of RAM)
+# and asks for more than a 2 GiB guest has: "KHO: failed to reserve
+# scratch memory, disabling kexec handover". 512M+64M+64M holds the next
+# kernel's shadow, memmap and image (374 MiB reserved in all at boot).
 DEBUG_MEM=${DEBUG_MEM:-2G}
 DEBUG_TIMEOUT=${DEBUG_TIMEOUT:-600}
-DEBUG_APPEND=${DEBUG_APPEND:-panic_on_warn=1}
+DEBUG_APPEND=${DEBUG_APPEND:-panic_on_warn=1 kho_scratch=512M,64M,64M}
 DEBUG_EXPECT=('KernelAddressSanitizer initialized' 'kfence: initialized'
 	      'Lock dependency validator')
 
