@@ -185,7 +185,8 @@ self_test() {
 		bad=1
 	fi
 	rm -rf "$dir"
-	[ $bad = 0 ] && echo "PASS self-test: ${#reports[@]} sample reports detected, clean run passes"
+	[ $bad = 0 ] && echo "PASS self-test: ${#reports[@]} sample reports detected," \
+		"clean run passes"
 	return $bad
 }
 
