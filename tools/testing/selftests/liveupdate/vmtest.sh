@@ -144,7 +144,7 @@ self_test() {
 		'BUG: Bad page state in process vmtest_init  pfn:0a1b2'
 		'page dumped because: VM_BUG_ON_PAGE(PageTail(page))'
 		'Kernel panic - not syncing: kernel: panic_on_warn set ...'
-		'Oops: general protection fault, probably for non-canonical address 0xdffffc0000000001'
+		'Oops: general protection fault 0xdffffc0000000001'
 		'UBSAN: shift-out-of-bounds in kernel/liveupdate/kho_radix_tree.c:88:9'
 	)
 
