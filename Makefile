@@ -7,9 +7,11 @@
 #   make deps     install missing host packages (apt-get)
 #   make tree     compose build/linux (cheap to re-run)
 #   make kernel   build/obj/arch/x86/boot/bzImage
+#   make kernel-debug  build/obj-debug/arch/x86/boot/bzImage (KASAN, lockdep...)
 #   make headers  headers_install into build/headers/include
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
-#   make check    KUnit, kselftests in QEMU (incl. across kexec), checkpatch
+#   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
+#                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
 #   make fuzz     the handover fuzzer: N=<seeds> (100) SEED=<first> (1)
 #   make series   git format-patch series in build/series/
@@ -26,25 +28,30 @@ TOP	:= $(abspath .)
 BUILD	:= $(TOP)/build
 SRC	:= $(BUILD)/linux
 OBJ	:= $(BUILD)/obj
+OBJDBG	:= $(BUILD)/obj-debug
 HDR	:= $(BUILD)/headers
 LOGS	:= $(BUILD)/logs
 STDIR	:= tools/testing/selftests/liveupdate
 STOUT	:= $(BUILD)/selftests
 
-export TOP BUILD SRC OBJ HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
+export TOP BUILD SRC OBJ OBJDBG HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
 
 
-KMAKE	= $(MAKE) -C $(SRC) O=$(OBJ) ARCH=x86_64 -j$(JOBS) \
+kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 -j$(JOBS) \
 	  $(if $(CCACHE),CC="ccache gcc") $(if $(V),V=1)
+KMAKE	= $(call kmake,$(OBJ))
 
 # Config fragments, in merge order. dev/qemu.config is the small platform
 # base (serial console, initramfs, kexec); the selftest fragments are part of
 # the series and list what the tests need.
 FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
+# The debug test kernel: the same plus the checkers of dev/debug.config.
+DEBUG_FRAGMENTS := $(FRAGMENTS) $(TOP)/dev/debug.config
 
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
-	kselftest checkpatch series series-check clean distclean help fuzz
+	kselftest checkpatch series series-check clean distclean help \
+	config-debug kernel-debug kselftest-debug fuzz
 
 all: kernel
 
@@ -69,6 +76,20 @@ kernel: config
 		grep -F -f $(SRC)/.lu-overlay | sort -u); \
 	if [ -n "$$w" ]; then echo "$$w"; echo "W=1 warnings in our files"; exit 1; fi
 
+# Without W=1 (the main kernel checks that), but a warning in our files
+# still fails: KASAN and lockdep change inlining and frame sizes.
+config-debug: tree
+	@OBJ=$(OBJDBG) $(TOP)/dev/make-config.sh $(DEBUG_FRAGMENTS)
+
+kernel-debug: config-debug
+	@mkdir -p $(LOGS)
+	@echo "  KERNEL  build/obj-debug/arch/x86/boot/bzImage (debug; log: build/logs/kernel-debug-build.log)"
+	@$(call kmake,$(OBJDBG)) bzImage > $(LOGS)/kernel-debug-build.log 2>&1 || \
+		{ tail -n 40 $(LOGS)/kernel-debug-build.log; echo "debug kernel build failed"; exit 1; }
+	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-debug-build.log | \
+		grep -F -f $(SRC)/.lu-overlay | sort -u); \
+	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (debug kernel)"; exit 1; fi
+
 headers: config
 	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)
 
@@ -81,7 +102,7 @@ selftests: headers
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
 
-check: kernel selftests
+check: kernel kernel-debug selftests
 	@$(TOP)/dev/check.sh all
 
 bench: kernel selftests
@@ -96,6 +117,9 @@ kunit: tree
 kselftest: kernel selftests
 	@$(TOP)/dev/check.sh kselftest
 
+kselftest-debug: kernel-debug selftests
+	@$(TOP)/dev/check.sh kselftest-debug
+
 checkpatch: tree
 	@$(TOP)/dev/check.sh checkpatch
 
@@ -106,7 +130,7 @@ series-check: series
 	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
 
 clean:
-	rm -rf $(OBJ) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
+	rm -rf $(OBJ) $(OBJDBG) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
 		$(BUILD)/series-check
 
 distclean:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|fuzz|demo|checkpatch
+# The test command: check.sh all|kunit|kselftest|kselftest-debug|fuzz|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -11,6 +11,14 @@
 #               QEMU VM through vmtest.sh (single boot or across kexec)
 #   fuzz        dev/fuzz.sh (make fuzz) on the fixed seeds of
 #               dev/fuzz-seeds.txt: one VM each, results fuzz/<seed>
+#   kselftest-debug
+#               the same runs on the debug kernel (build/obj-debug: KASAN,
+#               KFENCE, lockdep, DEBUG_VM, DEBUG_LIST, DEBUG_ATOMIC_SLEEP;
+#               dev/debug.config) with panic_on_warn=1, as
+#               kselftest-debug/<test>: the slice of vmtests.list whose
+#               lines end in the comment "# debug". Any
+#               checker's report fails the run (vmtest.sh; its detection
+#               is self-tested first: kselftest-debug/report-detection)
 #   demo        dev/demo.sh (make demo): memcached's cache across a live
 #               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
@@ -24,6 +32,7 @@
 # status is non-zero if anything failed. A skip is never counted as a pass.
 set -uo pipefail
 : "${TOP:?}" "${BUILD:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}"
+OBJDBG=${OBJDBG:-$BUILD/obj-debug}
 
 KUNITCONFIGS=${KUNITCONFIGS:-$SRC/kernel/liveupdate/.kunitconfig}
 RESULTS=$LOGS/results.txt
@@ -123,6 +132,60 @@ run_fuzz() {
 		FUZZ_RESULTS=$RESULTS "$TOP/dev/fuzz.sh"
 }
 
+# The debug kernel's settings for vmtest.sh. Guest RAM: KASAN takes 1/8
+# of it for shadow and its quarantine and redzones add to every slab
+# allocation. Every kernel of a kexec chain must show that KASAN, KFENCE
+# and lockdep are on (a KHO boot allocates KASAN shadow and the KFENCE pool
+# from the scratch areas only).
+# kho_scratch: the default (200% of the kernel's memblock reservations,
+# once for lowmem and once per node) counts KASAN's shadow (1/8 of RAM)
+# and asks for more than a 2 GiB guest has: "KHO: failed to reserve
+# scratch memory, disabling kexec handover". 512M+64M+64M holds the next
+# kernel's shadow, memmap and image (374 MiB reserved in all at boot).
+DEBUG_MEM=${DEBUG_MEM:-2G}
+DEBUG_TIMEOUT=${DEBUG_TIMEOUT:-600}
+DEBUG_APPEND=${DEBUG_APPEND:-panic_on_warn=1 kho_scratch=512M,64M,64M}
+DEBUG_EXPECT=('KernelAddressSanitizer initialized' 'kfence: initialized'
+	      'Lock dependency validator')
+
+run_kselftest_debug() {
+	local list=$LOGS/vmtests-debug.list tmp=$LOGS/vmtest-debug-results.txt
+	local vmtest=$SRC/$STDIR/vmtest.sh e args=() rc want got
+
+	step "kselftests on the debug kernel (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/debug/<test>.log)"
+	if "$vmtest" -S; then
+		record pass kselftest-debug/report-detection
+	else
+		record fail kselftest-debug/report-detection
+	fi
+	if [ ! -f "$OBJDBG/arch/x86/boot/bzImage" ] || [ ! -x "$STOUT/vmtest_init" ]; then
+		echo "no debug kernel or selftests: run 'make kernel-debug selftests'"
+		record fail kselftest-debug/build
+		return
+	fi
+	# The slice: the lines whose comment says "debug" (a run on the
+	# debug kernel takes 4-10 times as long as on the test kernel).
+	grep -E '^[^#]*[^#[:space:]][^#]*#[[:space:]]*debug\b' \
+		"$SRC/$STDIR/vmtests.list" > "$list"
+	echo "$(grep -c . "$list") of $(sed 's/#.*//' "$SRC/$STDIR/vmtests.list" | grep -c '[^[:space:]]') runs of vmtests.list (those marked \"# debug\")"
+	for e in "${DEBUG_EXPECT[@]}"; do
+		args+=(-e "$e")
+	done
+	rm -f "$tmp"
+	"$vmtest" -k "$OBJDBG/arch/x86/boot/bzImage" -d "$STOUT" -f "$list" \
+		-l "$LOGS/debug" -r "$tmp" -m "$DEBUG_MEM" -t "$DEBUG_TIMEOUT" \
+		-a "$DEBUG_APPEND" "${args[@]}" ${KVM:+-K}
+	rc=$?
+	touch "$tmp"
+	sed 's#^\([a-z]*\) #\1 kselftest-debug/#' "$tmp" >> "$RESULTS"
+	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
+	got=$(wc -l < "$tmp")
+	if [ "$got" != "$want" ]; then
+		echo "vmtest.sh (exit $rc) reported $got of $want runs"
+		record fail "kselftest-debug/missing-results ($got of $want)"
+	fi
+}
+
 run_demo() {
 	step "live update demo (make demo; log: build/logs/demo.txt)"
 	if "$TOP/dev/demo.sh" > "$LOGS/demo.txt" 2>&1; then
@@ -211,13 +274,16 @@ what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
+all)		run_kunit; run_kselftest; run_kselftest_debug; run_fuzz; run_demo
+		run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
+kselftest-debug) run_kselftest_debug ;;
 fuzz)		run_fuzz ;;
 demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|fuzz|demo|checkpatch" >&2; exit 2 ;;
+*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|fuzz|demo|checkpatch" >&2
+		exit 2 ;;
 esac
 
 passed=$(grep -c '^pass ' "$RESULTS")

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build/obj/.config = tinyconfig + the fragments given as arguments, through
-# olddefconfig. Regenerated only when a fragment or the base changed. Fails
-# loudly when olddefconfig dropped or changed a line of any fragment (a
-# missing dependency), since a test would then silently lose its feature.
+# $OBJ/.config (build/obj, or build/obj-debug for make kernel-debug) =
+# tinyconfig + the fragments given as arguments, through olddefconfig.
+# Regenerated only when a fragment or the base changed. Fails loudly when
+# olddefconfig dropped or changed a line of any fragment (a missing
+# dependency), since a test would then silently lose its feature.
 set -euo pipefail
 : "${SRC:?}" "${OBJ:?}" "${BUILD:?}"
 

@@ -7,10 +7,13 @@
 # image in /boot, so the init can kexec into the same kernel (the initramfs
 # itself is kept by "retain_initrd"). The serial console, with host-side
 # timestamps, goes to <logdir>/<test>.log. A test fails when its VM times out,
-# when the kernel oopses, panics or warns, when the init reports no result,
-# or when the number of kernel boots differs from the stages the test ran.
+# when the kernel oopses, panics or warns, or reports a memory or locking
+# bug (KASAN, KFENCE, lockdep, DEBUG_LIST, DEBUG_ATOMIC_SLEEP, SLUB, UBSAN),
+# when the init reports no result, or when the number of kernel boots
+# differs from the stages the test ran.
 #
 # Usage: vmtest.sh -k <bzImage> -d <test-bin-dir> [options] [<test>...]
+#        vmtest.sh -S   (self-test of the report detection, no VM)
 #   -f <file>   run the tests listed in <file>, one per line:
 #               <test>[:<variant>] [extra kernel command line]
 #               (the test sees vmtest.variant=<variant>; '#' starts a comment)
@@ -22,6 +25,9 @@
 #   -i <file>   more initramfs entries, in gen_init_cpio's list format
 #               (e.g. "file /usr/bin/foo /usr/bin/foo 0755 0 0")
 #   -r <file>   append "<pass|fail|skip> <test>" lines to <file>
+#   -e <ERE>    every kernel boot must print a console line matching <ERE>
+#               (repeatable; e.g. that KASAN was initialized in each kernel
+#               of a kexec chain)
 #   -K          use KVM instead of TCG
 #   -C          also show the console on the terminal
 #
@@ -31,11 +37,12 @@ set -u
 
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
 kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
-append="" results="" kvm=0 console=0 extra=""
+append="" results="" kvm=0 console=0 extra="" selftest=0
+expect=()
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:f:l:t:m:s:a:r:i:KCh" opt; do
+while getopts "k:d:f:l:t:m:s:a:r:i:e:KCSh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
@@ -47,8 +54,10 @@ while getopts "k:d:f:l:t:m:s:a:r:i:KCh" opt; do
 	a) append=$OPTARG ;;
 	r) results=$OPTARG ;;
 	i) extra=$OPTARG ;;
+	e) expect+=("$OPTARG") ;;
 	K) kvm=1 ;;
 	C) console=1 ;;
+	S) selftest=1 ;;
 	*) usage ;;
 	esac
 done
@@ -63,6 +72,127 @@ if [ -n "$list" ]; then
 		line=${line%%#*}
 		[ -n "${line// /}" ] && runs+=("$(echo $line)")
 	done < "$list"
+fi
+# Console lines that fail a test whatever its result. Most checkers print
+# "BUG:" or "WARNING:" (KASAN, KFENCE, lockdep, "sleeping function called
+# from invalid context", bad page state, DEBUG_LIST's list corruption WARN);
+# the others are listed by their own words. "kernel BUG at" is followed by
+# an Oops, SLUB's "BUG <cache> (Tainted...)" has no colon.
+kernel_trouble='Kernel panic|Oops|BUG:|WARNING:|general protection fault'
+kernel_trouble+='|UBSAN:|KASAN:|KFENCE:|Call Trace:|kernel BUG at'
+kernel_trouble+='|BUG [^ ]+ \((Not t|T)ainted|list_(add|del) corruption'
+kernel_trouble+='|possible (circular|recursive) locking|inconsistent lock state'
+kernel_trouble+='|suspicious RCU usage|called from invalid context'
+kernel_trouble+='|scheduling while atomic|non-static key|lockdep is turned off'
+kernel_trouble+='|page dumped because'
+
+# judge <log> <test> <qemu exit status>: sets $why (empty if the run passed
+# or skipped), $verdict, $stage and $boots from a console log.
+judge() {
+	local log=$1 test=$2 rc=$3 result inits trouble pat n
+
+	result=$(grep -oE "vmtest: RESULT $test (pass|fail|skip) stage=[0-9]+.*" \
+		"$log" | tail -n 1)
+	verdict=$(echo "$result" | awk '{ print $4 }')
+	stage=$(echo "$result" | sed -n 's/.* stage=\([0-9]*\).*/\1/p')
+	boots=$(grep -c 'Linux version ' "$log")
+	inits=$(grep -c 'vmtest: init stage=' "$log")
+	trouble=$(grep -m 3 -E "$kernel_trouble" "$log")
+	why=""
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		why="timed out after ${timeout}s"
+	elif [ -n "$trouble" ]; then
+		why="kernel reported: $(echo "$trouble" | head -n 1 | cut -c12-)"
+	elif [ -z "$verdict" ]; then
+		why="no result from the VM (qemu exit $rc)"
+	elif [ "$boots" != "$stage" ] || [ "$inits" != "$stage" ]; then
+		why="$boots kernel boots and $inits inits for $stage stages"
+	elif [ "$verdict" = fail ]; then
+		why="test failed in stage $stage${result#*stage=[0-9]}"
+	fi
+	[ -n "$why" ] && return
+	for pat in ${expect[@]+"${expect[@]}"}; do
+		n=$(grep -cE -- "$pat" "$log")
+		if [ "$n" != "$boots" ]; then
+			why="$n of $boots kernel boots printed '$pat'"
+			return
+		fi
+	done
+}
+
+# -S: the detection must fail a run for each sample report below (real
+# first lines of each checker's report, as 6.12 prints them) and must let
+# a clean run pass, also with those checkers' boot banners in it.
+self_test() {
+	local dir log line bad=0 clean
+	local -a reports=(
+		'BUG: KASAN: slab-use-after-free in luo_session_release+0x1c/0x80'
+		'BUG: KFENCE: out-of-bounds read in kho_restore_folio+0x2a/0x90'
+		'WARNING: possible circular locking dependency detected'
+		'WARNING: possible recursive locking detected'
+		'WARNING: inconsistent lock state'
+		'WARNING: suspicious RCU usage'
+		'WARNING: bad unlock balance detected!'
+		'INFO: trying to register non-static key.'
+		'BUG: sleeping function called from invalid context at mm/slub.c:4156'
+		'BUG: scheduling while atomic: vmtest_init/1/0x00000002'
+		'list_add corruption. next->prev should be prev (ffff88800a1b2c00), but was 0'
+		'list_del corruption, ffff88800a1b2c00->next is LIST_POISON1 (dead000000000100)'
+		'WARNING: CPU: 1 PID: 42 at kernel/liveupdate/luo_core.c:120 luo_reboot+0x30/0x60'
+		'kernel BUG at mm/memfd_luo.c:300!'
+		'BUG kmalloc-64 (Not tainted): Redzone overwritten'
+		'BUG: Bad page state in process vmtest_init  pfn:0a1b2'
+		'page dumped because: VM_BUG_ON_PAGE(PageTail(page))'
+		'Kernel panic - not syncing: kernel: panic_on_warn set ...'
+		'Oops: general protection fault 0xdffffc0000000001'
+		'UBSAN: shift-out-of-bounds in kernel/liveupdate/kho_radix_tree.c:88:9'
+	)
+
+	dir=$(mktemp -d)
+	clean=(
+		'Linux version 6.12.117 (gcc) #1 SMP'
+		'KernelAddressSanitizer initialized'
+		'kfence: initialized - using 2097152 bytes for 255 objects at 0x(____ptrval____)'
+		'Lock dependency validator: Copyright (c) 2006 Red Hat, Inc., Ingo Molnar'
+		'... MAX_LOCKDEP_SUBCLASSES:  8'
+		'kho: scratch: 0x10000000-0x20000000'
+		'vmtest: init stage=1'
+		'vmtest: RESULT selftest pass stage=1'
+	)
+	log=$dir/clean.log
+	printf '[   0.100] %s\n' "${clean[@]}" > "$log"
+	expect=('KernelAddressSanitizer initialized' '^\[ *[0-9.]+\] kfence: initialized')
+	judge "$log" selftest 0
+	if [ -n "$why" ]; then
+		echo "FAIL self-test: a clean run failed: $why"
+		bad=1
+	fi
+	for line in "${reports[@]}"; do
+		printf '[   0.100] %s\n' "${clean[@]:0:7}" "$line" "${clean[7]}" > "$log"
+		judge "$log" selftest 0
+		if [ -z "$why" ]; then
+			echo "FAIL self-test: not detected: $line"
+			bad=1
+		fi
+	done
+	# A kernel of the chain without KASAN must fail the -e check.
+	printf '[   0.100] %s\n' "${clean[@]:0:3}" 'Linux version 6.12.117 (gcc) #1 SMP' \
+		"${clean[2]}" 'vmtest: init stage=1' 'vmtest: init stage=2' \
+		'vmtest: RESULT selftest pass stage=2' > "$log"
+	judge "$log" selftest 0
+	if [ -z "$why" ]; then
+		echo "FAIL self-test: a boot without KASAN passed"
+		bad=1
+	fi
+	rm -rf "$dir"
+	[ $bad = 0 ] && echo "PASS self-test: ${#reports[@]} sample reports detected," \
+		"clean run passes"
+	return $bad
+}
+
+if [ $selftest = 1 ]; then
+	self_test
+	exit
 fi
 [ -n "$kernel" ] && [ -n "$bindir" ] && [ ${#runs[@]} -gt 0 ] || usage
 [ -f "$kernel" ] || { echo "vmtest: no kernel image $kernel" >&2; exit 1; }
@@ -125,10 +255,6 @@ kexec_times() {
 	}' "$1"
 }
 
-# Console lines that fail a test whatever its result.
-kernel_trouble='Kernel panic|Oops|BUG:|WARNING:|general protection fault'
-kernel_trouble+='|UBSAN:|KASAN:|Call Trace:'
-
 fails=0
 for run in "${runs[@]}"; do
 	spec=${run%% *}
@@ -159,25 +285,7 @@ for run in "${runs[@]}"; do
 	rc=${PIPESTATUS[0]}
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 
-	result=$(grep -oE "vmtest: RESULT $test (pass|fail|skip) stage=[0-9]+.*" \
-		"$log" | tail -n 1)
-	verdict=$(echo "$result" | awk '{ print $4 }')
-	stage=$(echo "$result" | sed -n 's/.* stage=\([0-9]*\).*/\1/p')
-	boots=$(grep -c 'Linux version ' "$log")
-	inits=$(grep -c 'vmtest: init stage=' "$log")
-	trouble=$(grep -m 3 -E "$kernel_trouble" "$log")
-	why=""
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		why="timed out after ${timeout}s"
-	elif [ -n "$trouble" ]; then
-		why="kernel reported: $(echo "$trouble" | head -n 1 | cut -c12-)"
-	elif [ -z "$verdict" ]; then
-		why="no result from the VM (qemu exit $rc)"
-	elif [ "$boots" != "$stage" ] || [ "$inits" != "$stage" ]; then
-		why="$boots kernel boots and $inits inits for $stage stages"
-	elif [ "$verdict" = fail ]; then
-		why="test failed in stage $stage${result#*stage=[0-9]}"
-	fi
+	judge "$log" "$test" "$rc"
 
 	kx=$(kexec_times "$log" | paste -sd, -)
 	detail="$boots boot(s)${kx:+, kexec->init ${kx}s}, $(printf '%.1f' "$secs")s"
