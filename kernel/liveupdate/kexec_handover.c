@@ -107,6 +107,8 @@
  * This is private to the incoming kernel, not handover ABI.
  */
 #define KHO_PAGE_MAGIC		0x4b484f50U	/* "KHOP" */
+/* A block being restored: claimed under kho_restore_lock, order kept. */
+#define KHO_CLAIMED_MAGIC	0x4b484f43U	/* "KHOC" */
 
 /* Most scratch areas a handover can have: a low, a global, one per node. */
 #define KHO_SCRATCH_MAX		(MAX_NUMNODES + 2)
@@ -540,6 +542,10 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	if (!memblock_is_region_memory(phys, size) ||
 	    kho_scratch_overlaps(phys, size))
 		return -EINVAL;
+	/* The scratch array is read all boot: no one may own its memory. */
+	if (phys < kho_in.scratch_phys + kho_in.scratch_cnt * sizeof(*kho_scratch) &&
+	    kho_in.scratch_phys < phys + size)
+		return -EEXIST;
 	/* A page with two owners, or a tracker node inside a block. */
 	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order))
 		return -EEXIST;
@@ -673,6 +679,11 @@ void __init kho_memory_init(void)
 			kho_in.fdt_phys = 0;
 			return;
 		}
+		/*
+		 * The root FDT stays reserved and is read all boot: it must
+		 * not be restorable, whatever address handover data names.
+		 */
+		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
 		pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
 		return;
 	}
@@ -1069,6 +1080,13 @@ void kho_unpreserve_free(void *mem)
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_free);
 
+/*
+ * Restoring a block checks and claims its head under this lock, so that two
+ * restores of one address (damaged handover data may name a block twice,
+ * from two sessions) cannot both get it.
+ */
+static DEFINE_SPINLOCK(kho_restore_lock);
+
 /* The order recorded in @page if it heads an incoming block, else -1. */
 static int kho_incoming_order(struct page *page)
 {
@@ -1142,14 +1160,19 @@ EXPORT_SYMBOL_GPL(kho_preserved_order);
  */
 struct folio *kho_restore_folio(phys_addr_t phys)
 {
-	int order = kho_preserved_order(phys);
 	struct page *page;
+	int order;
 
+	page = pfn_to_page(PHYS_PFN(phys));
+	scoped_guard(spinlock, &kho_restore_lock) {
+		order = kho_preserved_order(phys);
+		if (order >= 0 && order <= MAX_PAGE_ORDER)
+			set_page_private(page, 0);	/* claimed */
+	}
 	if (order < 0 || order > MAX_PAGE_ORDER) {
 		pr_warn_ratelimited("no preserved folio at %pa\n", &phys);
 		return NULL;
 	}
-	page = pfn_to_page(PHYS_PFN(phys));
 	kho_init_block(page, order, true);
 	return page_folio(page);
 }
@@ -1199,14 +1222,24 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	unsigned long start = PHYS_PFN(phys), end = start + nr_pages, pfn;
 	int order;
 
-	/* Check the whole range first: all or nothing. */
-	if (!kho_pages_restorable(phys, nr_pages)) {
+	bool ok;
+
+	/* Check the whole range first, and claim it: all or nothing. */
+	scoped_guard(spinlock, &kho_restore_lock) {
+		ok = kho_pages_restorable(phys, nr_pages);
+		for (pfn = start; ok && pfn < end; pfn += 1UL << order) {
+			order = kho_incoming_order(pfn_to_page(pfn));
+			set_page_private(pfn_to_page(pfn),
+					 (unsigned long)KHO_CLAIMED_MAGIC << 32 | order);
+		}
+	}
+	if (!ok) {
 		pr_warn_ratelimited("no preserved pages at %pa (%lu pages)\n",
 				    &phys, nr_pages);
 		return NULL;
 	}
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
-		order = kho_incoming_order(pfn_to_page(pfn));
+		order = page_private(pfn_to_page(pfn)) & U32_MAX;
 		kho_init_block(pfn_to_page(pfn), order, false);
 	}
 	return pfn_to_page(start);

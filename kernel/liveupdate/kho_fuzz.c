@@ -106,14 +106,19 @@ static DEFINE_XARRAY(kho_fuzz_pages);
  */
 void kho_fuzz_record(void *mem, unsigned int order, void *caller)
 {
-	struct kho_fuzz_page *p = kmalloc(sizeof(*p), GFP_KERNEL);
+	struct kho_fuzz_page *p = kmalloc(sizeof(*p), GFP_KERNEL), *old;
 
 	if (!p)
 		return;
 	p->order = order;
 	p->caller = caller;
-	kfree(xa_store(&kho_fuzz_pages, PHYS_PFN(virt_to_phys(mem)), p,
-		       GFP_KERNEL));
+	old = xa_store(&kho_fuzz_pages, PHYS_PFN(virt_to_phys(mem)), p,
+		       GFP_KERNEL);
+	if (xa_is_err(old)) {
+		kfree(p);
+		return;
+	}
+	kfree(old);
 }
 
 /**

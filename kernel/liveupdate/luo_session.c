@@ -367,7 +367,19 @@ static const struct file_operations luo_session_fops = {
 static char *luo_session_dname(struct dentry *dentry, char *buffer,
 			       int buflen)
 {
-	return dynamic_dname(buffer, buflen, "%s", dentry->d_name.name);
+	unsigned int len = dentry->d_name.len;
+
+	/*
+	 * Not dynamic_dname(): it formats into 64 bytes, less than the prefix
+	 * and a name of LIVEUPDATE_SESSION_NAME_LENGTH - 1 bytes. The result
+	 * ends at the end of @buffer, as d_path() expects.
+	 */
+	if (len >= buflen)
+		return ERR_PTR(-ENAMETOOLONG);
+	buffer += buflen - len - 1;
+	memcpy(buffer, dentry->d_name.name, len);
+	buffer[len] = '\0';
+	return buffer;
 }
 
 static const struct dentry_operations luo_session_dops = {
@@ -712,8 +724,9 @@ int luo_session_discard_incoming(void)
 		scoped_guard(mutex, &session->mutex)
 			err = luo_file_finish(session);
 		if (err) {
-			pr_warn("session '%s': cannot discard (%pe): its memory stays reserved\n",
-				session->name, ERR_PTR(err));
+			pr_warn("session '%*pE': cannot discard (%pe): its memory stays reserved\n",
+				luo_session_name_len(session), session->name,
+				ERR_PTR(err));
 			continue;
 		}
 		luo_session_remove(&luo_incoming, session);
