@@ -904,6 +904,14 @@ static ssize_t luo_test_flb_fault_write(struct file *file,
 	    which < 1 || which > 2 || error <= 0 || error > MAX_ERRNO)
 		return -EINVAL;
 
+	/*
+	 * Before luo_test_flb_lock: LUO calls the FLB ops, which take that
+	 * lock, with the FLB's own lock held.
+	 */
+	if (!strcmp(op, "retrieve"))
+		liveupdate_flb_get_outgoing(which == 1 ? &luo_test_flb :
+					    &luo_test_flb2, &obj);
+
 	guard(mutex)(&luo_test_flb_lock);
 	fault = &luo_test_flb_faults[which - 1];
 	if (!strcmp(op, "preserve")) {
@@ -913,8 +921,6 @@ static ssize_t luo_test_flb_fault_write(struct file *file,
 		fault->retrieve_error = error;
 		fault->retrieve_count = nr;
 		/* Already preserved: the page must say it too. */
-		liveupdate_flb_get_outgoing(which == 1 ? &luo_test_flb :
-					    &luo_test_flb2, &obj);
 		ser = obj;
 		if (ser) {
 			ser->retrieve_error = error;
