@@ -20,7 +20,8 @@
  * - the root FDT and every subtree blob it names;
  * - every table and leaf of the preserved-memory radix tree, found from
  *   the FDT;
- * - the scratch array segment of the loaded kexec image;
+ * - the scratch array segment of the loaded kexec image (only when asked
+ *   for: purgatory refuses a damaged segment, see kho_fuzz_targets);
  * - every recorded metadata page;
  * - the folio records of every preserved memfd (the data of the vmalloc
  *   area its header describes).
@@ -66,10 +67,6 @@ static uint kho_fuzz_damages = 3;
 module_param_named(damages, kho_fuzz_damages, uint, 0600);
 MODULE_PARM_DESC(damages, "at most this many damages per seed");
 
-static uint kho_fuzz_targets = ~0U;
-module_param_named(targets, kho_fuzz_targets, uint, 0600);
-MODULE_PARM_DESC(targets, "mask of the target classes (bit n: class n)");
-
 enum kho_fuzz_class {
 	KHO_FUZZ_FDT,
 	KHO_FUZZ_SUBTREE,
@@ -80,6 +77,17 @@ enum kho_fuzz_class {
 	KHO_FUZZ_MEMFD,
 	KHO_FUZZ_NR_CLASSES,
 };
+
+/*
+ * Not the scratch array by default: it is a segment of the loaded image,
+ * and purgatory checks the SHA-256 digest of every segment before it jumps
+ * to the next kernel, so damage to it stops the machine in purgatory (as
+ * it should) without testing the next kernel. The kho_kexec_test scratch-*
+ * variants hand damaged arrays over through the load path instead.
+ */
+static uint kho_fuzz_targets = ~0U & ~BIT(KHO_FUZZ_SCRATCH);
+module_param_named(targets, kho_fuzz_targets, uint, 0600);
+MODULE_PARM_DESC(targets, "mask of the target classes (bit n: class n; default: all but scratch)");
 
 static const char * const kho_fuzz_class_name[KHO_FUZZ_NR_CLASSES] = {
 	"fdt", "subtree", "tree-table", "tree-leaf", "scratch", "meta",
