@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,39 @@ static void setup_console(void)
 		close(fd);
 }
 
+/*
+ * The lines the runner counts (init, kexec, RESULT) go through the kernel
+ * log: a printk record reaches the console whole, while a write to the
+ * console can be cut by a kernel message printed meanwhile (seen under the
+ * debug kernel: "vmtest: init sta" + "input: ..." + "ge=2 ..."). Falls back
+ * to the console if /dev/kmsg cannot be written.
+ */
+static void __attribute__((format(printf, 1, 2))) marker(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	ssize_t w;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n >= (int)sizeof(line))
+		n = sizeof(line) - 1;
+	fflush(stdout);
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		w = write(fd, line, n);
+		close(fd);
+		if (w == n)
+			return;
+	}
+	fputs(line, stdout);
+	fflush(stdout);
+}
+
 static void mount_fs(const char *type, const char *dir, int optional)
 {
 	mkdir(dir, 0755);
@@ -57,9 +91,9 @@ static __noreturn void finish(const char *test, const char *res, int stage,
 			      const char *why)
 {
 	if (why)
-		printf("vmtest: RESULT %s %s stage=%d %s\n", test, res, stage, why);
+		marker("vmtest: RESULT %s %s stage=%d %s\n", test, res, stage, why);
 	else
-		printf("vmtest: RESULT %s %s stage=%d\n", test, res, stage);
+		marker("vmtest: RESULT %s %s stage=%d\n", test, res, stage);
 	fflush(stdout);
 	sync();
 	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
@@ -124,7 +158,7 @@ int main(void)
 		uptime[strcspn(uptime, "\n ")] = '\0';
 		close(ret);
 	}
-	printf("vmtest: init stage=%d test=%s boot_id=%s prev_boot_id=%s uptime=%s\n",
+	marker("vmtest: init stage=%d test=%s boot_id=%s prev_boot_id=%s uptime=%s\n",
 	       stage, test, boot_id, path, uptime);
 
 	snprintf(path, sizeof(path), "%s/%s", VMTEST_TESTS_DIR, test);
@@ -155,7 +189,7 @@ int main(void)
 		snprintf(why, sizeof(why), "(kexec_file_load: %s)", strerror(-ret));
 		finish(test, "fail", stage, why);
 	}
-	printf("vmtest: kexec stage=%d\n", stage + 1);
+	marker("vmtest: kexec stage=%d\n", stage + 1);
 	ret = vmtest_kexec_reboot();
 	snprintf(why, sizeof(why), "(reboot(KEXEC): %s)", strerror(-ret));
 	finish(test, "fail", stage, why);
