@@ -54,7 +54,7 @@ static void setup_console(void)
  * debug kernel: "vmtest: init sta" + "input: ..." + "ge=2 ..."). Falls back
  * to the console if /dev/kmsg cannot be written.
  */
-static void __attribute__((format(printf, 1, 2))) marker(const char *fmt, ...)
+static __printf(1, 2) void marker(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
