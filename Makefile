@@ -8,6 +8,7 @@
 #   make tree     compose build/linux (cheap to re-run)
 #   make kernel   build/obj/arch/x86/boot/bzImage
 #   make kernel-debug  build/obj-debug/arch/x86/boot/bzImage (KASAN, lockdep...)
+#   make kernel-distro build/obj-distro/arch/x86/boot/bzImage (Debian's config)
 #   make headers  headers_install into build/headers/include
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
@@ -29,12 +30,13 @@ BUILD	:= $(TOP)/build
 SRC	:= $(BUILD)/linux
 OBJ	:= $(BUILD)/obj
 OBJDBG	:= $(BUILD)/obj-debug
+OBJDST	:= $(BUILD)/obj-distro
 HDR	:= $(BUILD)/headers
 LOGS	:= $(BUILD)/logs
 STDIR	:= tools/testing/selftests/liveupdate
 STOUT	:= $(BUILD)/selftests
 
-export TOP BUILD SRC OBJ OBJDBG HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
+export TOP BUILD SRC OBJ OBJDBG OBJDST HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
 
 
 kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 -j$(JOBS) \
@@ -48,10 +50,15 @@ FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
 # The debug test kernel: the same plus the checkers of dev/debug.config.
 DEBUG_FRAGMENTS := $(FRAGMENTS) $(TOP)/dev/debug.config
+# The distro test kernel: Debian's cloud-amd64 config (package
+# linux-config-6.12) less its modules, plus dev/distro.config.
+DISTRO_BASE ?= /usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
+DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
 	kselftest checkpatch series series-check clean distclean help \
-	config-debug kernel-debug kselftest-debug fuzz
+	config-debug kernel-debug kselftest-debug fuzz config-distro \
+	kernel-distro kselftest-distro
 
 all: kernel
 
@@ -90,6 +97,20 @@ kernel-debug: config-debug
 		grep -F -f $(SRC)/.lu-overlay | sort -u); \
 	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (debug kernel)"; exit 1; fi
 
+# Debian's config, so no W=1 (the base tree is not W=1 clean under it);
+# a warning in our files still fails.
+config-distro: tree
+	@OBJ=$(OBJDST) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh $(DISTRO_FRAGMENTS)
+
+kernel-distro: config-distro
+	@mkdir -p $(LOGS)
+	@echo "  KERNEL  build/obj-distro/arch/x86/boot/bzImage (Debian config; log: build/logs/kernel-distro-build.log)"
+	@$(call kmake,$(OBJDST)) bzImage > $(LOGS)/kernel-distro-build.log 2>&1 || \
+		{ tail -n 40 $(LOGS)/kernel-distro-build.log; echo "distro kernel build failed"; exit 1; }
+	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-distro-build.log | \
+		grep -F -f $(SRC)/.lu-overlay | sort -u); \
+	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (distro kernel)"; exit 1; fi
+
 headers: config
 	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)
 
@@ -120,6 +141,9 @@ kselftest: kernel selftests
 kselftest-debug: kernel-debug selftests
 	@$(TOP)/dev/check.sh kselftest-debug
 
+kselftest-distro: kernel-distro selftests
+	@$(TOP)/dev/check.sh kselftest-distro
+
 checkpatch: tree
 	@$(TOP)/dev/check.sh checkpatch
 
@@ -130,7 +154,7 @@ series-check: series
 	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
 
 clean:
-	rm -rf $(OBJ) $(OBJDBG) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
+	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
 		$(BUILD)/series-check
 
 distclean:

@@ -14,12 +14,18 @@
 # Timings come from the host: vmtest.sh stamps every console line with the
 # host time when it was read, one clock for both kernels. The agent's own
 # figures (in ms) are measured inside one kernel with CLOCK_MONOTONIC.
+#
+# DEMO_KERNEL (a bzImage), DEMO_VM (more vmtest.sh options, e.g. "-m 4G
+# -n 2 -u") and DEMO_LOGS (the log directory) run it on another kernel or
+# machine shape; dev/check.sh does so with the distro kernel.
 set -euo pipefail
 : "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
 
 test=memcached_demo
 demo=$BUILD/demo
-logdir=$LOGS/demo
+kernel=${DEMO_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+read -r -a vm <<< "${DEMO_VM:-}"
+logdir=${DEMO_LOGS:-$LOGS/demo}
 log=$logdir/$test.log
 mkdir -p "$demo" "$logdir"
 
@@ -58,15 +64,15 @@ list=$demo/initramfs.list
 } > "$list"
 
 echo "Base:     $(sed -n 2p "$TOP/build/base-version.txt") + $(grep -cEv '^[[:space:]]*(#|$)' "$TOP/patches/series") patch(es) + our tree"
-echo "Kernel:   build/obj/arch/x86/boot/bzImage ($(du -h "$OBJ/arch/x86/boot/bzImage" | cut -f1)), booted and kexec'd into again"
+echo "Kernel:   ${kernel#"$TOP"/} ($(du -h "$kernel" | cut -f1)), booted and kexec'd into again"
 echo "Workload: $("$mc" -V 2>/dev/null || echo memcached) from Debian ($(basename "$demo"/memcached_*.deb 2>/dev/null || echo unpacked)), unmodified"
 echo "Loader:   kexec-tools $(/usr/sbin/kexec -v 2>/dev/null | grep -oE '[0-9][0-9.]+' | head -n 1) (/usr/sbin/kexec -s -l, kexec -e)"
-echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG}, 2 CPUs, 2 GiB; console log: build/logs/demo/$test.log"
+echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG}, ${DEMO_VM:-2 CPUs, 2 GiB}; console log: ${log#"$TOP"/}"
 echo
 
 rc=0
-"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
-	-l "$logdir" -i "$list" -t 180 ${KVM:+-K} \
+"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" \
+	-l "$logdir" -i "$list" -t 180 ${KVM:+-K} "${vm[@]}" \
 	"$test kho=on liveupdate=on" > "$logdir/summary.txt" || rc=$?
 
 # Narrate from the console log; "[  t]" is the host time since QEMU started.

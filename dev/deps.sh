@@ -11,7 +11,9 @@ pkgs=(
 	qemu-system-x86 kexec-tools
 	# memcached's libraries: make demo unpacks memcached itself
 	libevent-2.1-7 libsasl2-2 libssl3
-	linux-source-6.12
+	linux-source-6.12 linux-config-6.12
+	# the distro test kernel boots through UEFI too
+	ovmf
 )
 
 missing=()

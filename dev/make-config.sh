@@ -3,6 +3,8 @@
 #
 # $OBJ/.config (build/obj, or build/obj-debug for make kernel-debug) =
 # tinyconfig + the fragments given as arguments, through olddefconfig.
+# With BASECONFIG=<file> (plain or .xz: a distribution's config) the start
+# is that file instead, less what it builds as modules.
 # Regenerated only when a fragment or the base changed. Fails loudly when
 # olddefconfig dropped or changed a line of any fragment (a missing
 # dependency), since a test would then silently lose its feature.
@@ -11,14 +13,24 @@ set -euo pipefail
 
 kmake() { make -s -C "$SRC" O="$OBJ" ARCH=x86_64 "$@"; }
 
-inputs=$( (cat "$@"; cat "$BUILD/base-version.txt"; cat "$SRC/.lu-series-hash" 2>/dev/null) |
+base() {
+	if [ -n "${BASECONFIG:-}" ]; then
+		xz -dcf "$BASECONFIG" | sed -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/'
+	fi
+}
+
+inputs=$( (base; cat "$@"; cat "$BUILD/base-version.txt"; cat "$SRC/.lu-series-hash" 2>/dev/null) |
 	  sha1sum | cut -d' ' -f1)
 [ -f "$OBJ/.config" ] && [ "$(cat "$OBJ/.lu-config-inputs" 2>/dev/null)" = "$inputs" ] &&
 	exit 0
 
-echo "  CONFIG  tinyconfig + $(for f in "$@"; do printf '%s ' "${f#"$SRC"/}"; done)"
+echo "  CONFIG  ${BASECONFIG:-tinyconfig} + $(for f in "$@"; do printf '%s ' "${f#"$SRC"/}"; done)"
 mkdir -p "$OBJ"
-kmake tinyconfig >/dev/null
+if [ -n "${BASECONFIG:-}" ]; then
+	base > "$OBJ/.config"
+else
+	kmake tinyconfig >/dev/null
+fi
 "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$@" >/dev/null
 kmake olddefconfig >/dev/null
 

@@ -45,7 +45,10 @@
  *    areas to memblock and restrict memblock to them.
  * 2. kho_memory_init(), right before memblock_free_all(): make scratch CMA
  *    again, walk the tracker and reserve every preserved block, recording
- *    its order in the head page.
+ *    its order in the head page. Under deferred struct page init it also
+ *    initialises the struct pages of the preserved blocks (and of the
+ *    pages it marks while walking); deferred init then skips them, as it
+ *    skips all reserved memory.
  * 3. Users find their subtrees (kho_retrieve_subtree()) and take their
  *    memory back (kho_restore_folio(), kho_restore_pages()). Preserved
  *    memory that is never restored stays reserved.
@@ -388,7 +391,38 @@ err_disable:
 	kho_enable = false;
 }
 
-/* KHO boot: keep the inherited scratch areas scratch, as CMA pageblocks. */
+/*
+ * Under deferred struct page init most struct pages are not initialised yet
+ * when kho_memory_init() runs, and hold whatever the memory held before.
+ * Initialise those of [@pfn, @pfn + @nr) before KHO writes to or relies on
+ * them; already initialised ones are left alone. Deferred init does not
+ * touch them again: it initialises free memory only, and preserved memory
+ * is reserved with MEMBLOCK_RSRV_NOINIT.
+ */
+static unsigned long __init kho_init_struct_pages(unsigned long pfn,
+						  unsigned long nr)
+{
+	unsigned long end = pfn + nr, start_pfn, end_pfn, done = 0;
+	int nid;
+
+	if (!IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
+		return 0;
+	while (pfn < end) {
+		nid = memblock_search_pfn_nid(pfn, &start_pfn, &end_pfn);
+		if (nid == NUMA_NO_NODE)
+			break;	/* not RAM: the callers checked it is */
+		end_pfn = min(end_pfn, end);
+		done += init_deferred_pages(pfn, end_pfn - pfn, nid);
+		pfn = end_pfn;
+	}
+	return done;
+}
+
+/*
+ * KHO boot: keep the inherited scratch areas scratch, as CMA pageblocks.
+ * Pageblocks in the deferred range keep the type when deferred init frees
+ * them (deferred_pageblock_init()).
+ */
 static void __init kho_scratch_set_cma(void)
 {
 	unsigned long pfn, end;
@@ -400,6 +434,7 @@ static void __init kho_scratch_set_cma(void)
 		for (; pfn < end; pfn += pageblock_nr_pages) {
 			struct page *page = pfn_to_page(pfn);
 
+			kho_init_struct_pages(pfn, 1);
 			set_pageblock_migratetype(page, MIGRATE_CMA);
 			page_zone(page)->cma_pages += pageblock_nr_pages;
 		}
@@ -412,8 +447,17 @@ static void __init kho_scratch_set_cma(void)
  * a node reached twice (nodes pointing at each other) is found at once and
  * the walk costs one visit per node page. The marks are cleared again
  * before the node pages are freed.
+ *
+ * Which pages carry a mark (a node's or a block's, KHO_PAGE_MAGIC) is also
+ * kept in kho_walk_marked, one bit per page frame, for the length of
+ * kho_memory_init(): under deferred struct page init, the struct page of a
+ * page not marked may still hold old contents, which must not be read as a
+ * mark.
  */
 #define KHO_NODE_MAGIC		0x4b484f4eU	/* "KHON" */
+
+static unsigned long *kho_walk_marked __initdata;
+static unsigned long kho_walk_pfns __initdata;
 
 /**
  * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
@@ -422,6 +466,8 @@ static void __init kho_scratch_set_cma(void)
  * @orders: bit N is set once a block of order N was checked.
  * @run_start: start of the run of adjacent blocks not reserved yet.
  * @run_end: end of that run; equal to @run_start when there is none.
+ * @deferred: pages of the blocks whose struct pages KHO initialised because
+ *            deferred struct page init had not (second pass).
  * @fdt_found: a block starts at the incoming root FDT.
  * @loop: a tracker node was reached a second time.
  * @reserve_err: the first error of memblock_reserve(), in the second pass.
@@ -436,15 +482,30 @@ struct kho_mem_walk {
 	unsigned long orders;
 	phys_addr_t run_start;
 	phys_addr_t run_end;
+	unsigned long deferred;
 	bool fdt_found;
 	bool loop;
 	int reserve_err;
 };
 
-/* The upper half of page->private of @pfn's page, 0 if there is no page. */
+/* The upper half of page->private of @pfn's page, 0 if it is not marked. */
 static u32 __init kho_walk_mark(unsigned long pfn)
 {
-	return pfn_valid(pfn) ? page_private(pfn_to_page(pfn)) >> 32 : 0;
+	if (pfn >= kho_walk_pfns || !test_bit(pfn, kho_walk_marked))
+		return 0;
+	return page_private(pfn_to_page(pfn)) >> 32;
+}
+
+/* Mark @pfn's page with @info, or take its mark away if @info is 0. */
+static void __init kho_walk_set_mark(unsigned long pfn, unsigned long info)
+{
+	if (!info) {
+		__clear_bit(pfn, kho_walk_marked);
+	} else if (!test_bit(pfn, kho_walk_marked)) {
+		kho_init_struct_pages(pfn, 1);
+		__set_bit(pfn, kho_walk_marked);
+	}
+	set_page_private(pfn_to_page(pfn), info);
 }
 
 /* Reserve the pending run of blocks, if any. */
@@ -472,14 +533,14 @@ static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node
 	u32 mark;
 
 	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
-	    kho_scratch_overlaps(node, PAGE_SIZE))
+	    kho_scratch_overlaps(node, PAGE_SIZE) || pfn >= kho_walk_pfns)
 		return false;
 	mark = kho_walk_mark(pfn);
 	if (mark) {
 		mw->loop = mark == KHO_NODE_MAGIC;
 		return false;
 	}
-	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_NODE_MAGIC << 32);
+	kho_walk_set_mark(pfn, (unsigned long)KHO_NODE_MAGIC << 32);
 	return true;
 }
 
@@ -493,10 +554,9 @@ static bool __init kho_walk_node_unmark(struct kho_radix_walker *w,
 {
 	unsigned long pfn = PHYS_PFN(node);
 
-	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
-	    kho_walk_mark(pfn) != KHO_NODE_MAGIC)
+	if (kho_walk_mark(pfn) != KHO_NODE_MAGIC)
 		return false;
-	set_page_private(pfn_to_page(pfn), 0);
+	kho_walk_set_mark(pfn, 0);
 	return true;
 }
 
@@ -540,7 +600,7 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 		return -EINVAL;
 	size = (phys_addr_t)PAGE_SIZE << order;
 	if (!memblock_is_region_memory(phys, size) ||
-	    kho_scratch_overlaps(phys, size))
+	    kho_scratch_overlaps(phys, size) || pfn >= kho_walk_pfns)
 		return -EINVAL;
 	/* The scratch array is read all boot: no one may own its memory. */
 	if (phys < kho_in.scratch_phys + kho_in.scratch_cnt * sizeof(*kho_scratch) &&
@@ -550,7 +610,7 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order))
 		return -EEXIST;
 
-	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	kho_walk_set_mark(pfn, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
 	mw->orders |= BIT(order);
 	mw->fdt_found |= phys == kho_in.fdt_phys;
 	mw->blocks++;
@@ -560,12 +620,20 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 /*
  * Second pass over a tracker the first pass accepted: reserve every block.
  * It never stops the walk, which also clears the node marks; a reservation
- * that fails is remembered in @reserve_err.
+ * that fails is remembered in @reserve_err. Where deferred struct page
+ * init has not reached, the struct pages of the block are initialised here,
+ * as memmap_init() did for the rest, so that a block nobody restores has
+ * sane struct pages all boot; the head keeps its mark.
  */
 static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 				   unsigned int order)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	struct page *head = pfn_to_page(PHYS_PFN(phys));
+	unsigned long mark = page_private(head);
+
+	mw->deferred += kho_init_struct_pages(PHYS_PFN(phys), 1UL << order);
+	set_page_private(head, mark);
 
 	if (phys != mw->run_end) {
 		if (!mw->reserve_err)
@@ -589,7 +657,7 @@ static int __init kho_walk_forget(struct kho_radix_walker *w, phys_addr_t phys,
 
 	if (kho_walk_mark(pfn) == KHO_PAGE_MAGIC &&
 	    (page_private(pfn_to_page(pfn)) & U32_MAX) == order)
-		set_page_private(pfn_to_page(pfn), 0);
+		kho_walk_set_mark(pfn, 0);
 	return 0;
 }
 
@@ -640,6 +708,7 @@ void __init kho_memory_init(void)
 	struct kho_mem_walk second = {
 		.w.node_ok = kho_walk_node_unmark,
 	};
+	size_t marked_size;
 	int err;
 
 	if (kho_in.scratch_phys && !kho_enable)
@@ -655,6 +724,15 @@ void __init kho_memory_init(void)
 	kho_scratch_cnt = kho_in.scratch_cnt;
 	kho_scratch_set_cma();
 
+	kho_walk_pfns = PHYS_PFN(memblock_end_of_DRAM());
+	marked_size = BITS_TO_LONGS(kho_walk_pfns) * sizeof(long);
+	kho_walk_marked = memblock_alloc(marked_size, SMP_CACHE_BYTES);
+	if (!kho_walk_marked) {
+		pr_warn("no memory to walk the preserved-memory map, disabling KHO revival; preserved memory is freed\n");
+		kho_in.fdt_phys = 0;
+		return;
+	}
+
 	err = kho_radix_walk(kho_in.mem_map, &mw.w);
 	if (mw.loop)
 		err = -ELOOP;
@@ -669,6 +747,9 @@ void __init kho_memory_init(void)
 	 */
 	second.w.block = err ? kho_walk_forget : kho_walk_reserve;
 	kho_radix_walk(kho_in.mem_map, &second.w);
+	memblock_free(kho_walk_marked, marked_size);
+	kho_walk_marked = NULL;
+	kho_walk_pfns = 0;
 	if (!err) {
 		if (!second.reserve_err)
 			second.reserve_err = kho_walk_flush(&second);
@@ -684,7 +765,11 @@ void __init kho_memory_init(void)
 		 * not be restorable, whatever address handover data names.
 		 */
 		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
-		pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
+		if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
+			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range\n",
+				mw.blocks, second.deferred);
+		else
+			pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
 		return;
 	}
 

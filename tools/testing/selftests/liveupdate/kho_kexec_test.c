@@ -47,6 +47,101 @@
 #define KHO_TEST_DIR	"/sys/kernel/debug/kho_test"
 #define KHO_DEBUGFS	"/sys/kernel/debug/kho"
 
+/* A number from "<key>=" on the command line; -1 if absent. */
+static long cmdline_long(const char *key)
+{
+	char val[32];
+
+	if (vmtest_cmdline_get(key, val, sizeof(val)) <= 0)
+		return -1;
+	return strtol(val, NULL, 0);
+}
+
+/* Bytes in all scratch areas of this kernel (out/scratch_len), or -1. */
+static long long scratch_bytes(void)
+{
+	long long sum = 0;
+	char line[64];
+	FILE *f;
+
+	f = fopen(KHO_DEBUGFS "/out/scratch_len", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		sum += strtoll(line, NULL, 16);
+	fclose(f);
+	return sum;
+}
+
+/*
+ * CMA pageblocks of all zones (/proc/pagetypeinfo), in bytes, or -1. In a
+ * KHO boot the inherited scratch areas are CMA pageblocks again, whether
+ * their struct pages were initialised early or by deferred init.
+ */
+static long long cma_pageblock_bytes(void)
+{
+	long long sum = 0, block = 0;
+	int col = -1, i;
+	char line[512], *tok, *save;
+	FILE *f;
+
+	f = fopen("/proc/pagetypeinfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Pages per block: %lld", &block) == 1)
+			continue;
+		if (!strncmp(line, "Number of blocks type", 21)) {
+			/* The column of CMA among the type names. */
+			tok = strtok_r(line + 21, " \n", &save);
+			for (i = 0; tok; i++, tok = strtok_r(NULL, " \n", &save))
+				if (!strcmp(tok, "CMA"))
+					col = i;
+			continue;
+		}
+		if (col < 0 || strncmp(line, "Node", 4))
+			continue;
+		/* "Node 0, zone   DMA32  <count> <count> ..." */
+		tok = strstr(line, "zone");
+		if (!tok)
+			continue;
+		strtok_r(tok, " ", &save);		/* "zone" */
+		strtok_r(NULL, " ", &save);		/* the zone's name */
+		for (i = 0; (tok = strtok_r(NULL, " \n", &save)); i++)
+			if (i == col)
+				sum += strtoll(tok, NULL, 10);
+	}
+	fclose(f);
+	return col < 0 || !block ? -1 : sum * block * getpagesize();
+}
+
+/*
+ * The reservation of the preserved blocks, as the kernel logged it. Under
+ * deferred struct page init (distribution kernels) the line also counts
+ * the pages whose struct pages KHO initialised itself, since deferred init
+ * had not reached them; vmtest.deferred=1 (the distro test kernel) requires
+ * some, so that this path really ran.
+ */
+static void expect_reserved(void)
+{
+	long long scratch = scratch_bytes(), cma = cma_pageblock_bytes();
+	const char *needle = "preserved memory blocks reserved";
+	char msg[256], *p;
+	long deferred = -1;
+	int found;
+
+	found = vmtest_kmsg_line(needle, msg, sizeof(msg));
+	p = found ? strstr(msg, "reserved, ") : NULL;
+	if (p)
+		deferred = strtol(p + 10, NULL, 10);
+	ksft_test_result(found && (cmdline_long("vmtest.deferred") <= 0 || deferred > 0),
+			 "kernel log: \"%s\"%s\n", found ? msg : needle,
+			 found ? "" : " missing");
+	ksft_test_result(scratch > 0 && cma == scratch,
+			 "scratch is CMA again: %lld MiB of CMA pageblocks, %lld MiB of scratch\n",
+			 cma >> 20, scratch >> 20);
+}
+
 static void expect_state(const char *want)
 {
 	char state[128];
@@ -183,8 +278,9 @@ static int stage_default(int stage)
 		kho_preserve("1");
 		break;
 	case 2:
-		ksft_set_plan(12);
+		ksft_set_plan(14);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
+		expect_reserved();
 		expect_exec_from(1);
 		expect_debugfs();
 		kho_verify();
@@ -192,8 +288,9 @@ static int stage_default(int stage)
 		kho_preserve("2");
 		break;
 	case 3:
-		ksft_set_plan(11);
+		ksft_set_plan(13);
 		expect_state("enabled 1 kho_boot 1 subtree 1");
+		expect_reserved();
 		expect_exec_from(2);
 		expect_debugfs();
 		kho_verify();
@@ -302,16 +399,6 @@ static long meminfo_kib(const char *key)
 		return -1;
 	p = strstr(buf, key);
 	return p ? strtol(p + strlen(key) + 1, NULL, 10) : -1;
-}
-
-/* A number from "<key>=" on the command line; -1 if absent. */
-static long cmdline_long(const char *key)
-{
-	char val[32];
-
-	if (vmtest_cmdline_get(key, val, sizeof(val)) <= 0)
-		return -1;
-	return strtol(val, NULL, 0);
 }
 
 /* Number of kernel log lines containing @needle. */

@@ -285,9 +285,9 @@ long vmtest_mem_free_kib(void)
 	return free_after + pcp_pages * (getpagesize() / 1024);
 }
 
-int vmtest_kmsg_has(const char *needle)
+int vmtest_kmsg_line(const char *needle, char *buf, size_t len)
 {
-	char rec[1024];
+	char rec[1024], *msg;
 	int fd, found = 0;
 	ssize_t n;
 
@@ -298,11 +298,23 @@ int vmtest_kmsg_has(const char *needle)
 		if (n <= 0)
 			continue;
 		rec[n] = '\0';
-		if (strstr(rec, needle)) {
-			found = 1;
-			break;
+		if (!strstr(rec, needle))
+			continue;
+		found = 1;
+		if (buf && len) {
+			/* "<prefix>;<message>\n", continuation lines after it */
+			msg = strchr(rec, ';');
+			msg = msg ? msg + 1 : rec;
+			msg[strcspn(msg, "\n")] = '\0';
+			snprintf(buf, len, "%s", msg);
 		}
+		break;
 	}
 	close(fd);
 	return found;
+}
+
+int vmtest_kmsg_has(const char *needle)
+{
+	return vmtest_kmsg_line(needle, NULL, 0);
 }

@@ -73,6 +73,8 @@ long vmtest_mem_free_kib(void);
 
 /* Whether the kernel log (/dev/kmsg) holds a line containing @needle. */
 int vmtest_kmsg_has(const char *needle);
+/* The same, and the first such message (without its prefix) in @buf. */
+int vmtest_kmsg_line(const char *needle, char *buf, size_t len);
 
 /*
  * Add @args (space-separated kernel parameters) to the command line of the

@@ -21,6 +21,9 @@
 #   -t <secs>   timeout per VM run (default: 300)
 #   -m <size>   guest memory (default: 2G)
 #   -s <n>      guest CPUs (default: 2)
+#   -n <n>      NUMA nodes (default: 1): memory and CPUs split evenly
+#   -u          boot through UEFI firmware (OVMF, Debian's ovmf package)
+#               instead of the default BIOS
 #   -a <args>   extra kernel command line
 #   -i <file>   more initramfs entries, in gen_init_cpio's list format
 #               (e.g. "file /usr/bin/foo /usr/bin/foo 0755 0 0")
@@ -37,12 +40,12 @@ set -u
 
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
 kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
-append="" results="" kvm=0 console=0 extra="" selftest=0
+append="" results="" kvm=0 console=0 extra="" selftest=0 nodes=1 uefi=0
 expect=()
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:f:l:t:m:s:a:r:i:e:KCSh" opt; do
+while getopts "k:d:f:l:t:m:s:n:a:r:i:e:uKCSh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
@@ -51,6 +54,8 @@ while getopts "k:d:f:l:t:m:s:a:r:i:e:KCSh" opt; do
 	t) timeout=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	s) smp=$OPTARG ;;
+	n) nodes=$OPTARG ;;
+	u) uefi=1 ;;
 	a) append=$OPTARG ;;
 	r) results=$OPTARG ;;
 	i) extra=$OPTARG ;;
@@ -226,9 +231,36 @@ else
 	accel=(-accel tcg)
 fi
 bios=()
-for d in /usr/share/qemu /usr/share/qemu-firmware; do
-	[ -f "$d/qboot.rom" ] && bios=(-bios qboot.rom) && break
-done
+if [ $uefi = 1 ]; then
+	# QEMU hands the kernel to OVMF, which starts it through its EFI stub.
+	ovmf=/usr/share/OVMF
+	[ -f $ovmf/OVMF_CODE_4M.fd ] || { echo "vmtest: -u needs $ovmf/OVMF_CODE_4M.fd (package ovmf)" >&2; exit 1; }
+	cp $ovmf/OVMF_VARS_4M.fd "$work/vars.fd"
+	bios=(-drive "if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
+	      -drive "if=pflash,format=raw,file=$work/vars.fd")
+else
+	for d in /usr/share/qemu /usr/share/qemu-firmware; do
+		[ -f "$d/qboot.rom" ] && bios=(-bios qboot.rom) && break
+	done
+fi
+
+# NUMA: one memory backend per node, the CPUs dealt out in turn.
+topo=(-smp "$smp")
+if [ "$nodes" -gt 1 ]; then
+	mib=$(($(numfmt --from=iec "$mem") / 1048576))
+	if [ $((mib % nodes)) -ne 0 ] || [ "$smp" -lt "$nodes" ]; then
+		echo "vmtest: -n $nodes needs memory divisible by it and as many CPUs" >&2
+		exit 1
+	fi
+	for ((n = 0; n < nodes; n++)); do
+		topo+=(-object "memory-backend-ram,id=ram$n,size=$((mib / nodes))M"
+		       -numa "node,nodeid=$n,memdev=ram$n")
+	done
+	for ((c = 0; c < smp; c++)); do
+		topo+=(-numa "cpu,node-id=$((c % nodes)),socket-id=$c")
+	done
+	topo[1]="$smp,sockets=$smp,cores=1,threads=1"
+fi
 
 # Prefix every console line with the host time since QEMU started.
 stamp() {
@@ -279,7 +311,7 @@ for run in "${runs[@]}"; do
 	start=$(date +%s.%N)
 	timeout -k 5 "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
 		-display none -monitor none -serial stdio "${accel[@]}" "${bios[@]}" \
-		-m "$mem" -smp "$smp" -kernel "$kernel" -initrd "$work/initramfs.cpio" \
+		-m "$mem" "${topo[@]}" -kernel "$kernel" -initrd "$work/initramfs.cpio" \
 		-append "$cmdline" \
 		< /dev/null 2>&1 | stamp | save_log "$log"
 	rc=${PIPESTATUS[0]}
