@@ -123,7 +123,7 @@ selftests: headers
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
 
-check: kernel kernel-debug selftests
+check: kernel kernel-debug kernel-distro selftests
 	@$(TOP)/dev/check.sh all
 
 bench: kernel selftests

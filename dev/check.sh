@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|kselftest-debug|fuzz|demo|checkpatch
+# The test command: check.sh all|kunit|kselftest|kselftest-debug|kselftest-distro|fuzz|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -19,6 +19,14 @@
 #               lines end in the comment "# debug". Any
 #               checker's report fails the run (vmtest.sh; its detection
 #               is self-tested first: kselftest-debug/report-detection)
+#   kselftest-distro
+#               the slice of vmtests.list marked "distro" on the distro
+#               kernel (build/obj-distro: Debian's cloud-amd64 config, so
+#               deferred struct page init, KASLR, EFI stub) in a 4 GiB VM
+#               with two NUMA nodes and a boot-time hugetlb pool, as
+#               kselftest-distro/<test>; the lines marked "uefi" once more
+#               booted through UEFI (OVMF), as kselftest-distro-uefi/<test>;
+#               and the demo, as distro/demo
 #   demo        dev/demo.sh (make demo): memcached's cache across a live
 #               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
@@ -33,6 +41,7 @@
 set -uo pipefail
 : "${TOP:?}" "${BUILD:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}"
 OBJDBG=${OBJDBG:-$BUILD/obj-debug}
+OBJDST=${OBJDST:-$BUILD/obj-distro}
 
 KUNITCONFIGS=${KUNITCONFIGS:-$SRC/kernel/liveupdate/.kunitconfig}
 RESULTS=$LOGS/results.txt
@@ -40,6 +49,33 @@ mkdir -p "$LOGS"
 
 step() { printf '\n==== %s\n' "$*"; }
 record() { echo "$1 $2" >> "$RESULTS"; }
+
+# The lines of vmtests.list whose comment names <word> ("# debug distro").
+slice() {
+	grep -E "^[^#]*[^#[:space:]][^#]*#.*\b$1\b" "$SRC/$STDIR/vmtests.list"
+}
+
+# vmtest.sh -k <kernel> -f <list> -l <logdir> <prefix> [vmtest.sh options]:
+# one result per line of <list> as <prefix>/<test>, and a failure if a run
+# gave no result (a runner that died half way must not shrink the count).
+run_slice() {
+	local kernel=$1 list=$2 logdir=$3 prefix=$4 tmp rc want got
+	shift 4
+	tmp=$logdir/results.txt
+	mkdir -p "$logdir"
+	rm -f "$tmp"
+	"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" -f "$list" -l "$logdir" \
+		-r "$tmp" ${KVM:+-K} "$@"
+	rc=$?
+	touch "$tmp"
+	sed "s#^\([a-z]*\) #\1 $prefix/#" "$tmp" >> "$RESULTS"
+	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
+	got=$(wc -l < "$tmp")
+	if [ "$got" != "$want" ]; then
+		echo "vmtest.sh (exit $rc) reported $got of $want runs"
+		record fail "$prefix/missing-results ($got of $want)"
+	fi
+}
 
 run_kunit() {
 	local args=() cfg json=$LOGS/kunit.json
@@ -149,11 +185,10 @@ DEBUG_EXPECT=('KernelAddressSanitizer initialized' 'kfence: initialized'
 	      'Lock dependency validator')
 
 run_kselftest_debug() {
-	local list=$LOGS/vmtests-debug.list tmp=$LOGS/vmtest-debug-results.txt
-	local vmtest=$SRC/$STDIR/vmtest.sh e args=() rc want got
+	local list=$LOGS/vmtests-debug.list e args=()
 
 	step "kselftests on the debug kernel (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/debug/<test>.log)"
-	if "$vmtest" -S; then
+	if "$SRC/$STDIR/vmtest.sh" -S; then
 		record pass kselftest-debug/report-detection
 	else
 		record fail kselftest-debug/report-detection
@@ -163,27 +198,54 @@ run_kselftest_debug() {
 		record fail kselftest-debug/build
 		return
 	fi
-	# The slice: the lines whose comment says "debug" (a run on the
-	# debug kernel takes 4-10 times as long as on the test kernel).
-	grep -E '^[^#]*[^#[:space:]][^#]*#[[:space:]]*debug\b' \
-		"$SRC/$STDIR/vmtests.list" > "$list"
+	# The slice: a run on the debug kernel takes 4-10 times as long as on
+	# the test kernel.
+	slice debug > "$list"
 	echo "$(grep -c . "$list") of $(sed 's/#.*//' "$SRC/$STDIR/vmtests.list" | grep -c '[^[:space:]]') runs of vmtests.list (those marked \"# debug\")"
 	for e in "${DEBUG_EXPECT[@]}"; do
 		args+=(-e "$e")
 	done
-	rm -f "$tmp"
-	"$vmtest" -k "$OBJDBG/arch/x86/boot/bzImage" -d "$STOUT" -f "$list" \
-		-l "$LOGS/debug" -r "$tmp" -m "$DEBUG_MEM" -t "$DEBUG_TIMEOUT" \
-		-a "$DEBUG_APPEND" "${args[@]}" ${KVM:+-K}
-	rc=$?
-	touch "$tmp"
-	sed 's#^\([a-z]*\) #\1 kselftest-debug/#' "$tmp" >> "$RESULTS"
-	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
-	got=$(wc -l < "$tmp")
-	if [ "$got" != "$want" ]; then
-		echo "vmtest.sh (exit $rc) reported $got of $want runs"
-		record fail "kselftest-debug/missing-results ($got of $want)"
+	run_slice "$OBJDBG/arch/x86/boot/bzImage" "$list" "$LOGS/debug" kselftest-debug \
+		-m "$DEBUG_MEM" -t "$DEBUG_TIMEOUT" -a "$DEBUG_APPEND" "${args[@]}"
+}
+
+# The distro kernel's machine: what a small host looks like to it. 4 GiB
+# over two NUMA nodes and two CPUs; a boot-time pool of 64 2 MiB hugetlb
+# pages; KASLR on (Debian's default; the kernel picks its address in
+# scratch). vmtest.deferred=1 makes kho_kexec_test require that KHO
+# initialised struct pages in the deferred range itself. The KHO boot must
+# show that deferred init ran.
+DISTRO_VM=${DISTRO_VM:--m 4G -s 2 -n 2}
+DISTRO_APPEND=${DISTRO_APPEND:-hugepages=64 vmtest.deferred=1}
+DISTRO_TIMEOUT=${DISTRO_TIMEOUT:-600}
+
+run_kselftest_distro() {
+	local kernel=$OBJDST/arch/x86/boot/bzImage vm
+	read -r -a vm <<< "$DISTRO_VM"
+
+	step "kselftests on the distro kernel (${KVM:+KVM}${KVM:-TCG}, $DISTRO_VM; logs: build/logs/distro/)"
+	if [ ! -f "$kernel" ] || [ ! -x "$STOUT/vmtest_init" ]; then
+		echo "no distro kernel or selftests: run 'make kernel-distro selftests'"
+		record fail kselftest-distro/build
+		return
 	fi
+	slice distro > "$LOGS/vmtests-distro.list"
+	slice uefi > "$LOGS/vmtests-distro-uefi.list"
+	echo "$(grep -c . "$LOGS/vmtests-distro.list") runs marked \"distro\", $(grep -c . "$LOGS/vmtests-distro-uefi.list") of them again through UEFI"
+	run_slice "$kernel" "$LOGS/vmtests-distro.list" "$LOGS/distro" kselftest-distro \
+		"${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
+	run_slice "$kernel" "$LOGS/vmtests-distro-uefi.list" "$LOGS/distro-uefi" \
+		kselftest-distro-uefi -u "${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
+
+	echo "the demo on the distro kernel (log: build/logs/distro/demo.txt)"
+	if DEMO_KERNEL=$kernel DEMO_VM="$DISTRO_VM" DEMO_APPEND=$DISTRO_APPEND \
+	   DEMO_LOGS=$LOGS/distro/demo "$TOP/dev/demo.sh" > "$LOGS/distro/demo.txt" 2>&1; then
+		record pass distro/demo
+	else
+		record fail distro/demo
+	fi
+	grep -E 'keys verified|missing or different|FAIL|Blackout|result:' \
+		"$LOGS/distro/demo.txt" | sed 's/^/  /'
 }
 
 run_demo() {
@@ -274,15 +336,16 @@ what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
-all)		run_kunit; run_kselftest; run_kselftest_debug; run_fuzz; run_demo
-		run_checkpatch; run_kerneldoc ;;
+all)		run_kunit; run_kselftest; run_kselftest_debug; run_kselftest_distro
+		run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
 kselftest-debug) run_kselftest_debug ;;
+kselftest-distro) run_kselftest_distro ;;
 fuzz)		run_fuzz ;;
 demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|fuzz|demo|checkpatch" >&2
+*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|kselftest-distro|fuzz|demo|checkpatch" >&2
 		exit 2 ;;
 esac
 

@@ -16,8 +16,9 @@
 # figures (in ms) are measured inside one kernel with CLOCK_MONOTONIC.
 #
 # DEMO_KERNEL (a bzImage), DEMO_VM (more vmtest.sh options, e.g. "-m 4G
-# -n 2 -u") and DEMO_LOGS (the log directory) run it on another kernel or
-# machine shape; dev/check.sh does so with the distro kernel.
+# -n 2 -u"), DEMO_APPEND (kernel command line) and DEMO_LOGS (the log
+# directory) run it on another kernel or machine shape; dev/check.sh does
+# so with the distro kernel.
 set -euo pipefail
 : "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
 
@@ -73,6 +74,7 @@ echo
 rc=0
 "$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" \
 	-l "$logdir" -i "$list" -t 180 ${KVM:+-K} "${vm[@]}" \
+	${DEMO_APPEND:+-a "$DEMO_APPEND"} \
 	"$test kho=on liveupdate=on" > "$logdir/summary.txt" || rc=$?
 
 # Narrate from the console log; "[  t]" is the host time since QEMU started.

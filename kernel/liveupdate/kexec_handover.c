@@ -684,22 +684,11 @@ static void __init kho_in_drop(void)
 	pr_info("disabled by kho=off: preserved memory of the previous kernel is freed, not revived\n");
 }
 
-/**
- * kho_memory_init() - reserve scratch or the preserved memory
- *
- * Called from mm_core_init() right before memblock_free_all(). On a cold
- * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
- * keeps the inherited scratch areas as scratch and reserves every block the
- * previous kernel preserved. A KHO boot with ``kho=off`` becomes a cold
- * boot here, with all preserved memory left free. The walk visits every
- * tracker node once and rejects a node reached twice, overlapping blocks,
- * and a root FDT that is not the start of a preserved block (the FDT is
- * read for the whole boot, so its page must not be given to the buddy
- * allocator).
- *
- * Context: early boot, memblock still active, single threaded.
+/*
+ * KHO boot: keep the inherited scratch areas scratch, and reserve every
+ * block of a valid tracker, or nothing (the tracker is checked whole first).
  */
-void __init kho_memory_init(void)
+static void __init kho_revive_memory(void)
 {
 	struct kho_mem_walk mw = {
 		.w.node_ok = kho_walk_node_ok,
@@ -710,15 +699,6 @@ void __init kho_memory_init(void)
 	};
 	size_t marked_size;
 	int err;
-
-	if (kho_in.scratch_phys && !kho_enable)
-		kho_in_drop();
-
-	if (!kho_in.scratch_phys) {
-		if (kho_enable)
-			kho_reserve_scratch();
-		return;
-	}
 
 	kho_scratch = phys_to_virt(kho_in.scratch_phys);
 	kho_scratch_cnt = kho_in.scratch_cnt;
@@ -781,6 +761,43 @@ void __init kho_memory_init(void)
 			err == -EEXIST ? "overlapping blocks in the" : "corrupted",
 			mw.blocks, ERR_PTR(err));
 	kho_in.fdt_phys = 0;
+}
+
+/**
+ * kho_memory_init() - reserve scratch or the preserved memory
+ *
+ * Called from mm_core_init() right before memblock_free_all(). On a cold
+ * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
+ * keeps the inherited scratch areas as scratch and reserves every block the
+ * previous kernel preserved. A KHO boot with ``kho=off`` becomes a cold
+ * boot here, with all preserved memory left free. The walk visits every
+ * tracker node once and rejects a node reached twice, overlapping blocks,
+ * and a root FDT that is not the start of a preserved block (the FDT is
+ * read for the whole boot, so its page must not be given to the buddy
+ * allocator).
+ *
+ * Context: early boot, memblock still active, single threaded.
+ */
+void __init kho_memory_init(void)
+{
+	if (kho_in.scratch_phys && !kho_enable)
+		kho_in_drop();
+
+	if (!kho_in.scratch_phys) {
+		if (kho_enable)
+			kho_reserve_scratch();
+		return;
+	}
+
+	kho_revive_memory();
+	/*
+	 * What the previous kernel preserved is reserved now (or, if the
+	 * handover was rejected, nothing will be revived): the rest of early
+	 * boot may allocate from all memory. On x86, mem_init() allocates the
+	 * swiotlb bounce buffer below 4 GiB before memblock_free_all(); it
+	 * need not fit in the low scratch area.
+	 */
+	memblock_clear_kho_scratch_only();
 }
 
 /**
