@@ -211,12 +211,14 @@ run_kselftest_debug() {
 
 # The distro kernel's machine: what a small host looks like to it. 4 GiB
 # over two NUMA nodes and two CPUs; a boot-time pool of 64 2 MiB hugetlb
-# pages; KASLR on (Debian's default; the kernel picks its address in
-# scratch). vmtest.deferred=1 makes kho_kexec_test require that KHO
-# initialised struct pages in the deferred range itself. The KHO boot must
-# show that deferred init ran.
+# pages; KASLR on (Debian's default). vmtest.deferred=1: memfd_kexec_test
+# requires that KHO initialised the struct pages of some preserved pages in
+# the deferred range itself; vmtest.kaslr=1: kho_kexec_test requires that
+# two KHO boots put the kernel at different addresses in scratch. Through
+# UEFI without hugepages=, which makes the EFI stub turn physical KASLR off.
 DISTRO_VM=${DISTRO_VM:--m 4G -s 2 -n 2}
-DISTRO_APPEND=${DISTRO_APPEND:-hugepages=64 vmtest.deferred=1}
+DISTRO_APPEND=${DISTRO_APPEND:-hugepages=64 vmtest.deferred=1 vmtest.kaslr=1}
+DISTRO_UEFI_APPEND=${DISTRO_UEFI_APPEND:-vmtest.deferred=1 vmtest.kaslr=1}
 DISTRO_TIMEOUT=${DISTRO_TIMEOUT:-600}
 
 run_kselftest_distro() {
@@ -235,7 +237,7 @@ run_kselftest_distro() {
 	run_slice "$kernel" "$LOGS/vmtests-distro.list" "$LOGS/distro" kselftest-distro \
 		"${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
 	run_slice "$kernel" "$LOGS/vmtests-distro-uefi.list" "$LOGS/distro-uefi" \
-		kselftest-distro-uefi -u "${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
+		kselftest-distro-uefi -u "${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_UEFI_APPEND"
 
 	echo "the demo on the distro kernel (log: build/logs/distro/demo.txt)"
 	if DEMO_KERNEL=$kernel DEMO_VM="$DISTRO_VM" DEMO_APPEND=$DISTRO_APPEND \

@@ -326,13 +326,63 @@ static phys_addr_t __init kho_scratch_scaled(phys_addr_t kern)
 }
 
 /*
+ * Bytes of [@addr, @addr + @size) on node @nid, or anywhere for
+ * %NUMA_NO_NODE (a scratch area lies on one node).
+ */
+static phys_addr_t __init kho_scratch_on_node(phys_addr_t addr, phys_addr_t size,
+					      int nid)
+{
+	if (!size)
+		return 0;
+	return nid == NUMA_NO_NODE || early_pfn_to_nid(PHYS_PFN(addr)) == nid ? size : 0;
+}
+
+/*
+ * The kernel's reservations on node @nid (%NUMA_NO_NODE: all), less the
+ * scratch areas reserved so far, which memblock counts among them.
+ */
+static phys_addr_t __init kho_scratch_kern(int nid)
+{
+	phys_addr_t kern = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, nid);
+	unsigned int i;
+
+	for (i = 0; i < kho_scratch_cnt; i++)
+		kern -= min(kern, kho_scratch_on_node(kho_scratch[i].addr,
+						      kho_scratch[i].size, nid));
+	return kern;
+}
+
+/*
+ * The default size of the area of node @nid: the scaled kernel memory of
+ * the node, less the low area where that lies on the node, since the low
+ * area serves the node's allocations as well.
+ */
+static phys_addr_t __init kho_scratch_node_size(int nid, phys_addr_t low_addr,
+						phys_addr_t low_size)
+{
+	phys_addr_t size, low;
+
+	size = kho_scratch_scaled(kho_scratch_kern(nid));
+	low = kho_scratch_on_node(low_addr, low_size, nid);
+	return size > low ? size - low : 0;
+}
+
+/*
  * Cold boot: reserve the scratch areas from memblock, sized after what the
  * kernel itself reserved so far. On failure KHO is disabled.
+ *
+ * By default the areas add up to kho_scratch= percent (200%) of the
+ * kernel's reservations, each where that memory is needed: the low area
+ * covers the reservations below ARCH_LOW_ADDRESS_LIMIT, each node's area
+ * those on the node (less the low area, where it lies on the node), and
+ * the global area what is left, at least one block. Explicit sizes are
+ * taken as they are.
  */
 static void __init kho_reserve_scratch(void)
 {
-	phys_addr_t size, addr, lowmem, all;
-	unsigned int max_cnt;
+	phys_addr_t size, addr, lowmem, all, nodes = 0, low_addr = 0, low_size = 0;
+	phys_addr_t total;
+	unsigned int max_cnt, i;
 	int nid;
 
 	max_cnt = num_node_state(N_MEMORY) + 2;
@@ -351,13 +401,18 @@ static void __init kho_reserve_scratch(void)
 		if (!addr)
 			goto err_free;
 		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
+		low_addr = addr;
+		low_size = size;
 	}
 
-	if (scratch_explicit)
+	if (scratch_explicit) {
 		size = kho_scratch_rounded(scratch_size_global);
-	else
-		size = max(kho_scratch_scaled(all) - min(kho_scratch_scaled(all), size),
-			   KHO_SCRATCH_ALIGN);
+	} else {
+		for_each_node_state(nid, N_MEMORY)
+			nodes += kho_scratch_node_size(nid, low_addr, low_size);
+		size = kho_scratch_scaled(kho_scratch_kern(NUMA_NO_NODE));
+		size = max(size - min(size, low_size + nodes), KHO_SCRATCH_ALIGN);
+	}
 	if (size) {
 		addr = memblock_phys_alloc(size, KHO_SCRATCH_ALIGN);
 		if (!addr)
@@ -367,8 +422,7 @@ static void __init kho_reserve_scratch(void)
 
 	for_each_node_state(nid, N_MEMORY) {
 		size = scratch_explicit ? kho_scratch_rounded(scratch_size_pernode) :
-		       kho_scratch_scaled(memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE,
-								      nid));
+		       kho_scratch_node_size(nid, low_addr, low_size);
 		if (!size)
 			continue;
 		addr = memblock_alloc_range_nid(size, KHO_SCRATCH_ALIGN, 0,
@@ -377,6 +431,12 @@ static void __init kho_reserve_scratch(void)
 			goto err_free;
 		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
 	}
+
+	for (i = 0, total = 0; i < kho_scratch_cnt; i++)
+		total += kho_scratch[i].size;
+	pr_info("scratch: %llu MiB in %u areas for %llu MiB of kernel reservations (%llu MiB low), %u node(s)\n",
+		(u64)total >> 20, kho_scratch_cnt, (u64)all >> 20, (u64)lowmem >> 20,
+		num_node_state(N_MEMORY));
 	return;
 
 err_free:

@@ -318,3 +318,13 @@ int vmtest_kmsg_has(const char *needle)
 {
 	return vmtest_kmsg_line(needle, NULL, 0);
 }
+
+long vmtest_kho_deferred_pages(void)
+{
+	char msg[256], *p;
+
+	if (!vmtest_kmsg_line("preserved memory blocks reserved", msg, sizeof(msg)))
+		return -1;
+	p = strstr(msg, "reserved, ");
+	return p ? strtol(p + 10, NULL, 10) : -1;
+}

@@ -75,6 +75,13 @@ long vmtest_mem_free_kib(void);
 int vmtest_kmsg_has(const char *needle);
 /* The same, and the first such message (without its prefix) in @buf. */
 int vmtest_kmsg_line(const char *needle, char *buf, size_t len);
+/*
+ * In a KHO boot of a kernel with deferred struct page init: the pages of the
+ * preserved blocks that lay in the deferred range, whose struct pages KHO
+ * initialised itself (from its "preserved memory blocks reserved" line).
+ * -1 without that figure.
+ */
+long vmtest_kho_deferred_pages(void);
 
 /*
  * Add @args (space-separated kernel parameters) to the command line of the
