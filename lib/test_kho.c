@@ -30,7 +30,8 @@
  * kernel's outgoing handover data (the root compatible, a node of the
  * memory tracker, a run address of the first vmalloc area, tracker tables
  * that all point at one another, a page preserved twice (alone and inside
- * a folio), the root FDT no longer preserved, or the scratch array as
+ * a folio, written into the tracker directly since KHO refuses it), the
+ * root FDT no longer preserved, or the scratch array as
  * kho_test_corrupt_scratch() says), so the next kernel must reject it
  * without crashing.
  *
@@ -48,6 +49,7 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/kexec_handover.h>
+#include <linux/kho_radix_tree.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
 #include <linux/init.h>
@@ -531,6 +533,40 @@ static int kho_test_corrupt_loop(struct kho_radix_table *root)
 	return 0;
 }
 
+/*
+ * Record page 1 of the order-3 test folio once more, as an order-0 block of
+ * its own: kho_preserve_pages() refuses a page that is already preserved,
+ * so set its bit in the tracker directly, adding the missing nodes on its
+ * path. Nothing else changes the tracker while the test damages it. The
+ * pages are never freed: this kernel is about to go away.
+ */
+static int kho_test_corrupt_overlap(struct kho_radix_table *root)
+{
+	struct kho_radix_table *table = root;
+	unsigned int level, shift;
+	u64 key, *slot;
+
+	if (!kho_test_out)
+		return -ENOENT;
+	key = kho_radix_encode_key(kho_test_out->folios[3].phys + PAGE_SIZE, 0);
+	if (!key)
+		return -EINVAL;
+	for (level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
+		shift = KHO_BITMAP_SIZE_LOG2 + KHO_TABLE_SIZE_LOG2 * (level - 1);
+		slot = &table->child[(key >> shift) % ARRAY_SIZE(table->child)];
+		if (!*slot) {
+			void *node = (void *)get_zeroed_page(GFP_KERNEL);
+
+			if (!node)
+				return -ENOMEM;
+			*slot = virt_to_phys(node);
+		}
+		table = phys_to_virt(*slot);
+	}
+	__set_bit(key & (BIT_ULL(KHO_BITMAP_SIZE_LOG2) - 1), (unsigned long *)table);
+	return 0;
+}
+
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -557,30 +593,24 @@ static int kho_test_corrupt(const char *what)
 		chunk->phys[5] = PFN_PHYS(PHYS_PFN(__pa_symbol(&kho_test_lock)));
 		return 0;
 	}
-	if (sysfs_streq(what, "overlap")) {
-		struct folio *folio;
-
-		/* Page 1 of the order-3 folio, preserved once more alone. */
-		if (!kho_test_out)
-			return -ENOENT;
-		folio = pfn_folio(PHYS_PFN(kho_test_out->folios[3].phys));
-		return kho_preserve_pages(folio_page(folio, 1), 1);
-	}
 	if (sysfs_streq(what, "fdt")) {
 		/* The root FDT stays intact, but is no longer preserved. */
 		kho_unpreserve_folio(virt_to_folio(fdt));
 		return 0;
 	}
-	if (!sysfs_streq(what, "tracker") && !sysfs_streq(what, "tracker-loop"))
+	if (!sysfs_streq(what, "tracker") && !sysfs_streq(what, "tracker-loop") &&
+	    !sysfs_streq(what, "overlap"))
 		return -EINVAL;
 
-	/* Make the last child of the root table point to a misaligned node. */
 	prop = fdt_getprop(fdt, 0, KHO_FDT_MEMORY_MAP_PROP_NAME, &len);
 	if (!prop || len != sizeof(u64))
 		return -EINVAL;
 	root = phys_to_virt(get_unaligned((const u64 *)prop));
+	if (sysfs_streq(what, "overlap"))
+		return kho_test_corrupt_overlap(root);
 	if (sysfs_streq(what, "tracker-loop"))
 		return kho_test_corrupt_loop(root);
+	/* Make the last child of the root table point to a misaligned node. */
 	for (i = ARRAY_SIZE(root->child); i--;) {
 		if (root->child[i]) {
 			root->child[i] |= 8;

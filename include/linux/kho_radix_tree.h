@@ -7,18 +7,41 @@
 #include <linux/types.h>
 
 /**
+ * struct kho_radix_hint - where the keys of one order were last looked up
+ * @table: a table node at level 1 (its children are leaves), or NULL.
+ * @prefix: the key bits above @table, which every key under it shares.
+ */
+struct kho_radix_hint {
+	struct kho_radix_table *table;
+	u64 prefix;
+};
+
+/**
  * struct kho_radix_tree - the outgoing preserved-memory radix tree
  * @root: the root table node, allocated by kho_radix_init().
  * @lock: serialises kho_radix_add() and kho_radix_remove(); readers of an
  *        outgoing tree (the kexec jump, kho_radix_walk() in tests) run when
  *        no update can race with them.
+ * @orders: bit ``o`` is set once a block of order ``o`` was added (never
+ *          cleared), so the overlap check of kho_radix_add() looks only at
+ *          orders the tree may hold. Protected by @lock.
+ * @hint: per order, the level-1 table the overlap check last looked a key
+ *        of that order up in. One level-1 table covers 2^24 keys (with
+ *        4 KiB pages), i.e. all memory of most machines for orders from 1
+ *        up, so the check of a block against the larger blocks that could
+ *        contain it costs two reads per order instead of a walk from the
+ *        root. Nodes are never freed while the tree is in use, so a hint
+ *        stays valid. Protected by @lock.
  *
  * The layout of the nodes is the handover ABI described in
- * <linux/kho/abi/kexec_handover.h>.
+ * <linux/kho/abi/kexec_handover.h>. The blocks of a tree never overlap:
+ * kho_radix_add() refuses a block that shares a page with a recorded one.
  */
 struct kho_radix_tree {
 	struct kho_radix_table *root;
-	struct mutex lock;	/* serialises add and remove */
+	struct mutex lock;	/* serialises add and remove, protects the rest */
+	unsigned long orders;
+	struct kho_radix_hint hint[KHO_ORDER_0_LOG2];
 };
 
 /**

@@ -30,7 +30,11 @@
  *    kho_preserve_pages()) and add their own serialized state as subtrees
  *    (kho_add_subtree()), at any time; the tracker is updated at once, so
  *    there is no finalization step. Before kho_init() every entry point
- *    fails with -EAGAIN (or does nothing).
+ *    fails with -EAGAIN (or does nothing). A page can be preserved only
+ *    once: preserving memory of which any page is already preserved, as
+ *    the same folio, inside a larger block or around a smaller one, fails
+ *    with -EEXIST and changes nothing, since the next kernel would reject
+ *    a tracker with overlapping blocks as a whole.
  * 3. When the kexec reboot begins (a reboot notifier), the root FDT is
  *    frozen: from then on kho_add_subtree() and kho_remove_subtree() fail
  *    with -EBUSY, so the next kernel never reads a half-edited FDT.
@@ -1051,7 +1055,9 @@ out:
  *
  * Records the folio so that the next kernel keeps its memory and can
  * restore it with kho_restore_folio(). The caller keeps its reference until
- * the kexec (or kho_unpreserve_folio()).
+ * the kexec (or kho_unpreserve_folio()). No page of the folio may be
+ * preserved already, whether as this folio, inside a larger preserved
+ * block (kho_preserve_pages() over it) or as a smaller block inside it.
  *
  * Context: may sleep.
  * Return: 0 on success;
@@ -1059,7 +1065,7 @@ out:
  * -EAGAIN if KHO is not set up yet (before fs_initcall);
  * -EINVAL if the folio is inside a scratch area, or its order is above
  * %MAX_PAGE_ORDER (the next kernel cannot restore such a folio);
- * -EEXIST if the folio is already preserved;
+ * -EEXIST if a page of the folio is already preserved (nothing changes);
  * -ENOMEM if the tracker could not grow.
  */
 int kho_preserve_folio(struct folio *folio)
@@ -1121,16 +1127,19 @@ static unsigned int kho_block_order(unsigned long pfn, unsigned long nr)
  *
  * The range is recorded as naturally aligned blocks. The next kernel gets
  * the pages back, as order-0 pages, with kho_restore_pages() on exactly the
- * same range.
+ * same range. No page of the range may be preserved already (as a folio or
+ * as part of another range). All or nothing: when a block fails, the blocks
+ * this call recorded before it are taken back.
  *
  * Context: may sleep.
  * Return: 0 on success, -EINVAL if @nr_pages is 0, or the errors of
- * kho_preserve_folio(); on failure nothing of the range is preserved.
+ * kho_preserve_folio(), among them -EEXIST if a page of the range is
+ * already preserved; on failure nothing of the range is preserved.
  */
 int kho_preserve_pages(struct page *page, unsigned long nr_pages)
 {
 	unsigned long start = page_to_pfn(page), end = start + nr_pages;
-	unsigned long pfn = start;
+	unsigned long pfn = start, failed;
 	unsigned int order;
 	int err;
 
@@ -1154,10 +1163,11 @@ int kho_preserve_pages(struct page *page, unsigned long nr_pages)
 	return 0;
 
 err_unpreserve:
-	end = pfn;
-	for (pfn = start; pfn < end; pfn += 1UL << order) {
+	/* The same blocks as above (same @end), up to the one that failed. */
+	failed = pfn;
+	for (pfn = start; pfn < failed; pfn += 1UL << order) {
 		order = kho_block_order(pfn, end - pfn);
-		kho_radix_remove(&kho_out.tree, pfn, order);
+		WARN_ON_ONCE(kho_radix_remove(&kho_out.tree, pfn, order));
 	}
 	return err;
 }

@@ -129,6 +129,154 @@ static void kho_preserve_pages_failure_preserves_nothing(struct kunit *test)
 	kho_unpreserve_pages(page + 4, 2);
 }
 
+/* Order of the split allocations below: 16 pages, each an order-0 folio. */
+#define KHO_KUNIT_SPLIT_ORDER	4
+#define KHO_KUNIT_SPLIT_PAGES	BIT(KHO_KUNIT_SPLIT_ORDER)
+
+static void kho_kunit_free_split(void *page)
+{
+	unsigned int i;
+
+	for (i = 0; i < KHO_KUNIT_SPLIT_PAGES; i++)
+		__free_page((struct page *)page + i);
+}
+
+/*
+ * 16 naturally aligned pages, split so that each is an order-0 folio of
+ * its own: folios inside a range the test owns.
+ */
+static struct page *kho_kunit_alloc_split(struct kunit *test)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, KHO_KUNIT_SPLIT_ORDER);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	split_page(page, KHO_KUNIT_SPLIT_ORDER);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kho_kunit_free_split,
+							page), 0);
+	return page;
+}
+
+/*
+ * Whether no page of @page[0..@nr) is preserved: each one can be preserved
+ * alone (and is unpreserved again).
+ */
+static bool kho_kunit_none_preserved(struct kunit *test, struct page *page,
+				     unsigned int nr)
+{
+	bool none = true;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		int err = kho_preserve_pages(page + i, 1);
+
+		if (err) {
+			kunit_info(test, "page %u: %d\n", i, err);
+			none = false;
+			continue;
+		}
+		kho_unpreserve_pages(page + i, 1);
+	}
+	return none;
+}
+
+/* A folio inside a preserved range shares its pages: refused. */
+static void kho_preserve_folio_inside_pages_fails(struct kunit *test)
+{
+	struct page *page;
+	unsigned int i;
+
+	kho_kunit_need_kho(test);
+	page = kho_kunit_alloc_split(test);
+
+	/* One order-4 block. */
+	KUNIT_ASSERT_EQ(test, kho_preserve_pages(page, KHO_KUNIT_SPLIT_PAGES), 0);
+	for (i = 0; i < KHO_KUNIT_SPLIT_PAGES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, kho_preserve_folio(page_folio(page + i)),
+				    -EEXIST, "folio %u", i);
+	/* Nor a part of the range again. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 4, 4), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 15, 1), -EEXIST);
+	kho_unpreserve_pages(page, KHO_KUNIT_SPLIT_PAGES);
+	/* Nothing of the failed calls stayed behind. */
+	KUNIT_EXPECT_TRUE(test, kho_kunit_none_preserved(test, page, KHO_KUNIT_SPLIT_PAGES));
+}
+
+/*
+ * A range over a preserved folio is refused whole, with the folio in its
+ * first, a middle or its last block, and leaves the folio preserved.
+ */
+static void kho_preserve_pages_over_folio_fails(struct kunit *test)
+{
+	/* Folio, first page and length of the range. */
+	static const unsigned int cases[][3] = {
+		{ 0, 0, 3 },	/* blocks 0-1, 2: the first fails */
+		{ 5, 1, 15 },	/* blocks 1, 2-3, 4-7, 8-15: the third */
+		{ 15, 1, 15 },	/* the last */
+		{ 13, 0, 16 },	/* one order-4 block */
+	};
+	struct folio *folio;
+	struct page *page;
+	unsigned int i;
+
+	kho_kunit_need_kho(test);
+	page = kho_kunit_alloc_split(test);
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		folio = page_folio(page + cases[i][0]);
+		KUNIT_ASSERT_EQ(test, kho_preserve_folio(folio), 0);
+		KUNIT_EXPECT_EQ_MSG(test, kho_preserve_pages(page + cases[i][1], cases[i][2]),
+				    -EEXIST, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, kho_preserve_folio(folio), -EEXIST, "case %u", i);
+		kho_unpreserve_folio(folio);
+		KUNIT_EXPECT_TRUE_MSG(test, kho_kunit_none_preserved(test, page,
+								     KHO_KUNIT_SPLIT_PAGES),
+				      "case %u", i);
+	}
+}
+
+/* Ranges and folios right next to preserved ones, sharing no page, go in. */
+static void kho_preserve_adjacent_blocks_succeed(struct kunit *test)
+{
+	struct page *page;
+
+	kho_kunit_need_kho(test);
+	page = kho_kunit_alloc_split(test);
+
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(page_folio(page + 5)), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page, 5), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 6, 2), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 8, 8), 0);
+	kho_unpreserve_pages(page + 8, 8);
+	kho_unpreserve_pages(page + 6, 2);
+	kho_unpreserve_pages(page, 5);
+	kho_unpreserve_folio(page_folio(page + 5));
+	KUNIT_EXPECT_TRUE(test, kho_kunit_none_preserved(test, page, KHO_KUNIT_SPLIT_PAGES));
+}
+
+/*
+ * A range of several blocks that fails on its last block takes back the
+ * blocks it added before: pages 1-15 are blocks 1, 2-3, 4-7 and 8-15, and
+ * page 13 is preserved.
+ */
+static void kho_preserve_pages_rollback_leaves_tracker(struct kunit *test)
+{
+	struct page *page;
+
+	kho_kunit_need_kho(test);
+	page = kho_kunit_alloc_split(test);
+
+	KUNIT_ASSERT_EQ(test, kho_preserve_folio(page_folio(page + 13)), 0);
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 1, 15), -EEXIST);
+	/* Pages 1-12 are free again: as one range and one by one. */
+	KUNIT_EXPECT_TRUE(test, kho_kunit_none_preserved(test, page, 13));
+	KUNIT_EXPECT_EQ(test, kho_preserve_pages(page + 1, 12), 0);
+	kho_unpreserve_pages(page + 1, 12);
+	/* Only the folio is left. */
+	KUNIT_EXPECT_EQ(test, kho_preserve_folio(page_folio(page + 13)), -EEXIST);
+	kho_unpreserve_folio(page_folio(page + 13));
+	KUNIT_EXPECT_TRUE(test, kho_kunit_none_preserved(test, page, KHO_KUNIT_SPLIT_PAGES));
+}
+
 static void kho_is_preserved_false_without_handover(struct kunit *test)
 {
 	void *mem;
@@ -420,6 +568,10 @@ static struct kunit_case kho_test_cases[] = {
 	KUNIT_CASE(kho_preserve_folio_twice_fails),
 	KUNIT_CASE(kho_preserve_pages_zero_pages_fails),
 	KUNIT_CASE(kho_preserve_pages_failure_preserves_nothing),
+	KUNIT_CASE(kho_preserve_folio_inside_pages_fails),
+	KUNIT_CASE(kho_preserve_pages_over_folio_fails),
+	KUNIT_CASE(kho_preserve_adjacent_blocks_succeed),
+	KUNIT_CASE(kho_preserve_pages_rollback_leaves_tracker),
 	KUNIT_CASE(kho_is_preserved_false_without_handover),
 	KUNIT_CASE(kho_restore_without_handover_fails),
 	KUNIT_CASE(kho_preserve_folio_rejects_huge_order),

@@ -20,6 +20,18 @@
  * tree is in use (a node that becomes empty costs one page until the reboot);
  * kho_radix_destroy() frees the whole tree when KHO is torn down.
  *
+ * The blocks of an outgoing tree never overlap. A page preserved twice
+ * (the same block again, a block inside a recorded one, or one containing
+ * a recorded block) would make the next kernel reject the whole tree and
+ * revive nothing, so kho_radix_add() refuses such a block with -EEXIST and
+ * changes nothing. The check costs one lookup per order the tree holds:
+ * for a larger order the one key of the block that would contain the new
+ * one (from a per-order hint, the level-1 table last used, so preserving
+ * many small folios does not walk the tree from the root for each order),
+ * for a smaller order the run of consecutive keys of the blocks inside it,
+ * a bitmap search over the leaves that exist (absent nodes are skipped
+ * whole), never a loop over pages; the same order is the block's own bit.
+ *
  * Incoming side: kho_radix_walk() reads a tree left by the previous kernel,
  * given the physical address of its root, and reports every block. The
  * previous kernel's data is not trusted: a node address that is not page
@@ -91,13 +103,16 @@ int kho_radix_decode_key(u64 key, phys_addr_t *phys, unsigned int *order)
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_decode_key);
 
+/* log2 of the number of keys under one child of a table node at @level. */
+static unsigned int kho_radix_shift(unsigned int level)
+{
+	return KHO_BITMAP_SIZE_LOG2 + KHO_TABLE_SIZE_LOG2 * (level - 1);
+}
+
 /* Index of @key's child in a table node at @level (1 .. depth - 1). */
 static unsigned int kho_radix_index(u64 key, unsigned int level)
 {
-	unsigned int shift = KHO_BITMAP_SIZE_LOG2 +
-			     KHO_TABLE_SIZE_LOG2 * (level - 1);
-
-	return (key >> shift) & (KHO_TABLE_ENTRIES - 1);
+	return (key >> kho_radix_shift(level)) & (KHO_TABLE_ENTRIES - 1);
 }
 
 /*
@@ -143,6 +158,8 @@ int kho_radix_init(struct kho_radix_tree *tree)
 	if (!tree->root)
 		return -ENOMEM;
 	mutex_init(&tree->lock);
+	tree->orders = 0;
+	memset(tree->hint, 0, sizeof(tree->hint));
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_init);
@@ -175,16 +192,118 @@ void kho_radix_destroy(struct kho_radix_tree *tree)
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_destroy);
 
+/*
+ * Whether a key from @first to @last (both included) is set under @node, a
+ * table at @level or the leaf at level 0, whose first key is @base. Only
+ * the children that exist and meet the range are visited.
+ */
+static bool kho_radix_any_below(phys_addr_t node, unsigned int level,
+				u64 base, u64 first, u64 last)
+{
+	unsigned int shift, i, i_last;
+	struct kho_radix_table *table;
+
+	first = max(first, base);
+	if (!level) {
+		unsigned long *bitmap = phys_to_virt(node);
+		unsigned long from = first - base;
+		unsigned long to = min_t(u64, last - base, KHO_LEAF_BITS - 1);
+
+		return find_next_bit(bitmap, to + 1, from) <= to;
+	}
+
+	table = phys_to_virt(node);
+	shift = kho_radix_shift(level);
+	i_last = min_t(u64, (last - base) >> shift, KHO_TABLE_ENTRIES - 1);
+	for (i = (first - base) >> shift; i <= i_last; i++) {
+		if (table->child[i] &&
+		    kho_radix_any_below(table->child[i], level - 1,
+					base + ((u64)i << shift), first, last))
+			return true;
+	}
+	return false;
+}
+
+/* Whether any key from @first to @last (both included) is recorded. */
+static bool kho_radix_any(struct kho_radix_tree *tree, u64 first, u64 last)
+{
+	lockdep_assert_held(&tree->lock);
+	return kho_radix_any_below(virt_to_phys(tree->root),
+				   KHO_TREE_MAX_DEPTH - 1, 0, first, last);
+}
+
+/*
+ * Whether exactly @key, of order @order, is recorded. Starts from the
+ * order's hint when @key is under the same level-1 table, and updates it.
+ */
+static bool kho_radix_test(struct kho_radix_tree *tree, u64 key,
+			   unsigned int order)
+{
+	struct kho_radix_hint *hint = &tree->hint[order];
+	u64 prefix = key >> kho_radix_shift(2);
+	struct kho_radix_table *table;
+	unsigned int level;
+	u64 child;
+
+	lockdep_assert_held(&tree->lock);
+	if (!hint->table || hint->prefix != prefix) {
+		table = tree->root;
+		for (level = KHO_TREE_MAX_DEPTH - 1; level > 1; level--) {
+			child = table->child[kho_radix_index(key, level)];
+			if (!child)
+				return false;
+			table = phys_to_virt(child);
+		}
+		hint->table = table;
+		hint->prefix = prefix;
+	}
+	child = hint->table->child[kho_radix_index(key, 1)];
+	return child && test_bit(key % KHO_LEAF_BITS, phys_to_virt(child));
+}
+
+/*
+ * Whether a recorded block of another order shares a page with the block
+ * of 2^@order pages at @pfn: the block of each larger order that would
+ * contain it, and every block of each smaller order inside it. Only orders
+ * the tree has held are looked at. The caller checks the same order.
+ */
+static bool kho_radix_overlaps(struct kho_radix_tree *tree, unsigned long pfn,
+			       unsigned int order)
+{
+	unsigned int o;
+	u64 first;
+
+	lockdep_assert_held(&tree->lock);
+	for_each_set_bit(o, &tree->orders, KHO_KEY_MAX_ORDER + 1) {
+		if (o > order) {
+			first = kho_radix_encode_key(PFN_PHYS(round_down(pfn, 1UL << o)), o);
+			if (kho_radix_test(tree, first, o))
+				return true;
+		} else if (o < order) {
+			first = kho_radix_encode_key(PFN_PHYS(pfn), o);
+			if (kho_radix_any(tree, first, first + BIT_ULL(order - o) - 1))
+				return true;
+		}
+	}
+	return false;
+}
+
 /**
  * kho_radix_add() - record a preserved block
  * @tree: the outgoing tree.
  * @pfn: first page frame of the block, aligned to ``2^order``.
  * @order: the block is ``2^order`` pages.
  *
+ * A block that shares a page with a recorded one is refused, whatever the
+ * orders: the same block again, a block inside a recorded one, or a block
+ * that contains one. The blocks of the tree therefore never overlap, which
+ * the next kernel requires of a tree it revives. The check looks at one key
+ * range per order the tree holds, not at each page.
+ *
  * Context: may sleep; takes @tree->lock.
  * Return: 0 on success;
  * -EINVAL if @pfn is not aligned to the block size or @order is too large;
- * -EEXIST if exactly this block is already recorded;
+ * -EEXIST if a page of the block is already recorded (nothing changes);
  * -ENOMEM if a node could not be allocated (nothing is recorded).
  */
 int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
@@ -197,11 +316,14 @@ int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
 		return -EINVAL;
 
 	guard(mutex)(&tree->lock);
+	if (kho_radix_overlaps(tree, pfn, order))
+		return -EEXIST;
 	leaf = kho_radix_leaf(tree, key, true);
 	if (IS_ERR(leaf))
 		return PTR_ERR(leaf);
 	if (__test_and_set_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
 		return -EEXIST;
+	tree->orders |= BIT(order);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_add);
@@ -261,13 +383,10 @@ static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
 
 	table = phys_to_virt(node);
 	for (i = 0; i < KHO_TABLE_ENTRIES; i++) {
-		unsigned int shift = KHO_BITMAP_SIZE_LOG2 +
-				     KHO_TABLE_SIZE_LOG2 * (level - 1);
-
 		if (!table->child[i])
 			continue;
 		err = kho_radix_walk_node(w, table->child[i], level - 1,
-					  prefix | ((u64)i << shift));
+					  prefix | ((u64)i << kho_radix_shift(level)));
 		if (err)
 			return err;
 	}

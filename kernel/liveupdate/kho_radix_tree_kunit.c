@@ -189,27 +189,107 @@ static void kho_radix_add_adjacent_ranges(struct kunit *test)
 	}
 }
 
-/*
- * Overlapping blocks of different orders are different keys: both are
- * recorded, and removing one leaves the other.
- */
-static void kho_radix_add_overlapping(struct kunit *test)
+/* Expect exactly @n blocks, in walk order, each { pfn, order }. */
+static void expect_blocks(struct kunit *test, struct kho_radix_tree *tree,
+			  const unsigned long (*want)[2], unsigned int n)
 {
+	struct collector *c = new_collector(test, n + 1);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
+	KUNIT_ASSERT_EQ(test, c->n, n);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, c->blocks[i].phys, PFN_PHYS(want[i][0]),
+				    "block %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->blocks[i].order, want[i][1], "block %u", i);
+	}
+}
+
+/* The same block twice is refused and the tree keeps it once. */
+static void kho_radix_add_same_block_fails(struct kunit *test)
+{
+	static const unsigned long want[][2] = { { 512, 9 }, { 7, 0 } };
 	struct kho_radix_tree *tree = new_tree(test);
-	struct collector *c = new_collector(test, 4);
 
 	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 512, 9), 0);
-	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 512, 0), 0);
-	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 513, 0), 0);
-	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
-	KUNIT_EXPECT_EQ(test, c->n, 3);
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 7, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 512, 9), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 7, 0), -EEXIST);
+	expect_blocks(test, tree, want, ARRAY_SIZE(want));
+}
 
-	KUNIT_ASSERT_EQ(test, kho_radix_remove(tree, 512, 9), 0);
-	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
-	KUNIT_ASSERT_EQ(test, c->n, 2);
-	KUNIT_EXPECT_EQ(test, c->blocks[0].phys, PFN_PHYS(512));
-	KUNIT_EXPECT_EQ(test, c->blocks[1].phys, PFN_PHYS(513));
-	KUNIT_EXPECT_EQ(test, c->blocks[0].order, 0);
+/*
+ * A block inside a recorded one, at any smaller order and at either end
+ * or in the middle, is refused and changes nothing.
+ */
+static void kho_radix_add_inside_recorded_fails(struct kunit *test)
+{
+	static const unsigned long want[][2] = { { 512, 9 } };
+	struct kho_radix_tree *tree = new_tree(test);
+	unsigned int order;
+
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 512, 9), 0);
+	for (order = 0; order < 9; order++) {
+		unsigned long size = 1UL << order;
+
+		KUNIT_EXPECT_EQ_MSG(test, kho_radix_add(tree, 512, order), -EEXIST,
+				    "order %u, first", order);
+		KUNIT_EXPECT_EQ_MSG(test, kho_radix_add(tree, 768, order), -EEXIST,
+				    "order %u, middle", order);
+		KUNIT_EXPECT_EQ_MSG(test, kho_radix_add(tree, 1024 - size, order),
+				    -EEXIST, "order %u, last", order);
+	}
+	expect_blocks(test, tree, want, ARRAY_SIZE(want));
+}
+
+/*
+ * A block containing recorded ones is refused, at every larger order, also
+ * when the recorded block is in another leaf or under another table than
+ * the first page of the new one; nothing changes.
+ */
+static void kho_radix_add_over_recorded_fails(struct kunit *test)
+{
+	/* Order-0 keys: 32768 per leaf, 2^24 per level-1 table. */
+	static const unsigned long want[][2] = {
+		{ 513, 0 }, { 3 * 32768 + 5, 0 }, { (1UL << 24) + 1, 0 },
+	};
+	struct kho_radix_tree *tree = new_tree(test);
+	unsigned int order;
+
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 513, 0), 0);
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 3 * 32768 + 5, 0), 0);
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, (1UL << 24) + 1, 0), 0);
+	for (order = 1; order <= 9; order++)
+		KUNIT_EXPECT_EQ_MSG(test, kho_radix_add(tree, 512, order), -EEXIST,
+				    "order %u", order);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 0, 17), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 65536, 16), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 1UL << 24, 24), -EEXIST);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 0, 30), -EEXIST);
+	expect_blocks(test, tree, want, ARRAY_SIZE(want));
+
+	/* Once the page inside is gone, the larger block goes in. */
+	KUNIT_ASSERT_EQ(test, kho_radix_remove(tree, 513, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 512, 9), 0);
+}
+
+/* Blocks that touch a recorded one without sharing a page still go in. */
+static void kho_radix_add_adjacent_blocks(struct kunit *test)
+{
+	/* Walk order: larger orders first, then ascending address. */
+	static const unsigned long want[][2] = {
+		{ 1024, 10 }, { 512, 9 }, { 256, 8 }, { 255, 0 }, { 2048, 0 },
+		{ 2049, 0 },
+	};
+	struct kho_radix_tree *tree = new_tree(test);
+
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 512, 9), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 256, 8), 0);	/* just below */
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 1024, 10), 0);	/* just above */
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 255, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 2048, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 2049, 0), 0);
+	expect_blocks(test, tree, want, ARRAY_SIZE(want));
 }
 
 /* Add and remove name one exact block: duplicates and strangers are errors. */
@@ -312,7 +392,10 @@ static struct kunit_case kho_radix_tree_cases[] = {
 	KUNIT_CASE(kho_radix_key_rejects_invalid),
 	KUNIT_CASE(kho_radix_add_every_order),
 	KUNIT_CASE(kho_radix_add_adjacent_ranges),
-	KUNIT_CASE(kho_radix_add_overlapping),
+	KUNIT_CASE(kho_radix_add_same_block_fails),
+	KUNIT_CASE(kho_radix_add_inside_recorded_fails),
+	KUNIT_CASE(kho_radix_add_over_recorded_fails),
+	KUNIT_CASE(kho_radix_add_adjacent_blocks),
 	KUNIT_CASE(kho_radix_add_remove_errors),
 	KUNIT_CASE(kho_radix_add_highest_address),
 	KUNIT_CASE(kho_radix_walk_stops_on_error),

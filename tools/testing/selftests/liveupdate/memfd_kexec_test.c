@@ -37,11 +37,14 @@
  * retrieve was never charged.
  *
  * Variant "noexec": memfds created with MFD_NOEXEC_SEAL, with MFD_EXEC,
- * under vm.memfd_noexec=1, and with F_SEAL_EXEC added by hand come back
- * with the same mode (0666 or 0777), exactly the seals they had, and
- * writable unless write-sealed; one the handover format cannot describe
- * (sealed against exec without exec permission, and fully write-sealed)
- * is refused.
+ * with no exec flag under vm.memfd_noexec=1 and =2, and with F_SEAL_EXEC
+ * added by hand come back with the same mode (0666 or 0777), exactly the
+ * seals they had, an exec class that still cannot change when sealed
+ * (chmod: EPERM), and writable unless write-sealed; one the handover
+ * format cannot describe (sealed against exec without exec permission,
+ * and fully write-sealed) is refused. The sysctl is per pid namespace and
+ * needs CONFIG_PID_NS: without it the variant reports SKIP, after running
+ * the other cases.
  *
  * Variant "freeze-retry": a freeze that fails on a test file frozen after
  * the memfd, then one that fails writing the memfd's folio records (test
@@ -1149,7 +1152,7 @@ struct noexec_case {
 	__u64 token;
 	const char *name;
 	unsigned int flags;	/* memfd_create() */
-	int sysctl;		/* vm.memfd_noexec while creating it */
+	int sysctl;		/* vm.memfd_noexec while creating it (0: as booted) */
 	unsigned int add;	/* F_ADD_SEALS after writing */
 	unsigned int mode;	/* st_mode & 07777, before and after */
 	unsigned int seals;	/* F_GET_SEALS, before and after */
@@ -1164,11 +1167,51 @@ static const struct noexec_case noexec_cases[] = {
 	  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, 0666,
 	  F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL },
 	{ 5, "vm.memfd_noexec=1", 0, 1, 0, 0666, F_SEAL_EXEC },
+	{ 6, "vm.memfd_noexec=2", 0, 2, 0, 0666, F_SEAL_EXEC },
 };
 
+/*
+ * Whether vm.memfd_noexec exists: 1, or 0 without CONFIG_PID_NS (the
+ * sysctl is per pid namespace). When it exists it must read 0 (the
+ * default: memfds without an exec flag are executable).
+ */
 static int have_noexec_sysctl(void)
 {
-	return !access(MEMFD_NOEXEC_SYSCTL, W_OK);
+	char val[16];
+	int err;
+
+	err = vmtest_read_file(MEMFD_NOEXEC_SYSCTL, val, sizeof(val));
+	if (err == -ENOENT)
+		return 0;
+	REQUIRE(err >= 0, "read %s: %s", MEMFD_NOEXEC_SYSCTL, strerror(-err));
+	REQUIRE(!strcmp(val, "0"), "vm.memfd_noexec is %s, not 0", val);
+	return 1;
+}
+
+/* Set vm.memfd_noexec and check that it took. */
+static void set_noexec_sysctl(int value)
+{
+	char want[16], val[16];
+	int err;
+
+	snprintf(want, sizeof(want), "%d", value);
+	err = vmtest_write_file(MEMFD_NOEXEC_SYSCTL, want);
+	REQUIRE(!err, "vm.memfd_noexec=%s: %s", want, strerror(-err));
+	err = vmtest_read_file(MEMFD_NOEXEC_SYSCTL, val, sizeof(val));
+	REQUIRE(err >= 0 && !strcmp(val, want), "vm.memfd_noexec reads %s, want %s",
+		err >= 0 ? val : strerror(-err), want);
+}
+
+/* The kselftest SKIP line for the cases that need vm.memfd_noexec. */
+static void skip_noexec_sysctl(const char *when)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(noexec_cases); i++) {
+		if (noexec_cases[i].sysctl)
+			printf("# SKIP %s: %s: no %s in this kernel (CONFIG_PID_NS)\n",
+			       when, noexec_cases[i].name, MEMFD_NOEXEC_SYSCTL);
+	}
 }
 
 static void check_noexec(int fd, const struct noexec_case *c, const char *when)
@@ -1186,6 +1229,15 @@ static void check_noexec(int fd, const struct noexec_case *c, const char *when)
 	      when, c->name, (unsigned int)(st.st_mode & 07777), c->mode);
 	CHECK(seals == (int)c->seals, "%s: %s: seals %#x, want %#x", when,
 	      c->name, seals, c->seals);
+	if (c->seals & F_SEAL_EXEC) {
+		/* Sealed exec class: no exec bit can be added or taken away. */
+		CHECK(fchmod(fd, c->mode ^ 0111) < 0 && errno == EPERM,
+		      "%s: %s: chmod %04o of an exec-sealed memfd: %s", when,
+		      c->name, c->mode ^ 0111, strerror(errno));
+		REQUIRE(!fstat(fd, &st), "fstat: %m");
+		CHECK((st.st_mode & 07777) == c->mode, "%s: %s: mode now %04o",
+		      when, c->name, (unsigned int)(st.st_mode & 07777));
+	}
 	CHECK(st.st_size == NOEXEC_SIZE, "%s: %s: size %lld", when, c->name,
 	      (long long)st.st_size);
 	CHECK(pread(fd, buf, sizeof(buf), 0) == sizeof(buf) &&
@@ -1206,7 +1258,7 @@ static int stage_noexec(int stage)
 {
 	const unsigned int n = ARRAY_SIZE(noexec_cases);
 	unsigned char buf[NOEXEC_SIZE];
-	int dev, sfd, fd, err;
+	int dev, sfd, fd, err, sysctl;
 	unsigned int i;
 
 	dev = luo_open_device();
@@ -1214,11 +1266,16 @@ static int stage_noexec(int stage)
 		return KSFT_SKIP;
 	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
 
+	/* The same kernel runs both stages: the sysctl exists in both or none. */
+	sysctl = have_noexec_sysctl();
+	if (!sysctl)
+		skip_noexec_sysctl(stage == 2 ? "stage 2" : "stage 1");
+
 	if (stage == 2) {
 		sfd = luo_retrieve_session(dev, "noexec");
 		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
 		for (i = 0; i < n; i++) {
-			if (noexec_cases[i].sysctl && !have_noexec_sysctl())
+			if (noexec_cases[i].sysctl && !sysctl)
 				continue;
 			fd = luo_retrieve_fd(sfd, noexec_cases[i].token);
 			REQUIRE(fd >= 0, "retrieve %s: %s", noexec_cases[i].name,
@@ -1226,7 +1283,9 @@ static int stage_noexec(int stage)
 			check_noexec(fd, &noexec_cases[i], "stage 2");
 		}
 		REQUIRE(!luo_finish(sfd), "finish: %m");
-		return failures ? KSFT_FAIL : KSFT_PASS;
+		if (failures)
+			return KSFT_FAIL;
+		return sysctl ? KSFT_PASS : KSFT_SKIP;
 	}
 
 	sfd = luo_create_session(dev, "noexec");
@@ -1234,19 +1293,15 @@ static int stage_noexec(int stage)
 	for (i = 0; i < n; i++) {
 		const struct noexec_case *c = &noexec_cases[i];
 
-		if (c->sysctl && !have_noexec_sysctl()) {
-			printf("# no vm.memfd_noexec (it needs CONFIG_PID_NS): %s skipped\n",
-			       c->name);
+		if (c->sysctl && !sysctl)
 			continue;
-		}
 		if (c->sysctl)
-			REQUIRE(!vmtest_write_file(MEMFD_NOEXEC_SYSCTL, "1"),
-				"vm.memfd_noexec=1");
+			set_noexec_sysctl(c->sysctl);
 		fd = memfd_create(c->name, c->flags);
+		err = errno;
 		if (c->sysctl)
-			REQUIRE(!vmtest_write_file(MEMFD_NOEXEC_SYSCTL, "0"),
-				"vm.memfd_noexec=0");
-		REQUIRE(fd >= 0, "memfd_create(%s): %m", c->name);
+			set_noexec_sysctl(0);
+		REQUIRE(fd >= 0, "memfd_create(%s): %s", c->name, strerror(err));
 		fill(buf, sizeof(buf), (unsigned int)c->token);
 		REQUIRE(pwrite(fd, buf, sizeof(buf), 0) == sizeof(buf),
 			"pwrite: %m");
