@@ -293,6 +293,12 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 
 	for (i = 0; i < n; i++) {
 		err = kho_preserve_folio(folios[i]);
+		/*
+		 * Preserved by another user already: the memfd is busy. Not
+		 * EEXIST, which the uapi keeps for a token already used.
+		 */
+		if (err == -EEXIST)
+			err = -EBUSY;
 		if (err)
 			goto err_unpreserve;
 	}

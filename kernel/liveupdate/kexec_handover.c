@@ -356,6 +356,22 @@ static phys_addr_t __init kho_scratch_kern(int nid)
 	return kern;
 }
 
+/* The node with the most kernel reservations below ARCH_LOW_ADDRESS_LIMIT. */
+static int __init kho_scratch_low_node(void)
+{
+	phys_addr_t most = 0, low;
+	int nid, best = NUMA_NO_NODE;
+
+	for_each_node_state(nid, N_MEMORY) {
+		low = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, nid);
+		if (low > most) {
+			most = low;
+			best = nid;
+		}
+	}
+	return best;
+}
+
 /*
  * The default size of the area of node @nid: the scaled kernel memory of
  * the node, less the low area where that lies on the node, since the low
@@ -377,17 +393,17 @@ static phys_addr_t __init kho_scratch_node_size(int nid, phys_addr_t low_addr,
  *
  * By default the areas add up to kho_scratch= percent (200%) of the
  * kernel's reservations, each where that memory is needed: the low area
- * covers the reservations below ARCH_LOW_ADDRESS_LIMIT, each node's area
- * those on the node (less the low area, where it lies on the node), and
- * the global area what is left, at least one block. Explicit sizes are
- * taken as they are.
+ * covers the reservations below ARCH_LOW_ADDRESS_LIMIT of the node that
+ * has most of them, each node's area those on the node (less the low area,
+ * where it lies on the node), and the global area what is left, at least
+ * one block. Explicit sizes are taken as they are.
  */
 static void __init kho_reserve_scratch(void)
 {
 	phys_addr_t size, addr, lowmem, all, nodes = 0, low_addr = 0, low_size = 0;
 	phys_addr_t total;
 	unsigned int max_cnt, i;
-	int nid;
+	int nid, low_nid;
 
 	max_cnt = num_node_state(N_MEMORY) + 2;
 	kho_scratch = memblock_alloc(sizeof(*kho_scratch) * max_cnt, PAGE_SIZE);
@@ -397,11 +413,17 @@ static void __init kho_reserve_scratch(void)
 	lowmem = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE);
 	all = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
 
+	/*
+	 * The low area covers the low reservations of the node that has most
+	 * of them, on that node; the low reservations of other nodes are
+	 * covered by those nodes' areas.
+	 */
+	low_nid = kho_scratch_low_node();
 	size = scratch_explicit ? kho_scratch_rounded(scratch_size_lowmem) :
-				  kho_scratch_scaled(lowmem);
+		kho_scratch_scaled(memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, low_nid));
 	if (size) {
-		addr = memblock_phys_alloc_range(size, KHO_SCRATCH_ALIGN, 0,
-						 ARCH_LOW_ADDRESS_LIMIT);
+		addr = memblock_alloc_range_nid(size, KHO_SCRATCH_ALIGN, 0,
+						ARCH_LOW_ADDRESS_LIMIT, low_nid, false);
 		if (!addr)
 			goto err_free;
 		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
