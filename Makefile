@@ -9,6 +9,8 @@
 #   make kernel   build/obj/arch/x86/boot/bzImage
 #   make kernel-debug  build/obj-debug/arch/x86/boot/bzImage (KASAN, lockdep...)
 #   make kernel-distro build/obj-distro/arch/x86/boot/bzImage (Debian's config)
+#   make deb      the distro kernel as Debian packages in build/deb/
+#                 (DEBCONFIG=<config> for another Debian config)
 #   make headers  headers_install into build/headers/include
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
@@ -19,6 +21,7 @@
 #   make series-check  build every prefix of the series (bisectability)
 #
 # Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1  N=<n> SEED=<n> (fuzz)
+#            DEBCONFIG=<file> (deb)
 
 BASE	?= /usr/src/linux-source-6.12.tar.xz
 JOBS	?= $(shell nproc)
@@ -58,7 +61,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
-	kernel-distro kselftest-distro
+	kernel-distro kselftest-distro deb
 
 all: kernel
 
@@ -123,7 +126,7 @@ selftests: headers
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
 
-check: kernel kernel-debug kernel-distro selftests
+check: kernel kernel-debug kernel-distro deb selftests
 	@$(TOP)/dev/check.sh all
 
 bench: kernel selftests
@@ -144,6 +147,9 @@ kselftest-debug: kernel-debug selftests
 kselftest-distro: kernel-distro selftests
 	@$(TOP)/dev/check.sh kselftest-distro
 
+deb: $(if $(DEBCONFIG),tree,kernel-distro)
+	@DEBCONFIG=$(DEBCONFIG) $(TOP)/dev/deb.sh
+
 checkpatch: tree
 	@$(TOP)/dev/check.sh checkpatch
 
@@ -155,7 +161,7 @@ series-check: series
 
 clean:
 	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
-		$(BUILD)/series-check
+		$(BUILD)/series-check $(BUILD)/deb $(BUILD)/obj-deb
 
 distclean:
 	rm -rf $(BUILD)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test command: check.sh all|kunit|kselftest|kselftest-debug|kselftest-distro|fuzz|demo|checkpatch
+# The test command: check.sh all|kunit|kselftest|kselftest-debug|kselftest-distro|deb|fuzz|demo|checkpatch
 #
 #   kunit       tools/testing/kunit/kunit.py on x86_64 under QEMU with every
 #               .kunitconfig in $KUNITCONFIGS, booted with kho=on
@@ -27,6 +27,10 @@
 #               kselftest-distro/<test>; the lines marked "uefi" once more
 #               booted through UEFI (OVMF), as kselftest-distro-uefi/<test>;
 #               and the demo, as distro/demo
+#   deb         the linux-image package of make deb (the distro kernel):
+#               unpacked, its vmlinuz must carry the series and boot
+#               through the live update of the lines marked "deb", as
+#               kselftest-deb/<test>
 #   demo        dev/demo.sh (make demo): memcached's cache across a live
 #               update; fails if the VM run fails or any key differs
 #   kernel-doc  scripts/kernel-doc -none -Wall on our C files and headers,
@@ -132,7 +136,7 @@ run_kunit() {
 }
 
 run_kselftest() {
-	local list=$SRC/$STDIR/vmtests.list tmp=$LOGS/vmtest-results.txt
+	local list=$LOGS/vmtests-main.list tmp=$LOGS/vmtest-results.txt
 
 	step "kselftests in QEMU (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/<test>.log)"
 	if [ ! -x "$STOUT/vmtest_init" ]; then
@@ -140,6 +144,8 @@ run_kselftest() {
 		record fail kselftest/build
 		return
 	fi
+	# Every line but those marked "only" (for other kernels).
+	grep -vE '^[^#]*[^#[:space:]][^#]*#.*\bonly\b' "$SRC/$STDIR/vmtests.list" > "$list"
 	rm -f "$tmp"
 	"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
 		-f "$list" -l "$LOGS" -r "$tmp" ${KVM:+-K}
@@ -210,14 +216,14 @@ run_kselftest_debug() {
 }
 
 # The distro kernel's machine: what a small host looks like to it. 4 GiB
-# over two NUMA nodes and two CPUs; a boot-time pool of 64 2 MiB hugetlb
-# pages; KASLR on (Debian's default). vmtest.deferred=1: memfd_kexec_test
+# over two NUMA nodes and two CPUs with 1 GiB pages; a boot-time pool of
+# 64 2 MiB hugetlb pages; KASLR on (Debian's default). vmtest.deferred=1: memfd_kexec_test
 # requires that KHO initialised the struct pages of some preserved pages in
 # the deferred range itself; vmtest.kaslr=1: kho_kexec_test requires that
 # two KHO boots put the kernel at different addresses in scratch. Through
 # UEFI without hugepages=, which makes the EFI stub turn physical KASLR off.
-DISTRO_VM=${DISTRO_VM:--m 4G -s 2 -n 2}
-DISTRO_APPEND=${DISTRO_APPEND:-hugepages=64 vmtest.deferred=1 vmtest.kaslr=1}
+DISTRO_VM=${DISTRO_VM:--m 4G -s 2 -n 2 -c qemu64,+pdpe1gb}
+DISTRO_APPEND=${DISTRO_APPEND:-hugepagesz=2M hugepages=64 vmtest.deferred=1 vmtest.kaslr=1}
 DISTRO_UEFI_APPEND=${DISTRO_UEFI_APPEND:-vmtest.deferred=1 vmtest.kaslr=1}
 DISTRO_TIMEOUT=${DISTRO_TIMEOUT:-600}
 
@@ -248,6 +254,37 @@ run_kselftest_distro() {
 	fi
 	grep -E 'keys verified|missing or different|FAIL|Blackout|result:' \
 		"$LOGS/distro/demo.txt" | sed 's/^/  /'
+}
+
+run_deb() {
+	local deb tmp vmlinuz cfg vm
+	read -r -a vm <<< "$DISTRO_VM"
+
+	step "the distro kernel's Debian package (make deb; logs: build/logs/deb/)"
+	deb=$(ls "$BUILD"/deb/linux-image-*.deb 2>/dev/null | grep -v -- -dbg_ | head -n 1)
+	if [ -z "$deb" ]; then
+		echo "no build/deb/linux-image-*.deb: run 'make deb'"
+		record fail deb/package
+		return
+	fi
+	tmp=$(mktemp -d)
+	dpkg-deb -x "$deb" "$tmp"
+	vmlinuz=$(ls "$tmp"/boot/vmlinuz-* 2>/dev/null | head -n 1)
+	cfg=$(ls "$tmp"/boot/config-* 2>/dev/null | head -n 1)
+	echo "$(basename "$deb"): $(cd "$tmp" && ls boot | tr '\n' ' ')"
+	if [ -n "$vmlinuz" ] && [ -n "$cfg" ] &&
+	   grep -qx CONFIG_LIVEUPDATE_MEMFD=y "$cfg" &&
+	   grep -qx CONFIG_DEFERRED_STRUCT_PAGE_INIT=y "$cfg"; then
+		record pass deb/package
+	else
+		record fail deb/package
+		rm -rf "$tmp"
+		return
+	fi
+	slice deb > "$LOGS/vmtests-deb.list"
+	run_slice "$vmlinuz" "$LOGS/vmtests-deb.list" "$LOGS/deb" kselftest-deb \
+		"${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
+	rm -rf "$tmp"
 }
 
 run_demo() {
@@ -339,15 +376,16 @@ rm -f "$RESULTS"
 start=$(date +%s)
 case $what in
 all)		run_kunit; run_kselftest; run_kselftest_debug; run_kselftest_distro
-		run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
+		run_deb; run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
 kselftest-debug) run_kselftest_debug ;;
 kselftest-distro) run_kselftest_distro ;;
+deb)		run_deb ;;
 fuzz)		run_fuzz ;;
 demo)		run_demo ;;
 checkpatch)	run_checkpatch; run_kerneldoc ;;
-*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|kselftest-distro|fuzz|demo|checkpatch" >&2
+*)		echo "usage: $0 all|kunit|kselftest|kselftest-debug|kselftest-distro|deb|fuzz|demo|checkpatch" >&2
 		exit 2 ;;
 esac
 

@@ -8,6 +8,8 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils
 	python3 python3-ply python3-git rsync perl git ccache quilt
+	# make deb (the kernel's bindeb-pkg)
+	dpkg-dev debhelper kmod
 	qemu-system-x86 kexec-tools
 	# memcached's libraries: make demo unpacks memcached itself
 	libevent-2.1-7 libsasl2-2 libssl3

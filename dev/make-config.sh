@@ -4,7 +4,8 @@
 # $OBJ/.config (build/obj, or build/obj-debug for make kernel-debug) =
 # tinyconfig + the fragments given as arguments, through olddefconfig.
 # With BASECONFIG=<file> (plain or .xz: a distribution's config) the start
-# is that file instead, less what it builds as modules.
+# is that file instead, less what it builds as modules (kept with
+# KEEP_MODULES=1).
 # Regenerated only when a fragment or the base changed. Fails loudly when
 # olddefconfig dropped or changed a line of any fragment (a missing
 # dependency), since a test would then silently lose its feature.
@@ -15,7 +16,11 @@ kmake() { make -s -C "$SRC" O="$OBJ" ARCH=x86_64 "$@"; }
 
 base() {
 	if [ -n "${BASECONFIG:-}" ]; then
-		xz -dcf "$BASECONFIG" | sed -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/'
+		if [ -n "${KEEP_MODULES:-}" ]; then
+			xz -dcf "$BASECONFIG"
+		else
+			xz -dcf "$BASECONFIG" | sed -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=m$/# \1 is not set/'
+		fi
 	fi
 }
 

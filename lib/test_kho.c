@@ -26,12 +26,13 @@
  * core_initcall (before kho_init()), failed cleanly or did nothing.
  *
  * ``kho_test/corrupt`` (write "compatible", "tracker", "vmalloc",
- * "tracker-loop", "overlap", "fdt" or "scratch-<how>"): damage this
- * kernel's outgoing handover data (the root compatible, a node of the
- * memory tracker, a run address of the first vmalloc area, tracker tables
- * that all point at one another, a page preserved twice (alone and inside
- * a folio, written into the tracker directly since KHO refuses it), the
- * root FDT no longer preserved, or the scratch array as
+ * "tracker-loop", "overlap", "node-in-block", "fdt" or "scratch-<how>"):
+ * damage this kernel's outgoing handover data (the root compatible, a node
+ * of the memory tracker, a run address of the first vmalloc area, tracker
+ * tables that all point at one another, a page preserved twice (alone and
+ * inside a folio, written into the tracker directly since KHO refuses it),
+ * a tracker node inside a preserved folio, the root FDT no longer
+ * preserved, or the scratch array as
  * kho_test_corrupt_scratch() says), so the next kernel must reject it
  * without crashing.
  *
@@ -567,6 +568,31 @@ static int kho_test_corrupt_overlap(struct kho_radix_table *root)
 	return 0;
 }
 
+/*
+ * Hang an empty tracker table off a free slot of the root, in page 2 of the
+ * order-3 test folio: a tracker node inside a preserved block, one page
+ * with two owners. The folio's data is lost; the next kernel must reject
+ * the tracker whichever of the two its walk meets first.
+ */
+static int kho_test_corrupt_node_in_block(struct kho_radix_table *root)
+{
+	unsigned int slot;
+	phys_addr_t node;
+
+	if (!kho_test_out)
+		return -ENOENT;
+	for (slot = ARRAY_SIZE(root->child); slot--;) {
+		if (!root->child[slot])
+			break;
+	}
+	if (root->child[slot])
+		return -ENOSPC;
+	node = kho_test_out->folios[3].phys + 2 * PAGE_SIZE;
+	memset(phys_to_virt(node), 0, PAGE_SIZE);
+	root->child[slot] = node;
+	return 0;
+}
+
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -599,7 +625,7 @@ static int kho_test_corrupt(const char *what)
 		return 0;
 	}
 	if (!sysfs_streq(what, "tracker") && !sysfs_streq(what, "tracker-loop") &&
-	    !sysfs_streq(what, "overlap"))
+	    !sysfs_streq(what, "overlap") && !sysfs_streq(what, "node-in-block"))
 		return -EINVAL;
 
 	prop = fdt_getprop(fdt, 0, KHO_FDT_MEMORY_MAP_PROP_NAME, &len);
@@ -610,6 +636,8 @@ static int kho_test_corrupt(const char *what)
 		return kho_test_corrupt_overlap(root);
 	if (sysfs_streq(what, "tracker-loop"))
 		return kho_test_corrupt_loop(root);
+	if (sysfs_streq(what, "node-in-block"))
+		return kho_test_corrupt_node_in_block(root);
 	/* Make the last child of the root table point to a misaligned node. */
 	for (i = ARRAY_SIZE(root->child); i--;) {
 		if (root->child[i]) {

@@ -52,7 +52,8 @@
  *    its order in the head page. Under deferred struct page init it also
  *    initialises the struct pages of the preserved blocks (and of the
  *    pages it marks while walking); deferred init then skips them, as it
- *    skips all reserved memory.
+ *    skips all reserved memory. Then memblock may allocate from all memory
+ *    again (scratch-only mode ends).
  * 3. Users find their subtrees (kho_retrieve_subtree()) and take their
  *    memory back (kho_restore_folio(), kho_restore_pages()). Preserved
  *    memory that is never restored stays reserved.
@@ -84,6 +85,7 @@
 #include <linux/cleanup.h>
 #include <linux/ctype.h>
 #include <linux/init.h>
+#include <linux/initrd.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/kexec.h>
@@ -330,29 +332,32 @@ static phys_addr_t __init kho_scratch_scaled(phys_addr_t kern)
 }
 
 /*
- * Bytes of [@addr, @addr + @size) on node @nid, or anywhere for
- * %NUMA_NO_NODE (a scratch area lies on one node).
+ * Bytes of [@addr, @addr + @size) below @limit on node @nid, or on any node
+ * for %NUMA_NO_NODE (a scratch area lies on one node).
  */
 static phys_addr_t __init kho_scratch_on_node(phys_addr_t addr, phys_addr_t size,
-					      int nid)
+					      phys_addr_t limit, int nid)
 {
-	if (!size)
+	if (!size || addr >= limit)
 		return 0;
-	return nid == NUMA_NO_NODE || early_pfn_to_nid(PHYS_PFN(addr)) == nid ? size : 0;
+	if (nid != NUMA_NO_NODE && early_pfn_to_nid(PHYS_PFN(addr)) != nid)
+		return 0;
+	return min(size, limit - addr);
 }
 
 /*
- * The kernel's reservations on node @nid (%NUMA_NO_NODE: all), less the
- * scratch areas reserved so far, which memblock counts among them.
+ * The kernel's reservations below @limit on node @nid (%NUMA_NO_NODE: on
+ * all), less the scratch areas reserved so far, which memblock counts among
+ * them.
  */
-static phys_addr_t __init kho_scratch_kern(int nid)
+static phys_addr_t __init kho_scratch_kern(phys_addr_t limit, int nid)
 {
-	phys_addr_t kern = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, nid);
+	phys_addr_t kern = memblock_reserved_kern_size(limit, nid);
 	unsigned int i;
 
 	for (i = 0; i < kho_scratch_cnt; i++)
 		kern -= min(kern, kho_scratch_on_node(kho_scratch[i].addr,
-						      kho_scratch[i].size, nid));
+						      kho_scratch[i].size, limit, nid));
 	return kern;
 }
 
@@ -363,7 +368,7 @@ static int __init kho_scratch_low_node(void)
 	int nid, best = NUMA_NO_NODE;
 
 	for_each_node_state(nid, N_MEMORY) {
-		low = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, nid);
+		low = kho_scratch_kern(ARCH_LOW_ADDRESS_LIMIT, nid);
 		if (low > most) {
 			most = low;
 			best = nid;
@@ -374,17 +379,36 @@ static int __init kho_scratch_low_node(void)
 
 /*
  * The default size of the area of node @nid: the scaled kernel memory of
- * the node, less the low area where that lies on the node, since the low
- * area serves the node's allocations as well.
+ * the node, less its low part, which the low area covers.
  */
-static phys_addr_t __init kho_scratch_node_size(int nid, phys_addr_t low_addr,
-						phys_addr_t low_size)
+static phys_addr_t __init kho_scratch_node_size(int nid)
 {
 	phys_addr_t size, low;
 
-	size = kho_scratch_scaled(kho_scratch_kern(nid));
-	low = kho_scratch_on_node(low_addr, low_size, nid);
+	size = kho_scratch_scaled(kho_scratch_kern(MEMBLOCK_ALLOC_ANYWHERE, nid));
+	low = kho_scratch_scaled(kho_scratch_kern(ARCH_LOW_ADDRESS_LIMIT, nid));
 	return size > low ? size - low : 0;
+}
+
+/* @a + @b, or PHYS_ADDR_MAX if that wraps: a size no allocation satisfies. */
+static phys_addr_t __init kho_scratch_add(phys_addr_t a, phys_addr_t b)
+{
+	phys_addr_t sum;
+
+	return check_add_overflow(a, b, &sum) ? PHYS_ADDR_MAX : sum;
+}
+
+/*
+ * Room for what the next kernel loads into scratch besides itself: an
+ * initramfs as large as this kernel's.
+ */
+static phys_addr_t __init kho_scratch_headroom(void)
+{
+#ifdef CONFIG_BLK_DEV_INITRD
+	if (initrd_start && initrd_end > initrd_start)
+		return kho_scratch_rounded(initrd_end - initrd_start);
+#endif
+	return 0;
 }
 
 /*
@@ -393,15 +417,14 @@ static phys_addr_t __init kho_scratch_node_size(int nid, phys_addr_t low_addr,
  *
  * By default the areas add up to kho_scratch= percent (200%) of the
  * kernel's reservations, each where that memory is needed: the low area
- * covers the reservations below ARCH_LOW_ADDRESS_LIMIT of the node that
- * has most of them, each node's area those on the node (less the low area,
- * where it lies on the node), and the global area what is left, at least
- * one block. Explicit sizes are taken as they are.
+ * covers the reservations below ARCH_LOW_ADDRESS_LIMIT (on the node that
+ * has most of them), each node's area the node's other reservations, and
+ * the global area what is left, at least one block, plus room for an
+ * initramfs. Explicit sizes are taken as they are.
  */
 static void __init kho_reserve_scratch(void)
 {
-	phys_addr_t size, addr, lowmem, all, nodes = 0, low_addr = 0, low_size = 0;
-	phys_addr_t total;
+	phys_addr_t size, addr, lowmem, all, nodes = 0, total;
 	unsigned int max_cnt, i;
 	int nid, low_nid;
 
@@ -410,34 +433,28 @@ static void __init kho_reserve_scratch(void)
 	if (!kho_scratch)
 		goto err_disable;
 
-	lowmem = memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE);
-	all = memblock_reserved_kern_size(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
-
-	/*
-	 * The low area covers the low reservations of the node that has most
-	 * of them, on that node; the low reservations of other nodes are
-	 * covered by those nodes' areas.
-	 */
+	lowmem = kho_scratch_kern(ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE);
+	all = kho_scratch_kern(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
 	low_nid = kho_scratch_low_node();
+
 	size = scratch_explicit ? kho_scratch_rounded(scratch_size_lowmem) :
-		kho_scratch_scaled(memblock_reserved_kern_size(ARCH_LOW_ADDRESS_LIMIT, low_nid));
+				  kho_scratch_scaled(lowmem);
 	if (size) {
 		addr = memblock_alloc_range_nid(size, KHO_SCRATCH_ALIGN, 0,
 						ARCH_LOW_ADDRESS_LIMIT, low_nid, false);
 		if (!addr)
 			goto err_free;
 		kho_scratch[kho_scratch_cnt++] = (struct kho_scratch){ addr, size };
-		low_addr = addr;
-		low_size = size;
 	}
 
 	if (scratch_explicit) {
 		size = kho_scratch_rounded(scratch_size_global);
 	} else {
 		for_each_node_state(nid, N_MEMORY)
-			nodes += kho_scratch_node_size(nid, low_addr, low_size);
-		size = kho_scratch_scaled(kho_scratch_kern(NUMA_NO_NODE));
-		size = max(size - min(size, low_size + nodes), KHO_SCRATCH_ALIGN);
+			nodes = kho_scratch_add(nodes, kho_scratch_node_size(nid));
+		size = kho_scratch_scaled(all);
+		size -= min(size, kho_scratch_add(kho_scratch_scaled(lowmem), nodes));
+		size = kho_scratch_add(max(size, KHO_SCRATCH_ALIGN), kho_scratch_headroom());
 	}
 	if (size) {
 		addr = memblock_phys_alloc(size, KHO_SCRATCH_ALIGN);
@@ -448,7 +465,7 @@ static void __init kho_reserve_scratch(void)
 
 	for_each_node_state(nid, N_MEMORY) {
 		size = scratch_explicit ? kho_scratch_rounded(scratch_size_pernode) :
-		       kho_scratch_node_size(nid, low_addr, low_size);
+		       kho_scratch_node_size(nid);
 		if (!size)
 			continue;
 		addr = memblock_alloc_range_nid(size, KHO_SCRATCH_ALIGN, 0,
@@ -495,7 +512,7 @@ static unsigned long __init kho_init_struct_pages(unsigned long pfn,
 		return 0;
 	while (pfn < end) {
 		nid = memblock_search_pfn_nid(pfn, &start_pfn, &end_pfn);
-		if (nid == NUMA_NO_NODE)
+		if (nid == NUMA_NO_NODE || end_pfn <= pfn)
 			break;	/* not RAM: the callers checked it is */
 		end_pfn = min(end_pfn, end);
 		done += init_deferred_pages(pfn, end_pfn - pfn, nid);
@@ -543,7 +560,15 @@ static void __init kho_scratch_set_cma(void)
 #define KHO_NODE_MAGIC		0x4b484f4eU	/* "KHON" */
 
 static unsigned long *kho_walk_marked __initdata;
-static unsigned long kho_walk_pfns __initdata;
+static unsigned long kho_walk_base __initdata;	/* pfn of bit 0 */
+static unsigned long kho_walk_pfns __initdata;	/* bits */
+
+/* Whether @pfn's page carries a mark (its struct page is initialised). */
+static bool __init kho_walk_marked_pfn(unsigned long pfn)
+{
+	return pfn - kho_walk_base < kho_walk_pfns &&
+	       test_bit(pfn - kho_walk_base, kho_walk_marked);
+}
 
 /**
  * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
@@ -577,21 +602,34 @@ struct kho_mem_walk {
 /* The upper half of page->private of @pfn's page, 0 if it is not marked. */
 static u32 __init kho_walk_mark(unsigned long pfn)
 {
-	if (pfn >= kho_walk_pfns || !test_bit(pfn, kho_walk_marked))
+	if (!kho_walk_marked_pfn(pfn))
 		return 0;
 	return page_private(pfn_to_page(pfn)) >> 32;
 }
 
-/* Mark @pfn's page with @info, or take its mark away if @info is 0. */
+/*
+ * Mark @pfn's page (RAM, checked by the caller) with @info, or take its
+ * mark away if @info is 0.
+ */
 static void __init kho_walk_set_mark(unsigned long pfn, unsigned long info)
 {
-	if (!info) {
-		__clear_bit(pfn, kho_walk_marked);
-	} else if (!test_bit(pfn, kho_walk_marked)) {
+	if (!kho_walk_marked_pfn(pfn)) {
+		if (!info)
+			return;
 		kho_init_struct_pages(pfn, 1);
-		__set_bit(pfn, kho_walk_marked);
+		__set_bit(pfn - kho_walk_base, kho_walk_marked);
+	} else if (!info) {
+		__clear_bit(pfn - kho_walk_base, kho_walk_marked);
 	}
 	set_page_private(pfn_to_page(pfn), info);
+}
+
+/* Whether a page of [@pfn, @pfn + @nr) after the first carries a mark. */
+static bool __init kho_walk_marked_inside(unsigned long pfn, unsigned long nr)
+{
+	unsigned long start = pfn + 1 - kho_walk_base, end = start + nr - 1;
+
+	return nr > 1 && find_next_bit(kho_walk_marked, end, start) < end;
 }
 
 /* Reserve the pending run of blocks, if any. */
@@ -606,44 +644,6 @@ static int __init kho_walk_flush(struct kho_mem_walk *mw)
 	    memblock_reserved_mark_noinit(mw->run_start, size))
 		return -ENOMEM;
 	return 0;
-}
-
-/*
- * A tracker node of the previous kernel must be RAM outside scratch, not
- * the head of a preserved block, and not visited before.
- */
-static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
-{
-	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
-	unsigned long pfn = PHYS_PFN(node);
-	u32 mark;
-
-	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
-	    kho_scratch_overlaps(node, PAGE_SIZE) || pfn >= kho_walk_pfns)
-		return false;
-	mark = kho_walk_mark(pfn);
-	if (mark) {
-		mw->loop = mark == KHO_NODE_MAGIC;
-		return false;
-	}
-	kho_walk_set_mark(pfn, (unsigned long)KHO_NODE_MAGIC << 32);
-	return true;
-}
-
-/*
- * Clearing walk: retraces the first walk, which visited the same nodes in
- * the same order, and stops at the first node that carries no mark (where
- * the first walk stopped, or a node it reached twice).
- */
-static bool __init kho_walk_node_unmark(struct kho_radix_walker *w,
-					phys_addr_t node)
-{
-	unsigned long pfn = PHYS_PFN(node);
-
-	if (kho_walk_mark(pfn) != KHO_NODE_MAGIC)
-		return false;
-	kho_walk_set_mark(pfn, 0);
-	return true;
 }
 
 /*
@@ -671,6 +671,71 @@ static bool __init kho_walk_overlaps(struct kho_mem_walk *mw, unsigned long pfn,
 }
 
 /*
+ * A tracker node of the previous kernel must be RAM outside scratch, not
+ * the head of a preserved block, and not visited before.
+ */
+static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
+{
+	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	unsigned long pfn = PHYS_PFN(node);
+	u32 mark;
+
+	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
+	    kho_scratch_overlaps(node, PAGE_SIZE))
+		return false;
+	mark = kho_walk_mark(pfn);
+	if (mark) {
+		mw->loop = mark == KHO_NODE_MAGIC;
+		return false;
+	}
+	/* Inside a block checked before: a page with two owners. */
+	if (kho_walk_overlaps(mw, pfn, 0))
+		return false;
+	kho_walk_set_mark(pfn, (unsigned long)KHO_NODE_MAGIC << 32);
+	return true;
+}
+
+/*
+ * Clearing walk: retraces the first walk, which visited the same nodes in
+ * the same order, and stops at the first node that carries no mark (where
+ * the first walk stopped, or a node it reached twice).
+ */
+static bool __init kho_walk_node_unmark(struct kho_radix_walker *w,
+					phys_addr_t node)
+{
+	unsigned long pfn = PHYS_PFN(node);
+
+	if (kho_walk_mark(pfn) != KHO_NODE_MAGIC)
+		return false;
+	kho_walk_set_mark(pfn, 0);
+	return true;
+}
+
+/*
+ * Whether [@phys, @phys + @size) overlaps memory reserved before the walk.
+ * memblock.reserved is sorted and its regions do not overlap, so a binary
+ * search finds the first region that ends above @phys; the walk reserves
+ * nothing before its second pass.
+ */
+static bool __init kho_walk_reserved(phys_addr_t phys, phys_addr_t size)
+{
+	struct memblock_type *rsv = &memblock.reserved;
+	unsigned long lo = 0, hi = rsv->cnt, mid;
+	struct memblock_region *r;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = &rsv->regions[mid];
+		if (r->base + r->size <= phys)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < rsv->cnt && rsv->regions[lo].base < phys + size &&
+	       rsv->regions[lo].size;
+}
+
+/*
  * First pass: check one block of the previous kernel and mark its head page
  * with its order (what the restore functions read). Nothing is reserved yet,
  * so that a tracker found corrupted half way leaves no block reserved.
@@ -685,15 +750,24 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	if (order > BITS_PER_LONG - PAGE_SHIFT - 2)
 		return -EINVAL;
 	size = (phys_addr_t)PAGE_SIZE << order;
-	if (!memblock_is_region_memory(phys, size) ||
-	    kho_scratch_overlaps(phys, size) || pfn >= kho_walk_pfns)
+	if (!memblock_is_region_memory(phys, size) || !memblock_is_map_memory(phys) ||
+	    kho_scratch_overlaps(phys, size))
 		return -EINVAL;
+	/* Memory this kernel reserved already (firmware, its own image). */
+	if (kho_walk_reserved(phys, size))
+		return -EEXIST;
 	/* The scratch array is read all boot: no one may own its memory. */
 	if (phys < kho_in.scratch_phys + kho_in.scratch_cnt * sizeof(*kho_scratch) &&
 	    kho_in.scratch_phys < phys + size)
 		return -EEXIST;
-	/* A page with two owners, or a tracker node inside a block. */
-	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order))
+	/*
+	 * A page with two owners: the head is marked already (a block or a
+	 * tracker node), the block lies inside one checked before, or a
+	 * tracker node visited before lies inside it. Smaller blocks inside
+	 * it come later in the walk and find it with kho_walk_overlaps().
+	 */
+	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order) ||
+	    kho_walk_marked_inside(pfn, 1UL << order))
 		return -EEXIST;
 
 	kho_walk_set_mark(pfn, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
@@ -718,6 +792,7 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 	struct page *head = pfn_to_page(PHYS_PFN(phys));
 	unsigned long mark = page_private(head);
 
+	mw->blocks++;
 	mw->deferred += kho_init_struct_pages(PHYS_PFN(phys), 1UL << order);
 	set_page_private(head, mark);
 
@@ -784,13 +859,14 @@ static void __init kho_revive_memory(void)
 		.w.node_ok = kho_walk_node_unmark,
 	};
 	size_t marked_size;
-	int err;
+	int err, ret;
 
 	kho_scratch = phys_to_virt(kho_in.scratch_phys);
 	kho_scratch_cnt = kho_in.scratch_cnt;
 	kho_scratch_set_cma();
 
-	kho_walk_pfns = PHYS_PFN(memblock_end_of_DRAM());
+	kho_walk_base = PHYS_PFN(memblock_start_of_DRAM());
+	kho_walk_pfns = PHYS_PFN(memblock_end_of_DRAM()) - kho_walk_base;
 	marked_size = BITS_TO_LONGS(kho_walk_pfns) * sizeof(long);
 	kho_walk_marked = memblock_alloc(marked_size, SMP_CACHE_BYTES);
 	if (!kho_walk_marked) {
@@ -809,10 +885,13 @@ static void __init kho_revive_memory(void)
 	 * The second walk retraces the first one and clears its node marks.
 	 * It reserves the blocks of a tracker found valid, or forgets those of
 	 * one found corrupted: nothing is revived then, and every preserved
-	 * page goes to the page allocator once, as on a cold boot.
+	 * page goes to the page allocator once, as on a cold boot. Retracing
+	 * a valid tracker must visit every block again.
 	 */
 	second.w.block = err ? kho_walk_forget : kho_walk_reserve;
-	kho_radix_walk(kho_in.mem_map, &second.w);
+	ret = kho_radix_walk(kho_in.mem_map, &second.w);
+	if (!err && !second.reserve_err && (ret || second.blocks != mw.blocks))
+		second.reserve_err = -EINVAL;
 	memblock_free(kho_walk_marked, marked_size);
 	kho_walk_marked = NULL;
 	kho_walk_pfns = 0;
@@ -855,7 +934,8 @@ static void __init kho_revive_memory(void)
  * Called from mm_core_init() right before memblock_free_all(). On a cold
  * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
  * keeps the inherited scratch areas as scratch and reserves every block the
- * previous kernel preserved. A KHO boot with ``kho=off`` becomes a cold
+ * previous kernel preserved, then lets memblock allocate outside scratch
+ * again. A KHO boot with ``kho=off`` becomes a cold
  * boot here, with all preserved memory left free. The walk visits every
  * tracker node once and rejects a node reached twice, overlapping blocks,
  * and a root FDT that is not the start of a preserved block (the FDT is
@@ -904,7 +984,7 @@ bool __init __weak kho_arch_is_ram(phys_addr_t start, phys_addr_t size)
 
 /*
  * Check the incoming scratch array as a whole before anything is added to
- * memblock: every area must be whole CMA pageblocks, must not wrap, must be
+ * memblock: every area must be whole buddy blocks (KHO_SCRATCH_ALIGN), must not wrap, must be
  * RAM and must not overlap another one.
  * Returns NULL if it is valid, otherwise what is wrong, for the log line.
  */
@@ -918,8 +998,9 @@ static const char * __init kho_scratch_check(const struct kho_scratch *scratch,
 
 		if (!size)
 			return "empty scratch area";
-		if (!IS_ALIGNED(addr, CMA_MIN_ALIGNMENT_BYTES) ||
-		    !IS_ALIGNED(size, CMA_MIN_ALIGNMENT_BYTES))
+		/* Whole buddy blocks: freed as one, of one migratetype. */
+		if (!IS_ALIGNED(addr, KHO_SCRATCH_ALIGN) ||
+		    !IS_ALIGNED(size, KHO_SCRATCH_ALIGN))
 			return "misaligned scratch area";
 		if (addr + size < addr)
 			return "scratch area wraps around";
@@ -1788,7 +1869,8 @@ int kho_locate_mem_hole(struct kexec_buf *kbuf,
 	if (!kho_enable || kbuf->image->type == KEXEC_TYPE_CRASH)
 		return 1;
 
-	for (i = 0; i < kho_scratch_cnt; i++) {
+	/* The low area last: the next kernel may need its low memory. */
+	for (i = kho_scratch_cnt; i--; ) {
 		struct resource res = DEFINE_RES_MEM(kho_scratch[i].addr,
 						     kho_scratch[i].size);
 

@@ -22,10 +22,15 @@
  * tracker; stage 2 must boot with KHO revival disabled, say so in one log
  * line, report no subtree, and keep working.
  *
- * Variants "corrupt-tracker-loop", "corrupt-overlap" and "corrupt-fdt":
- * likewise with tracker tables pointing at one another (a walk of every
- * path would never end), a page preserved both alone and inside a folio,
- * and a root FDT that is no longer preserved.
+ * Variants "corrupt-tracker-loop", "corrupt-overlap", "corrupt-node-in-block"
+ * and "corrupt-fdt": likewise with tracker tables pointing at one another (a
+ * walk of every path would never end), a page preserved both alone and
+ * inside a folio, a tracker node inside a preserved folio, and a root FDT
+ * that is no longer preserved.
+ *
+ * Variant "gigantic" (distro kernel, a CPU with 1 GiB pages): a boot-time
+ * pool of 1 GiB hugetlb pages is whole in a cold boot and in a KHO boot,
+ * and does not inflate scratch.
  *
  * Variant "corrupt-vmalloc": stage 1 preserves, then points a run of the
  * vmalloc area at memory that is not preserved; stage 2 boots with KHO
@@ -711,6 +716,52 @@ static int stage_luo_off(void)
 	ksft_exit_pass();
 }
 
+/* nr_hugepages of the 1 GiB hstate, -1 if it has none. */
+static long gigantic_pages(void)
+{
+	char buf[32];
+
+	if (vmtest_read_file("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
+			     buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Variant "gigantic" (hugepagesz=1G hugepages=N vmtest.gigantic=N; needs a
+ * CPU with 1 GiB pages): a boot-time pool of gigantic pages. They come from
+ * memblock while the command line is parsed; on a cold boot they must not
+ * count as kernel memory when scratch is sized (scratch stays under
+ * 512 MiB), and in a KHO boot, where memblock may then only use scratch,
+ * they are allocated once the preserved memory is reserved: the pool is
+ * whole in both kernels, and the preserved data intact.
+ */
+static int stage_gigantic(int stage)
+{
+	long want = cmdline_long("vmtest.gigantic"), got = gigantic_pages();
+	long long scratch = scratch_bytes();
+
+	if (got < 0)
+		ksft_exit_skip("no 1 GiB hstate (CPU without pdpe1gb?)\n");
+	ksft_set_plan(stage == 1 ? 3 : 5);
+	ksft_test_result(want > 0 && got == want, "%ld of %ld 1 GiB pages in the pool\n",
+			 got, want);
+	ksft_test_result(scratch > 0 && scratch < 512LL << 20,
+			 "scratch %lld MiB: the pool is not counted as kernel memory\n",
+			 scratch >> 20);
+	if (stage == 1) {
+		kho_preserve("5");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+	expect_state("enabled 1 kho_boot 1 subtree 1");
+	kho_verify();
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
 int main(void)
 {
 	char variant[64] = "";
@@ -740,6 +791,8 @@ int main(void)
 	if (!strcmp(variant, "corrupt-overlap"))
 		return stage_cold(stage, "overlap",
 				  "overlapping blocks in the preserved-memory map");
+	if (!strcmp(variant, "corrupt-node-in-block"))
+		return stage_cold(stage, "node-in-block", "preserved-memory map after");
 	if (!strcmp(variant, "corrupt-fdt"))
 		return stage_cold(stage, "fdt",
 				  "root FDT is not in preserved memory, disabling KHO revival");
@@ -767,5 +820,7 @@ int main(void)
 		return stage_scratch_small();
 	if (!strcmp(variant, "luo-off"))
 		return stage_luo_off();
+	if (!strcmp(variant, "gigantic"))
+		return stage_gigantic(stage);
 	ksft_exit_fail_msg("unknown variant %s\n", variant);
 }

@@ -22,6 +22,8 @@
 #   -m <size>   guest memory (default: 2G)
 #   -s <n>      guest CPUs (default: 2)
 #   -n <n>      NUMA nodes (default: 1): memory and CPUs split evenly
+#   -c <model>  QEMU CPU model under TCG (default: QEMU's; e.g.
+#               qemu64,+pdpe1gb for 1 GiB pages)
 #   -u          boot through UEFI firmware (OVMF, Debian's ovmf package)
 #               instead of the default BIOS
 #   -a <args>   extra kernel command line
@@ -40,12 +42,12 @@ set -u
 
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
 kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
-append="" results="" kvm=0 console=0 extra="" selftest=0 nodes=1 uefi=0
+append="" results="" kvm=0 console=0 extra="" selftest=0 nodes=1 uefi=0 cpu=""
 expect=()
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:f:l:t:m:s:n:a:r:i:e:uKCSh" opt; do
+while getopts "k:d:f:l:t:m:s:n:c:a:r:i:e:uKCSh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
@@ -55,6 +57,7 @@ while getopts "k:d:f:l:t:m:s:n:a:r:i:e:uKCSh" opt; do
 	m) mem=$OPTARG ;;
 	s) smp=$OPTARG ;;
 	n) nodes=$OPTARG ;;
+	c) cpu=$OPTARG ;;
 	u) uefi=1 ;;
 	a) append=$OPTARG ;;
 	r) results=$OPTARG ;;
@@ -228,7 +231,7 @@ cc -O2 -o "$work/gen_init_cpio" "$srctree/usr/gen_init_cpio.c" || exit 1
 if [ $kvm = 1 ]; then
 	accel=(-accel kvm -cpu host)
 else
-	accel=(-accel tcg)
+	accel=(-accel tcg ${cpu:+-cpu "$cpu"})
 fi
 bios=()
 if [ $uefi = 1 ]; then
