@@ -16,6 +16,8 @@
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
 #                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
+#   make bench-distro  kexec boot of the distro kernel with 0 or 8 GiB
+#                 preserved, deferred struct page init on and off
 #   make fuzz     the handover fuzzer: N=<seeds> (100) SEED=<first> (1)
 #   make series   git format-patch series in build/series/
 #   make series-check  build every prefix of the series (bisectability)
@@ -34,6 +36,7 @@ SRC	:= $(BUILD)/linux
 OBJ	:= $(BUILD)/obj
 OBJDBG	:= $(BUILD)/obj-debug
 OBJDST	:= $(BUILD)/obj-distro
+OBJNDF	:= $(BUILD)/obj-distro-nodefer
 HDR	:= $(BUILD)/headers
 LOGS	:= $(BUILD)/logs
 STDIR	:= tools/testing/selftests/liveupdate
@@ -61,7 +64,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
-	kernel-distro kselftest-distro deb
+	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro
 
 all: kernel
 
@@ -114,6 +117,14 @@ kernel-distro: config-distro
 		grep -F -f $(SRC)/.lu-overlay | sort -u); \
 	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (distro kernel)"; exit 1; fi
 
+# The distro kernel without deferred struct page init, for make bench-distro.
+kernel-distro-nodefer: tree
+	@OBJ=$(OBJNDF) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh \
+		$(DISTRO_FRAGMENTS) $(TOP)/dev/nodefer.config
+	@echo "  KERNEL  build/obj-distro-nodefer/arch/x86/boot/bzImage (log: build/logs/kernel-distro-nodefer-build.log)"
+	@$(call kmake,$(OBJNDF)) bzImage > $(LOGS)/kernel-distro-nodefer-build.log 2>&1 || \
+		{ tail -n 40 $(LOGS)/kernel-distro-nodefer-build.log; echo "build failed"; exit 1; }
+
 headers: config
 	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)
 
@@ -131,6 +142,16 @@ check: kernel kernel-debug kernel-distro deb selftests
 
 bench: kernel selftests
 	@$(TOP)/dev/bench.sh
+
+# 16 GiB over two nodes: nothing, 8 GiB of 4 KiB folios, 8 GiB of THPs
+# preserved, with deferred struct page init (Debian's default) and without.
+BENCH_DISTRO = BENCH_MEM=16G BENCH_VM="-n 2 -s 2" \
+	BENCH_ARGS=bench.scenarios=none,8g-4k,8g-2m,none
+bench-distro: kernel-distro kernel-distro-nodefer selftests
+	@$(BENCH_DISTRO) BENCH_KERNEL=$(OBJDST)/arch/x86/boot/bzImage \
+		BENCH_LOGS=$(LOGS)/bench-distro $(TOP)/dev/bench.sh
+	@$(BENCH_DISTRO) BENCH_KERNEL=$(OBJNDF)/arch/x86/boot/bzImage \
+		BENCH_LOGS=$(LOGS)/bench-distro-nodefer $(TOP)/dev/bench.sh
 
 fuzz: kernel selftests
 	@N=$(N) SEED=$(SEED) $(TOP)/dev/fuzz.sh
@@ -160,7 +181,7 @@ series-check: series
 	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
 
 clean:
-	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
+	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(OBJNDF) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
 		$(BUILD)/series-check $(BUILD)/deb $(BUILD)/obj-deb
 
 distclean:

@@ -6,22 +6,31 @@
 # kexec-to-init time of every boot, taken from the host-side timestamps of
 # the console ("bench: kexec <scenario>" to the next "vmtest: init"), with
 # ratios to the boot that preserved nothing and to writing 1 GiB.
+#
+# BENCH_KERNEL (a bzImage; default the test kernel), BENCH_MEM (8G),
+# BENCH_VM (more vmtest.sh options), BENCH_ARGS (kernel command line, e.g.
+# bench.scenarios=none,8g-4k) and BENCH_LOGS (the log directory) select
+# another run; make bench-distro uses them.
 set -euo pipefail
 : "${SRC:?}" "${OBJ:?}" "${STOUT:?}" "${LOGS:?}" "${STDIR:?}"
 
 mem=${BENCH_MEM:-8G}
+kernel=${BENCH_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+logs=${BENCH_LOGS:-$LOGS}
+read -r -a vm <<< "${BENCH_VM:-}"
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-echo "luo_bench kho=on liveupdate=on" > "$list"
+echo "luo_bench kho=on liveupdate=on ${BENCH_ARGS:-}" > "$list"
+mkdir -p "$logs"
 
-echo "  BENCH   luo_bench in one VM (${mem}, ${KVM:+KVM}${KVM:-TCG}; log: build/logs/luo_bench.log)"
-"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
-	-f "$list" -l "$LOGS" -m "$mem" -t 1800 ${KVM:+-K} || {
-	echo "bench: the VM run failed; see build/logs/luo_bench.log" >&2
+echo "  BENCH   luo_bench in one VM (${kernel#"${TOP:-}"/}, ${mem} ${BENCH_VM:-}, ${KVM:+KVM}${KVM:-TCG}; log: ${logs#"${TOP:-}"/}/luo_bench.log)"
+"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" \
+	-f "$list" -l "$logs" -m "$mem" -t 3600 ${KVM:+-K} "${vm[@]}" || {
+	echo "bench: the VM run failed; see $logs/luo_bench.log" >&2
 	exit 1
 }
 
-python3 - "$LOGS/luo_bench.log" <<'PY'
+python3 - "$logs/luo_bench.log" <<'PY'
 import re, sys
 ts = lambda l: float(re.match(r'\[\s*([0-9.]+)\]', l).group(1))
 lines = [l.rstrip('\n') for l in open(sys.argv[1], errors='replace')
@@ -33,13 +42,20 @@ for l in lines:
         pending = (m.group(1), ts(l))
         continue
     if pending and 'vmtest: init stage=' in l:
-        boot[pending[0]] = ts(l) - pending[1]
+        name = pending[0]
+        while name in boot:
+            name += "'"
+        boot[name] = ts(l) - pending[1]
         pending = None
     m = re.search(r'bench: (write|preserve|retrieve|finish\+free) (\S+) ([0-9.]+) ms', l)
     if m:
         fig[(m.group(1), m.group(2))] = float(m.group(3))
     if 'bench: error' in l:
         print(l); sys.exit(1)
+print()
+for l in lines:
+    if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in', l):
+        print("  " + l)
 base = boot.get('none')
 write = fig.get(('write', '1g'))
 print()
@@ -51,7 +67,8 @@ print()
 print(f"  write 1 GiB into a fresh memfd: {write:.1f} ms" if write else "  no write figure")
 print()
 print("  scenario      preserve ms   retrieve ms   finish ms   preserve/GiB  vs write(1GiB): preserve  retrieve")
-sizes = {'1g-4k': 1, '4g-4k': 4, '4g-2m': 4, '1g-2m': 1, '16g-sparse': 16}
+sizes = {'1g-4k': 1, '4g-4k': 4, '4g-2m': 4, '1g-2m': 1, '16g-sparse': 16,
+         '8g-4k': 8, '8g-2m': 8}
 for sc, gib in sizes.items():
     p = fig.get(('preserve', sc)); r = fig.get(('retrieve', sc)); f = fig.get(('finish+free', sc))
     if p is None:

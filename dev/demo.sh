@@ -85,7 +85,8 @@ lines = []
 for l in open(sys.argv[1], errors='replace'):
     m = re.match(r'\[\s*([0-9.]+)\] (.*)', l.rstrip('\n'))
     if m:
-        lines.append((float(m.group(1)), m.group(2)))
+        # The kernel's own timestamp, if it prints one (PRINTK_TIME).
+        lines.append((float(m.group(1)), re.sub(r'^\[\s*[0-9.]+\] ', '', m.group(2))))
 
 stamps = {}
 def mark(name, t):

@@ -998,12 +998,12 @@ static const char * __init kho_scratch_check(const struct kho_scratch *scratch,
 
 		if (!size)
 			return "empty scratch area";
+		if (addr + size < addr)
+			return "scratch area wraps around";
 		/* Whole buddy blocks: freed as one, of one migratetype. */
 		if (!IS_ALIGNED(addr, KHO_SCRATCH_ALIGN) ||
 		    !IS_ALIGNED(size, KHO_SCRATCH_ALIGN))
 			return "misaligned scratch area";
-		if (addr + size < addr)
-			return "scratch area wraps around";
 		if (!kho_arch_is_ram(addr, size))
 			return "scratch area not in RAM";
 		for (j = 0; j < i; j++) {

@@ -98,8 +98,8 @@ static long long cma_pageblock_bytes(void)
 			continue;
 		if (!strncmp(line, "Number of blocks type", 21)) {
 			/* The column of CMA among the type names. */
-			tok = strtok_r(line + 21, " \n", &save);
-			for (i = 0; tok; i++, tok = strtok_r(NULL, " \n", &save))
+			tok = strtok_r(line + 21, "\n ", &save);
+			for (i = 0; tok; i++, tok = strtok_r(NULL, "\n ", &save))
 				if (!strcmp(tok, "CMA"))
 					col = i;
 			continue;
@@ -113,7 +113,7 @@ static long long cma_pageblock_bytes(void)
 			continue;
 		strtok_r(tok, " ", &save);		/* "zone" */
 		strtok_r(NULL, " ", &save);		/* the zone's name */
-		for (i = 0; (tok = strtok_r(NULL, " \n", &save)); i++)
+		for (i = 0; (tok = strtok_r(NULL, "\n ", &save)); i++)
 			if (i == col)
 				sum += strtoll(tok, NULL, 10);
 	}

@@ -14,6 +14,12 @@
  *   1g-2m       1 GiB memfd of 2 MiB folios
  *   16g-sparse  16 GiB memfd with 8 MiB written in 2048 scattered pages
  *
+ * bench.scenarios=<name>,... on the command line runs those instead, in
+ * that order; more are available for large VMs:
+ *
+ *   8g-4k       8 GiB memfd of 4 KiB folios
+ *   8g-2m       8 GiB memfd of 2 MiB folios
+ *
  * The first kernel also times writing 1 GiB into a fresh memfd, the
  * reference the preserve and retrieve times are compared with. Lines
  * start with "bench:" for dev/bench.sh, which adds the kexec-to-init time
@@ -50,9 +56,15 @@ static const struct scenario scenarios[] = {
 	{ "4g-2m",	4 * GiB,	1, 0 },
 	{ "1g-2m",	1 * GiB,	1, 0 },
 	{ "16g-sparse",	16 * GiB,	0, 1 },
+	{ "8g-4k",	8 * GiB,	0, 0 },
+	{ "8g-2m",	8 * GiB,	1, 0 },
 };
 
-#define NR_SCENARIOS	((int)ARRAY_SIZE(scenarios))
+/* The default run: the first six. */
+#define NR_DEFAULT	6
+
+static const struct scenario *run[ARRAY_SIZE(scenarios)];
+static int nr_run;
 
 static double now(void)
 {
@@ -135,20 +147,42 @@ static int check_memfd(int fd, const struct scenario *sc)
 	return bad;
 }
 
+/* The scenarios of this run: bench.scenarios=, or the default six. */
+static void pick_scenarios(void)
+{
+	char list[256], *name, *save;
+	unsigned int i;
+
+	if (vmtest_cmdline_get("bench.scenarios", list, sizeof(list)) <= 0) {
+		for (nr_run = 0; nr_run < NR_DEFAULT; nr_run++)
+			run[nr_run] = &scenarios[nr_run];
+		return;
+	}
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+			if (!strcmp(name, scenarios[i].name))
+				break;
+		if (i == ARRAY_SIZE(scenarios) || nr_run == (int)ARRAY_SIZE(run))
+			die(name, EINVAL);
+		run[nr_run++] = &scenarios[i];
+	}
+}
+
 int main(void)
 {
 	int stage = vmtest_stage(), dev, sfd, fd, err;
 	const struct scenario *sc;
 	double t;
 
+	pick_scenarios();
 	dev = luo_open_device();
 	if (dev < 0)
 		die("open /dev/liveupdate", -dev);
 	if (stage == 1)
 		bench_write();
 
-	if (stage > 1 && stage - 2 < NR_SCENARIOS) {
-		sc = &scenarios[stage - 2];
+	if (stage > 1 && stage - 2 < nr_run) {
+		sc = run[stage - 2];
 		t = now();
 		sfd = luo_retrieve_session(dev, "bench");
 		if (sfd < 0)
@@ -171,10 +205,10 @@ int main(void)
 		printf("bench: finish+free %s %.3f ms\n", sc->name, t * 1e3);
 	}
 
-	if (stage - 1 >= NR_SCENARIOS)
+	if (stage - 1 >= nr_run)
 		return KSFT_PASS;
 
-	sc = &scenarios[stage - 1];
+	sc = run[stage - 1];
 	sfd = luo_create_session(dev, "bench");
 	if (sfd < 0)
 		die("create session", -sfd);

@@ -237,7 +237,10 @@ bios=()
 if [ $uefi = 1 ]; then
 	# QEMU hands the kernel to OVMF, which starts it through its EFI stub.
 	ovmf=/usr/share/OVMF
-	[ -f $ovmf/OVMF_CODE_4M.fd ] || { echo "vmtest: -u needs $ovmf/OVMF_CODE_4M.fd (package ovmf)" >&2; exit 1; }
+	if [ ! -f $ovmf/OVMF_CODE_4M.fd ]; then
+		echo "vmtest: -u needs $ovmf/OVMF_CODE_4M.fd (package ovmf)" >&2
+		exit 1
+	fi
 	cp $ovmf/OVMF_VARS_4M.fd "$work/vars.fd"
 	bios=(-drive "if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
 	      -drive "if=pflash,format=raw,file=$work/vars.fd")
