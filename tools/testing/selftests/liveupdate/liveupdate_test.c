@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -417,6 +418,157 @@ TEST_F_TIMEOUT(luo, many_sessions, 300)
 			close(fds[i]);
 	free(fds);
 	EXPECT_TRUE(ok);
+}
+
+#define CG_ROOT		"/tmp/luo-cgroup"
+#define CG_META		CG_ROOT "/luo-metadata"
+#define CHARGED_SESSIONS	2000
+#define CHARGED_FILES		2000
+
+/* Write @s to the cgroup file @path: 0 or -errno. */
+static int cg_write(const char *path, const char *s)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The first line of the cgroup file @path in @buf, or -errno. */
+static int cg_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * Bytes of slab objects charged to the cgroup (memory.stat "slab"): by the
+ * object, where memory.current moves by batches of pages charged ahead.
+ */
+static long cg_slab(void)
+{
+	char buf[4096], *p;
+
+	if (cg_read(CG_META "/memory.stat", buf, sizeof(buf)) <= 0)
+		return -1;
+	p = strstr(buf, "\nslab ");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/*
+ * In a child in its own memory cgroup: create sessions, then preserve test
+ * files in one of them, and report how much memory.current grew with each,
+ * in KiB, through @pipefd (two longs; -1 for an error).
+ */
+static void charged_child(int dev, int pipefd)
+{
+	long res[2] = { -1, -1 }, before;
+	int *fds, i, sfd = -1;
+
+	fds = calloc(CHARGED_SESSIONS + CHARGED_FILES, sizeof(*fds));
+	i = fds ? cg_write(CG_META "/cgroup.procs", "0") : -ENOMEM;
+	if (!i)
+		i = raise_nofile(CHARGED_SESSIONS + CHARGED_FILES + 64);
+	if (i) {
+		printf("# joining the cgroup: %s\n", strerror(-i));
+		goto out;
+	}
+	before = cg_slab();
+	for (i = 0; i < CHARGED_SESSIONS; i++) {
+		char name[NAME_LEN];
+
+		snprintf(name, sizeof(name), "charged-%04d", i);
+		fds[i] = luo_create_session(dev, name);
+		if (fds[i] < 0) {
+			printf("# session %d: %s\n", i, strerror(-fds[i]));
+			goto out;
+		}
+	}
+	res[0] = (cg_slab() - before) / 1024;
+	sfd = fds[0];
+	/* Open the files first: only what PRESERVE_FD allocates counts. */
+	for (i = 0; i < CHARGED_FILES; i++) {
+		fds[CHARGED_SESSIONS + i] = tf_open(i);
+		if (fds[CHARGED_SESSIONS + i] < 0) {
+			printf("# test file %d: %s\n", i, strerror(-fds[CHARGED_SESSIONS + i]));
+			goto out;
+		}
+	}
+	before = cg_slab();
+	for (i = 0; i < CHARGED_FILES; i++) {
+		int err = luo_preserve_fd(sfd, fds[CHARGED_SESSIONS + i], i + 1);
+
+		if (err) {
+			printf("# preserve %d: %s\n", i, strerror(-err));
+			goto out;
+		}
+	}
+	res[1] = (cg_slab() - before) / 1024;
+out:
+	fflush(stdout);
+	if (write(pipefd, res, sizeof(res)) != sizeof(res))
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * Session metadata is charged to the memory cgroup of the task that
+ * creates it (the session, its file and inode): at least 256 bytes of slab
+ * objects per session must show in the cgroup's memory.stat, and exiting
+ * gives most of it back (what stays is cached dentries and inodes, and
+ * slab pages shared with other objects). The per-file state of PRESERVE_FD
+ * is charged too (GFP_KERNEL_ACCOUNT), but 2000 files' worth stays below
+ * the batch in which memory.stat is brought up to date, so its figure is
+ * only logged.
+ */
+TEST_F_TIMEOUT(luo, metadata_charged_to_memcg, 300)
+{
+	long res[2] = { -1, -1 }, after;
+	int pipefd[2], status;
+	char buf[256];
+	pid_t pid;
+
+	if (no_test_handler())
+		SKIP(return, "no test file handler (CONFIG_LIVEUPDATE_TEST)");
+	mkdir(CG_ROOT, 0755);
+	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL) && errno != EBUSY)
+		SKIP(return, "cannot mount cgroup2: %s", strerror(errno));
+	if (cg_read(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
+	    !strstr(buf, "memory"))
+		SKIP(return, "no memory controller (CONFIG_MEMCG)");
+	ASSERT_EQ(0, cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, mkdir(CG_META, 0755));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		charged_child(self->dev, pipefd[1]);
+	ASSERT_EQ((ssize_t)sizeof(res), read(pipefd[0], res, sizeof(res)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	after = cg_slab();
+	TH_LOG("slab charged: %d sessions +%ld KiB, %d preserved files +%ld KiB; after exit %ld KiB",
+	       CHARGED_SESSIONS, res[0], CHARGED_FILES, res[1], after / 1024);
+	EXPECT_LE(CHARGED_SESSIONS * 256 / 1024, res[0]);
+	EXPECT_LE(0, res[1]);
+	EXPECT_GT(res[0] + res[1], after / 1024);
+	rmdir(CG_META);
+	umount(CG_ROOT);
+	rmdir(CG_ROOT);
 }
 
 /*
