@@ -561,7 +561,7 @@ TEST_F_TIMEOUT(luo, metadata_charged_to_memcg, 300)
 	ASSERT_EQ((ssize_t)sizeof(res), read(pipefd[0], res, sizeof(res)));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	after = cg_slab();
-	TH_LOG("slab charged: %d sessions +%ld KiB, %d preserved files +%ld KiB; after exit %ld KiB",
+	TH_LOG("slab: %d sessions +%ld KiB, %d preserved files +%ld KiB, after exit %ld KiB",
 	       CHARGED_SESSIONS, res[0], CHARGED_FILES, res[1], after / 1024);
 	EXPECT_LE(CHARGED_SESSIONS * 256 / 1024, res[0]);
 	EXPECT_LE(0, res[1]);
