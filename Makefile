@@ -49,6 +49,18 @@ kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 -j$(JOBS) \
 	  $(if $(CCACHE),CC="ccache gcc") $(if $(V),V=1)
 KMAKE	= $(call kmake,$(OBJ))
 
+# $(call build-kernel,<objdir>,<log name>,<what>,<make args>): its bzImage,
+# the output in build/logs/<log name>; a warning in our files fails.
+define build-kernel
+	@mkdir -p $(LOGS)
+	@echo "  KERNEL  $(patsubst $(TOP)/%,%,$(1))/arch/x86/boot/bzImage ($(3); log: build/logs/$(2))"
+	@$(call kmake,$(1)) $(4) bzImage > $(LOGS)/$(2) 2>&1 || \
+		{ tail -n 40 $(LOGS)/$(2); echo "kernel build failed ($(3))"; exit 1; }
+	@w=$$(grep -E ': (warning|error):' $(LOGS)/$(2) | \
+		grep -F -f $(SRC)/.lu-overlay | sort -u); \
+	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files ($(3))"; exit 1; fi
+endef
+
 # Config fragments, in merge order. dev/qemu.config is the small platform
 # base (serial console, initramfs, kexec); the selftest fragments are part of
 # the series and list what the tests need.
@@ -81,13 +93,7 @@ config: tree
 	@$(TOP)/dev/make-config.sh $(FRAGMENTS)
 
 kernel: config
-	@mkdir -p $(LOGS)
-	@echo "  KERNEL  build/obj/arch/x86/boot/bzImage (W=1; log: build/logs/kernel-build.log)"
-	@$(KMAKE) W=1 bzImage > $(LOGS)/kernel-build.log 2>&1 || \
-		{ tail -n 40 $(LOGS)/kernel-build.log; echo "kernel build failed"; exit 1; }
-	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-build.log | \
-		grep -F -f $(SRC)/.lu-overlay | sort -u); \
-	if [ -n "$$w" ]; then echo "$$w"; echo "W=1 warnings in our files"; exit 1; fi
+	$(call build-kernel,$(OBJ),kernel-build.log,W=1,W=1)
 
 # Without W=1 (the main kernel checks that), but a warning in our files
 # still fails: KASAN and lockdep change inlining and frame sizes.
@@ -95,13 +101,7 @@ config-debug: tree
 	@OBJ=$(OBJDBG) $(TOP)/dev/make-config.sh $(DEBUG_FRAGMENTS)
 
 kernel-debug: config-debug
-	@mkdir -p $(LOGS)
-	@echo "  KERNEL  build/obj-debug/arch/x86/boot/bzImage (debug; log: build/logs/kernel-debug-build.log)"
-	@$(call kmake,$(OBJDBG)) bzImage > $(LOGS)/kernel-debug-build.log 2>&1 || \
-		{ tail -n 40 $(LOGS)/kernel-debug-build.log; echo "debug kernel build failed"; exit 1; }
-	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-debug-build.log | \
-		grep -F -f $(SRC)/.lu-overlay | sort -u); \
-	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (debug kernel)"; exit 1; fi
+	$(call build-kernel,$(OBJDBG),kernel-debug-build.log,debug)
 
 # Debian's config, so no W=1 (the base tree is not W=1 clean under it);
 # a warning in our files still fails.
@@ -109,21 +109,13 @@ config-distro: tree
 	@OBJ=$(OBJDST) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh $(DISTRO_FRAGMENTS)
 
 kernel-distro: config-distro
-	@mkdir -p $(LOGS)
-	@echo "  KERNEL  build/obj-distro/arch/x86/boot/bzImage (Debian config; log: build/logs/kernel-distro-build.log)"
-	@$(call kmake,$(OBJDST)) bzImage > $(LOGS)/kernel-distro-build.log 2>&1 || \
-		{ tail -n 40 $(LOGS)/kernel-distro-build.log; echo "distro kernel build failed"; exit 1; }
-	@w=$$(grep -E ': (warning|error):' $(LOGS)/kernel-distro-build.log | \
-		grep -F -f $(SRC)/.lu-overlay | sort -u); \
-	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files (distro kernel)"; exit 1; fi
+	$(call build-kernel,$(OBJDST),kernel-distro-build.log,Debian config)
 
 # The distro kernel without deferred struct page init, for make bench-distro.
 kernel-distro-nodefer: tree
 	@OBJ=$(OBJNDF) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh \
 		$(DISTRO_FRAGMENTS) $(TOP)/dev/nodefer.config
-	@echo "  KERNEL  build/obj-distro-nodefer/arch/x86/boot/bzImage (log: build/logs/kernel-distro-nodefer-build.log)"
-	@$(call kmake,$(OBJNDF)) bzImage > $(LOGS)/kernel-distro-nodefer-build.log 2>&1 || \
-		{ tail -n 40 $(LOGS)/kernel-distro-nodefer-build.log; echo "build failed"; exit 1; }
+	$(call build-kernel,$(OBJNDF),kernel-distro-nodefer-build.log,no deferred init)
 
 headers: config
 	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)

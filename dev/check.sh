@@ -65,7 +65,7 @@ slice() {
 run_slice() {
 	local kernel=$1 list=$2 logdir=$3 prefix=$4 tmp rc want got
 	shift 4
-	tmp=$logdir/results.txt
+	tmp=$logdir/vmtest-results.txt
 	mkdir -p "$logdir"
 	rm -f "$tmp"
 	"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" -f "$list" -l "$logdir" \
@@ -136,7 +136,7 @@ run_kunit() {
 }
 
 run_kselftest() {
-	local list=$LOGS/vmtests-main.list tmp=$LOGS/vmtest-results.txt
+	local list=$LOGS/vmtests-main.list
 
 	step "kselftests in QEMU (${KVM:+KVM}${KVM:-TCG}; logs: build/logs/<test>.log)"
 	if [ ! -x "$STOUT/vmtest_init" ]; then
@@ -146,21 +146,7 @@ run_kselftest() {
 	fi
 	# Every line but those marked "only" (for other kernels).
 	grep -vE '^[^#]*[^#[:space:]][^#]*#.*\bonly\b' "$SRC/$STDIR/vmtests.list" > "$list"
-	rm -f "$tmp"
-	"$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
-		-f "$list" -l "$LOGS" -r "$tmp" ${KVM:+-K}
-	local rc=$? want got
-	touch "$tmp"
-	sed 's#^\([a-z]*\) #\1 kselftest/#' "$tmp" >> "$RESULTS"
-
-	# Every line of the list must have given a result: a runner that
-	# died half way must not shrink the count.
-	want=$(sed 's/#.*//' "$list" | grep -c '[^[:space:]]')
-	got=$(wc -l < "$tmp")
-	if [ "$got" != "$want" ]; then
-		echo "vmtest.sh (exit $rc) reported $got of $want runs"
-		record fail "kselftest/missing-results ($got of $want)"
-	fi
+	run_slice "$OBJ/arch/x86/boot/bzImage" "$list" "$LOGS" kselftest
 }
 
 run_fuzz() {

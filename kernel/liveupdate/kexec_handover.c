@@ -578,7 +578,8 @@ static bool __init kho_walk_marked_pfn(unsigned long pfn)
  * @run_start: start of the run of adjacent blocks not reserved yet.
  * @run_end: end of that run; equal to @run_start when there is none.
  * @deferred: pages of the blocks whose struct pages KHO initialised because
- *            deferred struct page init had not (second pass).
+ *            deferred struct page init had not: their heads in the first
+ *            pass, the rest in the second.
  * @fdt_found: a block starts at the incoming root FDT.
  * @loop: a tracker node was reached a second time.
  * @reserve_err: the first error of memblock_reserve(), in the second pass.
@@ -609,19 +610,23 @@ static u32 __init kho_walk_mark(unsigned long pfn)
 
 /*
  * Mark @pfn's page (RAM, checked by the caller) with @info, or take its
- * mark away if @info is 0.
+ * mark away if @info is 0. Returns 1 if its struct page had to be
+ * initialised first (deferred struct page init), else 0.
  */
-static void __init kho_walk_set_mark(unsigned long pfn, unsigned long info)
+static unsigned long __init kho_walk_set_mark(unsigned long pfn, unsigned long info)
 {
+	unsigned long init = 0;
+
 	if (!kho_walk_marked_pfn(pfn)) {
 		if (!info)
-			return;
-		kho_init_struct_pages(pfn, 1);
+			return 0;
+		init = kho_init_struct_pages(pfn, 1);
 		__set_bit(pfn - kho_walk_base, kho_walk_marked);
 	} else if (!info) {
 		__clear_bit(pfn - kho_walk_base, kho_walk_marked);
 	}
 	set_page_private(pfn_to_page(pfn), info);
+	return init;
 }
 
 /* Whether a page of [@pfn, @pfn + @nr) after the first carries a mark. */
@@ -770,7 +775,7 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	    kho_walk_marked_inside(pfn, 1UL << order))
 		return -EEXIST;
 
-	kho_walk_set_mark(pfn, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	mw->deferred += kho_walk_set_mark(pfn, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
 	mw->orders |= BIT(order);
 	mw->fdt_found |= phys == kho_in.fdt_phys;
 	mw->blocks++;
@@ -781,20 +786,18 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
  * Second pass over a tracker the first pass accepted: reserve every block.
  * It never stops the walk, which also clears the node marks; a reservation
  * that fails is remembered in @reserve_err. Where deferred struct page
- * init has not reached, the struct pages of the block are initialised here,
- * as memmap_init() did for the rest, so that a block nobody restores has
- * sane struct pages all boot; the head keeps its mark.
+ * init has not reached, the struct pages of the block after its head (which
+ * the first pass initialised and marked) are initialised here, as
+ * memmap_init() did for the rest, so that a block nobody restores has sane
+ * struct pages all boot.
  */
 static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 				   unsigned int order)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
-	struct page *head = pfn_to_page(PHYS_PFN(phys));
-	unsigned long mark = page_private(head);
 
 	mw->blocks++;
-	mw->deferred += kho_init_struct_pages(PHYS_PFN(phys), 1UL << order);
-	set_page_private(head, mark);
+	mw->deferred += kho_init_struct_pages(PHYS_PFN(phys) + 1, (1UL << order) - 1);
 
 	if (phys != mw->run_end) {
 		if (!mw->reserve_err)
@@ -912,7 +915,7 @@ static void __init kho_revive_memory(void)
 		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
 		if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
 			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range\n",
-				mw.blocks, second.deferred);
+				mw.blocks, mw.deferred + second.deferred);
 		else
 			pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
 		return;

@@ -33,6 +33,7 @@
 
 #include "../kselftest_harness.h"
 #include "luo_test_utils.h"
+#include "vmtest.h"
 
 #ifndef LUO_SESSION_MAGIC
 #define LUO_SESSION_MAGIC	0x4c55534e	/* "LUSN" */
@@ -425,37 +426,6 @@ TEST_F_TIMEOUT(luo, many_sessions, 300)
 #define CHARGED_SESSIONS	2000
 #define CHARGED_FILES		2000
 
-/* Write @s to the cgroup file @path: 0 or -errno. */
-static int cg_write(const char *path, const char *s)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* The first line of the cgroup file @path in @buf, or -errno. */
-static int cg_read(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return n;
-}
-
 /*
  * Bytes of slab objects charged to the cgroup (memory.stat "slab"): by the
  * object, where memory.current moves by batches of pages charged ahead.
@@ -464,7 +434,7 @@ static long cg_slab(void)
 {
 	char buf[4096], *p;
 
-	if (cg_read(CG_META "/memory.stat", buf, sizeof(buf)) <= 0)
+	if (vmtest_read_file(CG_META "/memory.stat", buf, sizeof(buf)) <= 0)
 		return -1;
 	p = strstr(buf, "\nslab ");
 	return p ? strtol(p + 6, NULL, 10) : -1;
@@ -481,7 +451,7 @@ static void charged_child(int dev, int pipefd)
 	int *fds, i, sfd = -1;
 
 	fds = calloc(CHARGED_SESSIONS + CHARGED_FILES, sizeof(*fds));
-	i = fds ? cg_write(CG_META "/cgroup.procs", "0") : -ENOMEM;
+	i = fds ? vmtest_write_file(CG_META "/cgroup.procs", "0") : -ENOMEM;
 	if (!i)
 		i = raise_nofile(CHARGED_SESSIONS + CHARGED_FILES + 64);
 	if (i) {
@@ -548,10 +518,10 @@ TEST_F_TIMEOUT(luo, metadata_charged_to_memcg, 300)
 	mkdir(CG_ROOT, 0755);
 	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL) && errno != EBUSY)
 		SKIP(return, "cannot mount cgroup2: %s", strerror(errno));
-	if (cg_read(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
+	if (vmtest_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)) <= 0 ||
 	    !strstr(buf, "memory"))
 		SKIP(return, "no memory controller (CONFIG_MEMCG)");
-	ASSERT_EQ(0, cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, vmtest_write_file(CG_ROOT "/cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, mkdir(CG_META, 0755));
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
