@@ -65,6 +65,8 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/rbtree.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -89,6 +91,7 @@
  *             starts at this file, the file included.
  * @frozen: outgoing: the handler's freeze succeeded.
  * @list: entry in &luo_file_set.files.
+ * @node: entry in &luo_file_set.tokens.
  *
  * Protected by the mutex of the session the file belongs to.
  */
@@ -104,6 +107,7 @@ struct luo_file {
 	bool frozen;
 	unsigned int dep_depth;
 	struct list_head list;
+	struct rb_node node;
 };
 
 /*
@@ -126,6 +130,7 @@ static DEFINE_XARRAY(luo_file_ids);
 void luo_file_set_init(struct luo_file_set *set)
 {
 	INIT_LIST_HEAD(&set->files);
+	set->tokens = RB_ROOT;
 	set->count = 0;
 	kho_block_set_init(&set->bs, sizeof(struct luo_file_ser));
 }
@@ -138,14 +143,40 @@ static unsigned long luo_file_id(struct liveupdate_file_handler *fh,
 	return (unsigned long)file;
 }
 
+static int luo_file_token_cmp(const void *key, const struct rb_node *node)
+{
+	u64 token = *(const u64 *)key;
+	u64 other = rb_entry(node, struct luo_file, node)->token;
+
+	return token < other ? -1 : token > other;
+}
+
 static struct luo_file *luo_file_find(struct luo_file_set *set, u64 token)
 {
-	struct luo_file *lf;
+	struct rb_node *node = rb_find(&token, &set->tokens, luo_file_token_cmp);
 
-	list_for_each_entry(lf, &set->files, list)
-		if (lf->token == token)
-			return lf;
-	return NULL;
+	return node ? rb_entry(node, struct luo_file, node) : NULL;
+}
+
+static bool luo_file_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct luo_file, node)->token <
+	       rb_entry(b, struct luo_file, node)->token;
+}
+
+/* Add @lf, whose token is not in @set yet, at the end of @set. */
+static void luo_file_set_add(struct luo_file_set *set, struct luo_file *lf)
+{
+	list_add_tail(&lf->list, &set->files);
+	rb_add(&lf->node, &set->tokens, luo_file_less);
+	set->count++;
+}
+
+static void luo_file_set_del(struct luo_file_set *set, struct luo_file *lf)
+{
+	list_del(&lf->list);
+	rb_erase(&lf->node, &set->tokens);
+	set->count--;
 }
 
 /* The handler for @file, with a reference on its module, or NULL. */
@@ -276,8 +307,7 @@ int luo_preserve_file(struct luo_session *session, u64 token, int fd)
 	lf->dep_depth = session->dep_depth;
 	lf->serialized_data = args.serialized_data;
 	lf->private_data = args.private_data;
-	list_add_tail(&lf->list, &set->files);
-	set->count++;
+	luo_file_set_add(set, lf);
 	return 0;
 
 err_flb:
@@ -308,8 +338,7 @@ static void luo_file_unpreserve(struct luo_session *session,
 	module_put(lf->fh->ops->owner);
 	fput(lf->file);
 
-	list_del(&lf->list);
-	set->count--;
+	luo_file_set_del(set, lf);
 	kho_block_set_shrink(&set->bs, set->count);
 	kfree(lf);
 }
@@ -330,8 +359,10 @@ void luo_file_unpreserve_all(struct luo_session *session)
 	lockdep_assert_held(&session->mutex);
 
 	list_for_each_entry_safe_reverse(lf, tmp, &session->file_set.files,
-					 list)
+					 list) {
 		luo_file_unpreserve(session, lf);
+		cond_resched();
+	}
 }
 
 /* Unfreeze, in preservation order, the frozen files of @session. */
@@ -548,9 +579,9 @@ int luo_file_finish(struct luo_session *session)
 			fput(lf->file);
 		}
 		module_put(lf->fh->ops->owner);
-		list_del(&lf->list);
-		set->count--;
+		luo_file_set_del(set, lf);
 		kfree(lf);
+		cond_resched();
 	}
 	return 0;
 }
@@ -615,8 +646,8 @@ int luo_file_deserialize(struct luo_session *session,
 		lf->fh = fh;
 		lf->serialized_data = entry->data;
 		lf->token = entry->token;
-		list_add_tail(&lf->list, &set->files);
-		set->count++;
+		luo_file_set_add(set, lf);
+		cond_resched();
 	}
 
 	if (set->count != ser->count)

@@ -12,6 +12,7 @@
 #include <linux/liveupdate.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
@@ -91,6 +92,7 @@ struct liveupdate_session {
 /**
  * struct luo_file_set - the preserved files of a session
  * @files: the &struct luo_file, in preservation order.
+ * @tokens: the same, by token.
  * @count: number of entries in @files.
  * @bs: outgoing: the block set the files are serialized into at reboot,
  *      with capacity for exactly @count entries.
@@ -99,6 +101,7 @@ struct liveupdate_session {
  */
 struct luo_file_set {
 	struct list_head files;
+	struct rb_root tokens;
 	long count;
 	struct kho_block_set bs;
 };
@@ -128,6 +131,7 @@ enum luo_session_state {
  * @file_set: the session's files.
  * @list: entry in the outgoing or incoming session list; protected by that
  *        list's rwsem.
+ * @node: entry in that list's tree of names; protected likewise.
  * @incoming: the session was handed over by the previous kernel.
  * @state: incoming: whether userspace holds the session; protected by the
  *         incoming list's rwsem.
@@ -143,6 +147,7 @@ struct luo_session {
 	struct mutex mutex;
 	struct luo_file_set file_set;
 	struct list_head list;
+	struct rb_node node;
 	bool incoming;
 	enum luo_session_state state;
 	unsigned int dep_depth;

@@ -58,6 +58,8 @@
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
+#include <linux/rbtree.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -68,6 +70,7 @@
  * @rwsem: protects the other fields; nests inside &luo_serialize_rwsem.
  * @sessions: the sessions, in creation (outgoing) or handover (incoming)
  *            order.
+ * @names: the same sessions, by name.
  * @count: number of entries in @sessions.
  * @bs: outgoing: the block set the sessions are serialized into, with
  *      capacity for exactly @count entries.
@@ -75,6 +78,7 @@
 struct luo_session_list {
 	struct rw_semaphore rwsem;
 	struct list_head sessions;
+	struct rb_root names;
 	long count;
 	struct kho_block_set bs;
 };
@@ -82,6 +86,7 @@ struct luo_session_list {
 static struct luo_session_list luo_outgoing = {
 	.rwsem = __RWSEM_INITIALIZER(luo_outgoing.rwsem),
 	.sessions = LIST_HEAD_INIT(luo_outgoing.sessions),
+	.names = RB_ROOT,
 	.bs = KHO_BLOCK_SET_INIT(luo_outgoing.bs,
 				 sizeof(struct luo_session_ser)),
 };
@@ -89,6 +94,7 @@ static struct luo_session_list luo_outgoing = {
 static struct luo_session_list luo_incoming = {
 	.rwsem = __RWSEM_INITIALIZER(luo_incoming.rwsem),
 	.sessions = LIST_HEAD_INIT(luo_incoming.sessions),
+	.names = RB_ROOT,
 };
 
 static struct vfsmount *luo_session_mnt __ro_after_init;
@@ -145,24 +151,41 @@ int luo_session_name_len(const struct luo_session *session)
 	return strnlen(session->name, sizeof(session->name));
 }
 
+static int luo_session_name_cmp(const void *name, const struct rb_node *node)
+{
+	return strncmp(name, rb_entry(node, struct luo_session, node)->name,
+		       LIVEUPDATE_SESSION_NAME_LENGTH);
+}
+
 static struct luo_session *luo_session_find(struct luo_session_list *list,
 					    const char *name)
 {
-	struct luo_session *session;
+	struct rb_node *node;
 
 	lockdep_assert_held(&list->rwsem);
 
-	list_for_each_entry(session, &list->sessions, list)
-		if (!strncmp(session->name, name, LIVEUPDATE_SESSION_NAME_LENGTH))
-			return session;
-	return NULL;
+	node = rb_find(name, &list->names, luo_session_name_cmp);
+	return node ? rb_entry(node, struct luo_session, node) : NULL;
 }
 
-/*
- * Insert an outgoing session. Names are checked with a linear walk: O(n)
- * per create, O(n^2) for n sessions, which is fine for the thousands an
- * agent uses and keeps the list in creation order for freezing.
- */
+static bool luo_session_less(struct rb_node *a, const struct rb_node *b)
+{
+	return luo_session_name_cmp(rb_entry(a, struct luo_session, node)->name,
+				    b) < 0;
+}
+
+/* Add @session, whose name is not in @list yet, at the end of @list. */
+static void luo_session_add(struct luo_session_list *list,
+			    struct luo_session *session)
+{
+	lockdep_assert_held_write(&list->rwsem);
+
+	list_add_tail(&session->list, &list->sessions);
+	rb_add(&session->node, &list->names, luo_session_less);
+	list->count++;
+}
+
+/* Insert an outgoing session: its list stays in creation order. */
 static int luo_session_insert(struct luo_session *session)
 {
 	int err;
@@ -176,8 +199,7 @@ static int luo_session_insert(struct luo_session *session)
 	if (err)
 		return err;
 
-	list_add_tail(&session->list, &luo_outgoing.sessions);
-	luo_outgoing.count++;
+	luo_session_add(&luo_outgoing, session);
 	return 0;
 }
 
@@ -187,6 +209,7 @@ static void luo_session_remove(struct luo_session_list *list,
 	lockdep_assert_held_write(&list->rwsem);
 
 	list_del_init(&session->list);
+	rb_erase(&session->node, &list->names);
 	list->count--;
 	if (list == &luo_outgoing)
 		kho_block_set_shrink(&list->bs, list->count);
@@ -195,10 +218,16 @@ static void luo_session_remove(struct luo_session_list *list,
 /* Closing an outgoing session undoes all its preservation. */
 static void luo_session_release_outgoing(struct luo_session *session)
 {
-	scoped_guard(rwsem_write, &luo_outgoing.rwsem) {
+	/*
+	 * A reboot waits for the whole close: it never serializes a session
+	 * half unpreserved. Other sessions need not wait: the list lock is
+	 * taken only to take the session off the list.
+	 */
+	scoped_guard(rwsem_read, &luo_serialize_rwsem) {
 		scoped_guard(mutex, &session->mutex)
 			luo_file_unpreserve_all(session);
-		luo_session_remove(&luo_outgoing, session);
+		scoped_guard(rwsem_write, &luo_outgoing.rwsem)
+			luo_session_remove(&luo_outgoing, session);
 	}
 	luo_session_free(session);
 }
@@ -217,16 +246,21 @@ static void luo_session_release_incoming(struct luo_session *session)
 			session->state = LUO_SESSION_AVAILABLE;
 			return;
 		}
-		scoped_guard(mutex, &session->mutex)
-			err = luo_file_finish(session);
-		if (err) {
-			pr_warn("session '%*pE': cannot finish on close (%pe); kept until the next live update\n",
-				luo_session_name_len(session), session->name,
-				ERR_PTR(err));
-			return;
-		}
-		luo_session_remove(&luo_incoming, session);
 	}
+	/*
+	 * Retrieved: nobody else can take it, so the files are finished
+	 * without the list lock, which other sessions need meanwhile.
+	 */
+	scoped_guard(mutex, &session->mutex)
+		err = luo_file_finish(session);
+	if (err) {
+		pr_warn("session '%*pE': cannot finish on close (%pe); kept until the next live update\n",
+			luo_session_name_len(session), session->name,
+			ERR_PTR(err));
+		return;
+	}
+	scoped_guard(rwsem_write, &luo_incoming.rwsem)
+		luo_session_remove(&luo_incoming, session);
 	luo_session_free(session);
 }
 
@@ -681,8 +715,8 @@ int luo_session_deserialize(u64 sessions_pa)
 			return err;
 		}
 
-		list_add_tail(&session->list, &luo_incoming.sessions);
-		luo_incoming.count++;
+		luo_session_add(&luo_incoming, session);
+		cond_resched();
 	}
 
 	kho_block_set_destroy(&bs);

@@ -15,6 +15,7 @@
  *   sessions          five sessions, three of them empty
  *   many-sessions     2000 sessions
  *   many-files        500 files in one session
+ *   scale             20000 sessions, and 20000 files in one more session
  *   retrieve-twice    two RETRIEVE_FDs of one token give the same file
  *   finish-unretrieved FINISH discards files never retrieved (no leak)
  *   chain             three kernels: a session left unretrieved in stage 2
@@ -66,6 +67,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kexec.h>
 #include <linux/userfaultfd.h>
@@ -371,6 +373,92 @@ static int variant_many_sessions(int stage)
 	}
 	CHECK(!bad, "%d sessions retrieved, named and finished (%d bad)",
 	      NR_MANY_SESSIONS, bad);
+	return end_stage(1);
+}
+
+/* ---- scale ---- */
+
+#define NR_SCALE	20000
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Lookups by session name and by token are not walks of every session or
+ * file: 20000 of each are preserved, carried and retrieved, each checked,
+ * and every page freed at FINISH. The times are printed, not judged.
+ */
+static int variant_scale(int stage)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH], got[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int i, sfd, fd, bad = 0;
+	struct timespec t0;
+	__u64 label;
+
+	if (raise_nofile(NR_SCALE + 64))
+		ksft_exit_fail_msg("RLIMIT_NOFILE\n");
+	if (stage == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (i = 0; i < NR_SCALE; i++) {
+			snprintf(name, sizeof(name), "sc-%05d", i);
+			create(name);
+		}
+		ksft_print_msg("%d sessions created in %.2f s\n", NR_SCALE,
+			       seconds_since(&t0));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		sfd = create("scale-files");
+		for (i = 0; i < NR_SCALE; i++)
+			preserve_new(sfd, 2 * i + 1, 100000 + i, 16);
+		ksft_print_msg("%d files preserved in %.2f s\n", NR_SCALE,
+			       seconds_since(&t0));
+		return end_stage(0);
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = NR_SCALE - 1; i >= 0; i--) {
+		snprintf(name, sizeof(name), "sc-%05d", i);
+		sfd = luo_retrieve_session(dev, name);
+		if (sfd < 0 || luo_get_name(sfd, got) || strcmp(got, name) ||
+		    luo_finish(sfd)) {
+			if (!bad++)
+				ksft_print_msg("session %s: %s\n", name,
+					       sfd < 0 ? strerror(-sfd) : "wrong name or FINISH");
+		}
+		if (sfd >= 0)
+			close(sfd);
+	}
+	ksft_print_msg("%d sessions retrieved and finished in %.2f s\n", NR_SCALE,
+		       seconds_since(&t0));
+	CHECK(!bad, "%d sessions retrieved, named and finished (%d bad)", NR_SCALE, bad);
+
+	sfd = retrieve("scale-files");
+	if (sfd < 0)
+		return end_stage(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (bad = 0, i = NR_SCALE - 1; i >= 0; i--) {
+		fd = luo_retrieve_fd(sfd, 2 * i + 1);
+		label = 0;
+		if (fd < 0 || tf_get_label(fd, &label) || label != 100000u + i ||
+		    tf_check_pattern(fd, 100000 + i, 16)) {
+			if (!bad++)
+				ksft_print_msg("file %d: %s\n", i,
+					       fd < 0 ? strerror(-fd) : "wrong label or data");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	ksft_print_msg("%d files retrieved in %.2f s\n", NR_SCALE, seconds_since(&t0));
+	CHECK(!bad, "%d files retrieved with their label and data (%d bad)", NR_SCALE, bad);
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 2), "no file for an unused token");
+	check_finish(sfd, "FINISH");
+	CHECK(in_freed() == NR_SCALE, "%d pages freed (%d)", NR_SCALE, in_freed());
+	close(sfd);
+	CHECK(nr_objects() == 0, "no test file left (%d)", nr_objects());
 	return end_stage(1);
 }
 
@@ -1422,6 +1510,7 @@ static const struct {
 	{ "sessions", variant_sessions, 2 },
 	{ "many-sessions", variant_many_sessions, 2 },
 	{ "many-files", variant_many_files, 2 },
+	{ "scale", variant_scale, 2 },
 	{ "retrieve-twice", variant_retrieve_twice, 2 },
 	{ "finish-unretrieved", variant_finish_unretrieved, 2 },
 	{ "chain", variant_chain, 3 },
