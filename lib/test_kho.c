@@ -50,7 +50,9 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/kexec_handover.h>
+#include <linux/kho/abi/memblock.h>
 #include <linux/kho_radix_tree.h>
+#include <linux/memblock.h>
 #include <linux/libfdt.h>
 #include <linux/mm.h>
 #include <linux/init.h>
@@ -593,6 +595,28 @@ static int kho_test_corrupt_node_in_block(struct kho_radix_table *root)
 	return 0;
 }
 
+/*
+ * Give the region "kho_test" (reserve_mem=...:kho_test) a compatible the
+ * next kernel does not know in the outgoing memblock subtree.
+ */
+static int kho_test_corrupt_memblock(void *fdt)
+{
+	const void *prop;
+	void *blob;
+	int off, len;
+
+	off = fdt_subnode_offset(fdt, 0, MEMBLOCK_KHO_FDT);
+	prop = off < 0 ? NULL : fdt_getprop(fdt, off, KHO_FDT_SUB_TREE_PROP_NAME, &len);
+	if (!prop || len != sizeof(u64))
+		return -ENOENT;
+	blob = phys_to_virt(get_unaligned((const u64 *)prop));
+	off = fdt_subnode_offset(blob, 0, KHO_TEST_NAME);
+	if (off < 0)
+		return -ENOENT;
+	return fdt_setprop_inplace(blob, off, "compatible", "reserve-mem-v0",
+				   sizeof("reserve-mem-v0")) ? -EINVAL : 0;
+}
+
 /* Damage the outgoing handover data in ways the next kernel must survive. */
 static int kho_test_corrupt(const char *what)
 {
@@ -619,6 +643,8 @@ static int kho_test_corrupt(const char *what)
 		chunk->phys[5] = PFN_PHYS(PHYS_PFN(__pa_symbol(&kho_test_lock)));
 		return 0;
 	}
+	if (sysfs_streq(what, "memblock"))
+		return kho_test_corrupt_memblock(fdt);
 	if (sysfs_streq(what, "fdt")) {
 		/* The root FDT stays intact, but is no longer preserved. */
 		kho_unpreserve_folio(virt_to_folio(fdt));
@@ -665,6 +691,106 @@ static ssize_t corrupt_write(struct file *file, const char __user *ubuf,
 		pr_info("corrupted the outgoing %s\n", strim(buf));
 	return err ? err : count;
 }
+
+/*
+ * kho_test/reserve_mem: the reserve_mem= region named "kho_test". Writing a
+ * seed fills it: the seed in its first 8 bytes, seeded data after them.
+ * Reading tells "<start> <size> <seed>", the seed if the data after it
+ * matches, "bad@<offset>" if not; "none" without such a region.
+ */
+static ssize_t reserve_mem_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	phys_addr_t start, size;
+	u64 seed, *mem;
+	int err;
+
+	err = kstrtou64_from_user(ubuf, count, 0, &seed);
+	if (err)
+		return err;
+	if (!reserve_mem_find_by_name(KHO_TEST_NAME, &start, &size))
+		return -ENOENT;
+	if (size < 2 * sizeof(u64))
+		return -ENOSPC;
+	mem = phys_to_virt(start);
+	mem[0] = seed;
+	kho_test_fill(mem + 1, size - sizeof(u64), seed, 0);
+	return count;
+}
+
+static ssize_t reserve_mem_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	phys_addr_t start, size;
+	char res[80];
+	long bad;
+	u64 *mem;
+
+	if (!reserve_mem_find_by_name(KHO_TEST_NAME, &start, &size)) {
+		strscpy(res, "none\n");
+	} else if (size < 2 * sizeof(u64)) {
+		snprintf(res, sizeof(res), "%pa %pa small\n", &start, &size);
+	} else {
+		mem = phys_to_virt(start);
+		bad = kho_test_check(mem + 1, size - sizeof(u64), mem[0], 0);
+		if (bad < 0)
+			snprintf(res, sizeof(res), "%pa %pa %llu\n", &start, &size,
+				 mem[0]);
+		else
+			snprintf(res, sizeof(res), "%pa %pa bad@%ld\n", &start,
+				 &size, bad + 8);
+	}
+	return simple_read_from_buffer(buf, count, ppos, res, strlen(res));
+}
+
+/*
+ * kho_test/hotplug: try to preserve a page of memory hot-added since boot
+ * (the first online memory section this kernel did not find at boot).
+ * Reads "ENXIO at <phys>" when it is refused, "preserved at <phys>" (and
+ * unpreserved again) when it is not, "none" without such memory.
+ */
+#ifdef CONFIG_SPARSEMEM
+static void kho_test_hotplug(char *res, size_t len)
+{
+	unsigned long pfn;
+	struct page *page;
+	phys_addr_t phys;
+	int err;
+
+	for (pfn = 0; pfn < max_pfn; pfn += PAGES_PER_SECTION) {
+		page = pfn_to_online_page(pfn);
+		if (!page || early_section(__pfn_to_section(pfn)))
+			continue;
+		phys = PFN_PHYS(pfn);
+		err = kho_preserve_pages(page, 1);
+		if (!err)
+			kho_unpreserve_pages(page, 1);
+		if (err == -ENXIO || !err)
+			snprintf(res, len, "%s at %pa\n", err ? "ENXIO" : "preserved",
+				 &phys);
+		else
+			snprintf(res, len, "error %d at %pa\n", err, &phys);
+		return;
+	}
+}
+#else
+static void kho_test_hotplug(char *res, size_t len) { }
+#endif
+
+static ssize_t hotplug_read(struct file *file, char __user *buf, size_t count,
+			    loff_t *ppos)
+{
+	char res[64] = "none\n";
+
+	if (*ppos)	/* one attempt per open, read whole */
+		return 0;
+	kho_test_hotplug(res, sizeof(res));
+	return simple_read_from_buffer(buf, count, ppos, res, strlen(res));
+}
+
+static const struct file_operations hotplug_fops = {
+	.read = hotplug_read,
+};
 
 /* Result of calling the API before kho_init(), for kho_test/early. */
 static char kho_test_early_res[96] = "not run\n";
@@ -759,6 +885,11 @@ static const struct file_operations corrupt_fops = {
 	.write = corrupt_write,
 };
 
+static const struct file_operations reserve_mem_fops = {
+	.read = reserve_mem_read,
+	.write = reserve_mem_write,
+};
+
 static int __init kho_test_init(void)
 {
 	struct dentry *dir = debugfs_create_dir(KHO_TEST_NAME, NULL);
@@ -768,6 +899,8 @@ static int __init kho_test_init(void)
 	debugfs_create_file("state", 0400, dir, NULL, &state_fops);
 	debugfs_create_file("corrupt", 0200, dir, NULL, &corrupt_fops);
 	debugfs_create_file("early", 0400, dir, NULL, &early_fops);
+	debugfs_create_file("reserve_mem", 0600, dir, NULL, &reserve_mem_fops);
+	debugfs_create_file("hotplug", 0400, dir, NULL, &hotplug_fops);
 	return register_reboot_notifier(&kho_test_reboot_nb);
 }
 late_initcall(kho_test_init);

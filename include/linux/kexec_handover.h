@@ -33,6 +33,8 @@ void kho_restore_free(void *mem);
 
 struct folio *kho_restore_folio(phys_addr_t phys);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages);
+bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages);
+bool kho_keep_reserved(phys_addr_t phys, unsigned long nr_pages);
 void *kho_restore_vmalloc(const struct kho_vmalloc *preservation);
 
 int kho_add_subtree(const char *name, void *blob, size_t size);
@@ -121,6 +123,18 @@ static inline struct page *kho_restore_pages(phys_addr_t phys,
 					     unsigned long nr_pages)
 {
 	return NULL;
+}
+
+static inline bool kho_pages_restorable(phys_addr_t phys,
+					unsigned long nr_pages)
+{
+	return false;
+}
+
+static inline bool kho_keep_reserved(phys_addr_t phys,
+				     unsigned long nr_pages)
+{
+	return false;
 }
 
 static inline void *kho_restore_vmalloc(const struct kho_vmalloc *preservation)

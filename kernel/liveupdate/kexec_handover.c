@@ -308,6 +308,43 @@ static bool kho_scratch_overlaps(phys_addr_t phys, phys_addr_t size)
 }
 
 /*
+ * Whether the next kernel finds [@pfn, @pfn + @nr) in its memory map at
+ * boot: true if every memory section of the range is one this kernel found
+ * at boot. Hot-added memory (ACPI memory hotplug, virtio-mem, dax/kmem) is
+ * found only later, if at all, so the next kernel would see a block there
+ * outside RAM and reject the whole handover; such memory is refused at
+ * preserve time instead.
+ */
+static bool kho_boot_memory(unsigned long pfn, unsigned long nr)
+{
+#ifdef CONFIG_SPARSEMEM
+	unsigned long end = pfn + nr;
+
+	for (pfn = ALIGN_DOWN(pfn, PAGES_PER_SECTION); pfn < end;
+	     pfn += PAGES_PER_SECTION) {
+		if (!early_section(__pfn_to_section(pfn)))
+			return false;
+	}
+#endif
+	return true;
+}
+
+/* Why a range cannot be preserved, or 0. */
+static int kho_preservable(unsigned long pfn, unsigned long nr)
+{
+	if (kho_scratch_overlaps(PFN_PHYS(pfn), PFN_PHYS(nr))) {
+		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
+		return -EINVAL;
+	}
+	if (!kho_boot_memory(pfn, nr)) {
+		pr_warn_ratelimited("cannot preserve hot-added memory at %#llx: the next kernel does not find it at boot\n",
+				    (unsigned long long)PFN_PHYS(pfn));
+		return -ENXIO;
+	}
+	return 0;
+}
+
+/*
  * @size rounded up to whole scratch blocks. A size so large that rounding
  * would wrap stays too large for any allocation to satisfy.
  */
@@ -1171,6 +1208,8 @@ out:
  * -EAGAIN if KHO is not set up yet (before fs_initcall);
  * -EINVAL if the folio is inside a scratch area, or its order is above
  * %MAX_PAGE_ORDER (the next kernel cannot restore such a folio);
+ * -ENXIO if the folio is in memory hot-added since boot, which the next
+ * kernel does not find at boot;
  * -EEXIST if a page of the folio is already preserved (nothing changes);
  * -ENOMEM if the tracker could not grow.
  */
@@ -1186,10 +1225,9 @@ int kho_preserve_folio(struct folio *folio)
 	if (order > MAX_PAGE_ORDER)
 		return -EINVAL;
 	pfn = folio_pfn(folio);
-	if (kho_scratch_overlaps(PFN_PHYS(pfn), folio_size(folio))) {
-		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
-		return -EINVAL;
-	}
+	err = kho_preservable(pfn, folio_nr_pages(folio));
+	if (err)
+		return err;
 	return kho_radix_add(&kho_out.tree, pfn, order);
 }
 EXPORT_SYMBOL_GPL(kho_preserve_folio);
@@ -1254,10 +1292,9 @@ int kho_preserve_pages(struct page *page, unsigned long nr_pages)
 		return err;
 	if (!nr_pages)
 		return -EINVAL;
-	if (kho_scratch_overlaps(PFN_PHYS(start), PFN_PHYS(nr_pages))) {
-		WARN_ON_ONCE(IS_ENABLED(CONFIG_KEXEC_HANDOVER_DEBUG));
-		return -EINVAL;
-	}
+	err = kho_preservable(start, nr_pages);
+	if (err)
+		return err;
 
 	while (pfn < end) {
 		order = kho_block_order(pfn, end - pfn);
@@ -1302,6 +1339,35 @@ void kho_unpreserve_pages(struct page *page, unsigned long nr_pages)
 }
 EXPORT_SYMBOL_GPL(kho_unpreserve_pages);
 
+/*
+ * A zeroed folio in memory the next kernel finds at boot, for everything
+ * KHO hands over itself (tracker nodes, the root FDT, kho_alloc_preserve()).
+ * Memory hot-added since boot and onlined for kernel allocations may come
+ * first on the free lists: set such folios aside and try again, a few
+ * times. Returns the folio, ERR_PTR(-ENOMEM) or ERR_PTR(-ENXIO).
+ */
+struct folio *kho_alloc_boot_folio(unsigned int order)
+{
+	struct folio *folio, *tmp, *next;
+	LIST_HEAD(hotplugged);
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
+		if (!folio || kho_boot_memory(folio_pfn(folio), folio_nr_pages(folio)))
+			break;
+		list_add(&folio->lru, &hotplugged);
+		folio = NULL;
+	}
+	list_for_each_entry_safe(tmp, next, &hotplugged, lru) {
+		list_del(&tmp->lru);
+		folio_put(tmp);
+	}
+	if (!folio)
+		return ERR_PTR(tries == 16 ? -ENXIO : -ENOMEM);
+	return folio;
+}
+
 /**
  * kho_alloc_preserve() - allocate zeroed memory and preserve it
  * @size: bytes needed; rounded up to a power-of-two number of pages.
@@ -1326,9 +1392,9 @@ void *kho_alloc_preserve(size_t size)
 	if (order > MAX_PAGE_ORDER)
 		return ERR_PTR(-E2BIG);
 
-	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, order);
-	if (!folio)
-		return ERR_PTR(-ENOMEM);
+	folio = kho_alloc_boot_folio(order);
+	if (IS_ERR(folio))
+		return folio;
 	err = kho_preserve_folio(folio);
 	if (err) {
 		folio_put(folio);
@@ -1483,6 +1549,7 @@ bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages)
 	}
 	return true;
 }
+EXPORT_SYMBOL_GPL(kho_pages_restorable);
 
 /**
  * kho_restore_pages() - take back pages preserved by the previous kernel
@@ -1523,6 +1590,40 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	return pfn_to_page(start);
 }
 EXPORT_SYMBOL_GPL(kho_restore_pages);
+
+/**
+ * kho_keep_reserved() - keep preserved pages as boot-reserved memory
+ * @phys: physical address of the first page, as given to
+ *        kho_preserve_pages().
+ * @nr_pages: the number of pages, as given to kho_preserve_pages().
+ *
+ * For early boot code that takes over memory the previous kernel preserved
+ * and uses it as it would use memory it reserved with memblock (the range
+ * of a reserve_mem= region): the pages stay reserved for the rest of the
+ * boot, never reach the page allocator, and can no longer be restored. The
+ * caller decides how memblock_free_all() sets up their struct pages (KHO
+ * reserved them %MEMBLOCK_RSRV_NOINIT). The range is checked as
+ * kho_restore_pages() checks it, so it may come from handover data.
+ *
+ * Context: early boot, after kho_memory_init() and before
+ * memblock_free_all().
+ * Return: true if the range was taken over, false (nothing changed) if it
+ * is not whole preserved blocks.
+ */
+bool __init kho_keep_reserved(phys_addr_t phys, unsigned long nr_pages)
+{
+	unsigned long start = PHYS_PFN(phys), end = start + nr_pages, pfn;
+	int order;
+
+	guard(spinlock)(&kho_restore_lock);
+	if (!kho_pages_restorable(phys, nr_pages))
+		return false;
+	for (pfn = start; pfn < end; pfn += 1UL << order) {
+		order = kho_incoming_order(pfn_to_page(pfn));
+		set_page_private(pfn_to_page(pfn), 0);
+	}
+	return true;
+}
 
 /**
  * kho_restore_free() - free kho_alloc_preserve() memory of the previous kernel
@@ -1726,7 +1827,7 @@ static struct notifier_block kho_reboot_nb = {
  * restores the memory when done with it (e.g. kho_restore_free()).
  *
  * Context: may sleep (debugfs keeps a copy of the blob, see
- * kexec_handover_debugfs.c).
+ * kexec_handover_debugfs.c); also early boot, after kho_memory_init().
  * Return: 0 on success;
  * -ENOENT if this is not a KHO boot or there is no subtree @name;
  * -EINVAL if @phys is NULL or the subtree's properties are malformed.
@@ -1755,8 +1856,13 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size)
 	*phys = get_unaligned((const u64 *)data);
 	if (size)
 		*size = get_unaligned((const u64 *)len);
-	/* Before the caller restores it: debugfs keeps showing the blob. */
-	kho_debugfs_in_snapshot(name, *phys, get_unaligned((const u64 *)len));
+	/*
+	 * Before the caller restores it: debugfs keeps showing the blob.
+	 * Early boot callers come before kho_init(), which records them all.
+	 */
+	if (slab_is_available())
+		kho_debugfs_in_snapshot(name, *phys,
+					get_unaligned((const u64 *)len));
 	return 0;
 }
 EXPORT_SYMBOL_GPL(kho_retrieve_subtree);
@@ -1974,9 +2080,9 @@ static int __init kho_init(void)
 	 * directly in the tracker: the entry points refuse to work until
 	 * @ready is set below.
 	 */
-	folio = folio_alloc(GFP_KERNEL | __GFP_ZERO, 0);
-	if (!folio) {
-		err = -ENOMEM;
+	folio = kho_alloc_boot_folio(0);
+	if (IS_ERR(folio)) {
+		err = PTR_ERR(folio);
 		goto err_destroy_tree;
 	}
 	fdt = folio_address(folio);

@@ -12,9 +12,11 @@
 
 struct kho_scratch;
 
+struct folio;
+
+struct folio *kho_alloc_boot_folio(unsigned int order);
 void *kho_out_fdt(void);
 void kho_out_fdt_copy(void *buf);
-bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages);
 unsigned int kho_scratch_out_get(struct kho_scratch *buf, unsigned int max);
 int kho_scratch_out_set(const void *buf, size_t len);
 

@@ -55,6 +55,8 @@
 #include <linux/mm.h>
 #include <kunit/visibility.h>
 
+#include "kexec_handover_internal.h"
+
 #define KHO_TABLE_ENTRIES	BIT(KHO_TABLE_SIZE_LOG2)
 #define KHO_LEAF_BITS		BIT(KHO_BITMAP_SIZE_LOG2)
 
@@ -116,9 +118,28 @@ static unsigned int kho_radix_index(u64 key, unsigned int level)
 }
 
 /*
+ * A zeroed node page, or ERR_PTR(-ENOMEM) or ERR_PTR(-ENXIO). The next
+ * kernel reads the nodes in early boot, so they must be in memory it finds
+ * at boot (not hot-added since).
+ */
+static void *kho_radix_alloc_node(void)
+{
+	struct folio *folio;
+	void *node;
+
+	/* The tree's KUnit tests may be built without KHO. */
+	if (!IS_ENABLED(CONFIG_KEXEC_HANDOVER)) {
+		node = (void *)get_zeroed_page(GFP_KERNEL);
+		return node ? node : ERR_PTR(-ENOMEM);
+	}
+	folio = kho_alloc_boot_folio(0);
+	return IS_ERR(folio) ? ERR_CAST(folio) : folio_address(folio);
+}
+
+/*
  * The leaf that holds @key's bit, allocating the missing nodes on the way
  * when @alloc is true. Returns NULL when a node is missing and !@alloc, or
- * ERR_PTR(-ENOMEM).
+ * the error of kho_radix_alloc_node().
  */
 static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
 					     u64 key, bool alloc)
@@ -136,9 +157,9 @@ static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
 
 			if (!alloc)
 				return NULL;
-			node = (void *)get_zeroed_page(GFP_KERNEL);
-			if (!node)
-				return ERR_PTR(-ENOMEM);
+			node = kho_radix_alloc_node();
+			if (IS_ERR(node))
+				return node;
 			*slot = virt_to_phys(node);
 		}
 		table = phys_to_virt(*slot);
@@ -150,13 +171,17 @@ static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
  * kho_radix_init() - set up an empty outgoing tree
  * @tree: the tree.
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ENXIO if the only memory left is hot-added.
  */
 int kho_radix_init(struct kho_radix_tree *tree)
 {
-	tree->root = (struct kho_radix_table *)get_zeroed_page(GFP_KERNEL);
-	if (!tree->root)
-		return -ENOMEM;
+	tree->root = kho_radix_alloc_node();
+	if (IS_ERR(tree->root)) {
+		int err = PTR_ERR(tree->root);
+
+		tree->root = NULL;
+		return err;
+	}
 	mutex_init(&tree->lock);
 	tree->orders = 0;
 	memset(tree->hint, 0, sizeof(tree->hint));
@@ -304,7 +329,8 @@ static bool kho_radix_overlaps(struct kho_radix_tree *tree, unsigned long pfn,
  * Return: 0 on success;
  * -EINVAL if @pfn is not aligned to the block size or @order is too large;
  * -EEXIST if a page of the block is already recorded (nothing changes);
- * -ENOMEM if a node could not be allocated (nothing is recorded).
+ * -ENOMEM if a node could not be allocated, -ENXIO if only in memory
+ * hot-added since boot (nothing is recorded).
  */
 int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
 		  unsigned int order)

@@ -138,9 +138,10 @@ struct liveupdate_ioctl_retrieve_session {
  * more file; ``EBADF`` if @fd is not open, or not open for writing;
  * ``ENOENT`` if no subsystem can preserve this kind of file; ``EBUSY`` if
  * the file is already preserved, in any session; ``ELOOP`` if the file's
- * dependencies would make a chain longer than 16 files; other errors from
- * the owning subsystem. On any error, ``EFAULT`` included, the file was
- * not preserved.
+ * dependencies would make a chain longer than 16 files; ``ENXIO`` if the
+ * file's memory was hot-added since boot (the next kernel would not find
+ * it at boot); other errors from the owning subsystem. On any error,
+ * ``EFAULT`` included, the file was not preserved.
  */
 struct liveupdate_session_preserve_fd {
 	__u32 size;

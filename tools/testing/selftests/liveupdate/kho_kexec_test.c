@@ -32,6 +32,16 @@
  * pool of 1 GiB hugetlb pages is whole in a cold boot and in a KHO boot,
  * and does not inflate scratch.
  *
+ * Variants "reserve-mem" and "reserve-mem-corrupt": a reserve_mem= region
+ * keeps its range and contents across two kexecs, or is allocated afresh
+ * when its handover data is damaged (see stage_reserve_mem()).
+ *
+ * Variant "trace" (distro kernel): a boot-mapped ftrace instance in a
+ * reserve_mem= region shows the previous kernel's trace (stage_trace()).
+ *
+ * Variant "hotplug" (distro kernel, one boot): memory hot-added since boot
+ * is refused with ENXIO (stage_hotplug()).
+ *
  * Variant "corrupt-vmalloc": stage 1 preserves, then points a run of the
  * vmalloc area at memory that is not preserved; stage 2 boots with KHO
  * revival, must refuse to restore that area with one log line (no warning,
@@ -716,6 +726,173 @@ static int stage_luo_off(void)
 	ksft_exit_pass();
 }
 
+/* The "kho_test" reserve_mem region: start, size, seed (-1: data bad). */
+struct region {
+	unsigned long long start, size;
+	long long seed;
+};
+
+static int read_region(struct region *r)
+{
+	char res[80], *end;
+	int ret = vmtest_read_file(KHO_TEST_DIR "/reserve_mem", res, sizeof(res));
+
+	if (ret <= 0 || !strcmp(res, "none"))
+		return -1;
+	r->start = strtoull(res, &end, 16);
+	r->size = strtoull(end, &end, 16);
+	r->seed = strncmp(end, " bad@", 5) ? strtoll(end, NULL, 10) : -1;
+	return 0;
+}
+
+/*
+ * Variant "reserve-mem" (reserve_mem=16M:2M:kho_test), three kernels: the
+ * region keeps its physical range and contents across each kexec, outside
+ * scratch. Stage 2 adds a region of its own (kho_new): allocated afresh
+ * there, it must be handed over to stage 3, so it too is outside scratch.
+ *
+ * Variant "reserve-mem-corrupt": the region's node in the outgoing
+ * memblock subtree gets an unknown compatible. The next kernel allocates
+ * the region afresh with one log line, and frees the old range: MemTotal
+ * is the first kernel's (a 16 MiB leak would show).
+ */
+static int stage_reserve_mem(int stage, int corrupt)
+{
+	long total, s1_total = cmdline_long("vmtest.s1_total");
+	unsigned long long s1_start = cmdline_long("vmtest.rm_start");
+	struct region r;
+	char args[128];
+	int n;
+
+	if (read_region(&r))
+		ksft_exit_fail_msg("no reserve_mem region kho_test\n");
+	ksft_set_plan(stage == 1 ? 4 : corrupt ? 5 : stage == 2 ? 6 : 5);
+	ksft_print_msg("region at %#llx, %#llx bytes\n", r.start, r.size);
+	ksft_test_result(r.size == 16 << 20 && !(r.start & ((2 << 20) - 1)),
+			 "16 MiB, 2 MiB aligned\n");
+	ksft_test_result(!in_scratch(r.start) && !in_scratch(r.start + r.size - 1),
+			 "outside scratch\n");
+	if (stage == 1) {
+		total = meminfo_kib("MemTotal:");
+		ksft_test_result(!vmtest_write_file(KHO_TEST_DIR "/reserve_mem", "1"),
+				 "filled with seed 1\n");
+		if (corrupt)
+			ksft_test_result(!vmtest_write_file(KHO_TEST_DIR "/corrupt", "memblock"),
+					 "corrupt the region's node\n");
+		snprintf(args, sizeof(args), "vmtest.rm_start=%llu vmtest.s1_total=%ld%s",
+			 r.start, total, corrupt ? "" : " reserve_mem=4M:4K:kho_new");
+		if (!corrupt)
+			ksft_test_result(!vmtest_set_next_args(args), "next kernel gets \"%s\"\n",
+					 args);
+		else if (vmtest_set_next_args(args))
+			ksft_exit_fail_msg("cannot set the next command line\n");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+
+	if (corrupt) {
+		total = meminfo_kib("MemTotal:");
+		ksft_test_result(r.start != s1_start && r.seed != 1,
+				 "allocated afresh (seed %lld)\n", r.seed);
+		n = kmsg_count("reserve_mem: 'kho_test' handed over as");
+		ksft_test_result(n == 1, "the kernel says so once (%d)\n", n);
+		ksft_test_result(s1_total > 0 && total > 0 && labs(total - s1_total) <= 4096,
+				 "MemTotal %ld KiB, first kernel %ld KiB: old range freed\n",
+				 total, s1_total);
+		goto out;
+	}
+	ksft_test_result(r.start == s1_start && r.seed == stage - 1,
+			 "same range, contents of stage %d (seed %lld)\n", stage - 1, r.seed);
+	n = kmsg_count("reserve_mem: 'kho_test' kept at");
+	ksft_test_result(n == 1, "kernel log says 'kho_test' kept (%d)\n", n);
+	n = kmsg_count(stage == 2 ? "reserve_mem: 'kho_new' was not handed over" :
+				    "reserve_mem: 'kho_new' kept at");
+	ksft_test_result(n == 1, "'kho_new' %s (%d)\n",
+			 stage == 2 ? "allocated afresh" : "kept", n);
+	if (stage == 2) {
+		ksft_test_result(!vmtest_write_file(KHO_TEST_DIR "/reserve_mem", "2"),
+				 "filled with seed 2\n");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+out:
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+#define BOOT_TRACE	"/sys/kernel/tracing/instances/boot_map"
+
+/*
+ * Variant "trace" (reserve_mem=4M:4K:trace trace_instance=boot_map@trace,
+ * a kernel with ftrace): the boot-mapped ftrace instance lives in a
+ * reserve_mem region, so the next kernel shows what the previous one
+ * traced, the record an operator reads after an update that went wrong.
+ * Stage 1 writes a marker with its boot id; stage 2 finds it.
+ */
+static int stage_trace(int stage)
+{
+	static char trace[1 << 16];
+	char id[64], marker[128];
+	int ret, n;
+
+	if (access(BOOT_TRACE "/trace_marker", W_OK))
+		ksft_exit_skip("no %s (CONFIG_TRACING)\n", BOOT_TRACE);
+	if (stage == 1) {
+		ksft_set_plan(2);
+		vmtest_boot_id(id, sizeof(id));
+		snprintf(marker, sizeof(marker), "vmtest marker of boot %s", id);
+		ret = vmtest_write_file(BOOT_TRACE "/trace_marker", marker);
+		ksft_test_result(!ret, "trace_marker: %s\n", marker);
+		ret = vmtest_read_file(BOOT_TRACE "/trace", trace, sizeof(trace));
+		ksft_test_result(ret > 0 && strstr(trace, marker), "in the trace\n");
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+	ksft_set_plan(3);
+	n = kmsg_count("reserve_mem: 'trace' kept at");
+	ksft_test_result(n == 1, "kernel log says 'trace' kept (%d)\n", n);
+	n = kmsg_count("is from previous boot!");
+	ksft_test_result(n > 0, "ring buffer from the previous boot (%d CPUs)\n", n);
+	vmtest_cmdline_get("vmtest.prev_boot_id", id, sizeof(id));
+	snprintf(marker, sizeof(marker), "vmtest marker of boot %s", id);
+	ret = vmtest_read_file(BOOT_TRACE "/trace", trace, sizeof(trace));
+	ksft_test_result(ret > 0 && strstr(trace, marker),
+			 "the previous kernel's marker is in the trace\n");
+	if (ksft_get_fail_cnt()) {
+		ksft_print_msg("trace:\n%s\n", ret > 0 ? trace : "");
+		ksft_exit_fail();
+	}
+	ksft_exit_pass();
+}
+
+/*
+ * Variant "hotplug" (vmtest.dimm=<MiB>: a DIMM the kernel hot-adds at boot,
+ * memhp_default_state=online): memory hot-added since boot is not in the
+ * memory map the next kernel boots with, so KHO refuses to preserve it
+ * with ENXIO, and says why.
+ */
+static int stage_hotplug(void)
+{
+	char res[64];
+	int ret, n;
+
+	ret = vmtest_read_file(KHO_TEST_DIR "/hotplug", res, sizeof(res));
+	if (ret > 0 && !strcmp(res, "none"))
+		ksft_exit_skip("no hot-added memory (CONFIG_ACPI_HOTPLUG_MEMORY?)\n");
+	ksft_set_plan(2);
+	ksft_test_result(ret > 0 && !strncmp(res, "ENXIO at ", 9),
+			 "preserving hot-added memory: %s\n", ret > 0 ? res : strerror(-ret));
+	n = kmsg_count("cannot preserve hot-added memory at");
+	ksft_test_result(n == 1, "the kernel says why once (%d)\n", n);
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
 /* nr_hugepages of the 1 GiB hstate, -1 if it has none. */
 static long gigantic_pages(void)
 {
@@ -822,5 +999,13 @@ int main(void)
 		return stage_luo_off();
 	if (!strcmp(variant, "gigantic"))
 		return stage_gigantic(stage);
+	if (!strcmp(variant, "hotplug"))
+		return stage_hotplug();
+	if (!strcmp(variant, "trace"))
+		return stage_trace(stage);
+	if (!strcmp(variant, "reserve-mem"))
+		return stage_reserve_mem(stage, 0);
+	if (!strcmp(variant, "reserve-mem-corrupt"))
+		return stage_reserve_mem(stage, 1);
 	ksft_exit_fail_msg("unknown variant %s\n", variant);
 }

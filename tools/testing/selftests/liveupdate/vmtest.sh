@@ -250,10 +250,17 @@ else
 	done
 fi
 
+# The guest's memory in MiB (QEMU reads a bare number as MiB).
+if [[ $mem =~ ^[0-9]+$ ]]; then
+	mem_mib=$mem
+else
+	mem_mib=$(($(numfmt --from=iec "$mem") / 1048576))
+fi
+
 # NUMA: one memory backend per node, the CPUs dealt out in turn.
 topo=(-smp "$smp")
 if [ "$nodes" -gt 1 ]; then
-	mib=$(($(numfmt --from=iec "$mem") / 1048576))
+	mib=$mem_mib
 	if [ $((mib % nodes)) -ne 0 ] || [ "$smp" -lt "$nodes" ]; then
 		echo "vmtest: -n $nodes needs memory divisible by it and as many CPUs" >&2
 		exit 1
@@ -314,10 +321,24 @@ for run in "${runs[@]}"; do
 	# doesn't work"); it tests QEMU's timing, not the kernel under test.
 	cmdline="console=ttyS0 panic=-1 no_timer_check retain_initrd vmtest.test=$test"
 	cmdline+="${variant:+ vmtest.variant=$variant}$args $append"
+	# vmtest.dimm=<MiB> on a test's line: a DIMM of that size the kernel
+	# hot-adds at boot (ACPI memory hotplug, outside the firmware map).
+	memopt=("$mem") dimm=()
+	if [[ " $args " =~ \ vmtest\.dimm=([^ ]*)\  ]]; then
+		dmib=${BASH_REMATCH[1]}
+		if ! [[ $dmib =~ ^[0-9]+$ ]]; then
+			echo "vmtest: vmtest.dimm=$dmib: give the size in MiB" >&2
+			exit 1
+		fi
+		memopt=("$mem,slots=1,maxmem=$((mem_mib + dmib))M")
+		dimm=(-object "memory-backend-ram,id=dimm0,size=${dmib}M"
+		      -device "pc-dimm,id=dimm0,memdev=dimm0")
+	fi
 	start=$(date +%s.%N)
 	timeout -k 5 "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
 		-display none -monitor none -serial stdio "${accel[@]}" "${bios[@]}" \
-		-m "$mem" "${topo[@]}" -kernel "$kernel" -initrd "$work/initramfs.cpio" \
+		-m "${memopt[@]}" "${topo[@]}" "${dimm[@]}" -kernel "$kernel" \
+		-initrd "$work/initramfs.cpio" \
 		-append "$cmdline" \
 		< /dev/null 2>&1 | stamp | save_log "$log"
 	rc=${PIPESTATUS[0]}

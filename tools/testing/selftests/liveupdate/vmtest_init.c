@@ -139,6 +139,7 @@ int main(void)
 	mount_fs("devtmpfs", "/dev", 0);
 	mount_fs("tmpfs", "/tmp", 0);
 	mount_fs("debugfs", "/sys/kernel/debug", 1);
+	mount_fs("tracefs", "/sys/kernel/tracing", 1);
 
 	if (vmtest_cmdline_get("vmtest.test", test, sizeof(test)) <= 0)
 		finish("unknown", "fail", 0, "(no vmtest.test= on the command line)");
