@@ -18,6 +18,7 @@
 #   make bench    live update figures: preserve/retrieve times, kexec boot
 #   make bench-distro  kexec boot of the distro kernel with 0 or 8 GiB
 #                 preserved, deferred struct page init on and off
+#   make bench-scale  10k and 100k sessions and files: cost per item
 #   make fuzz     the handover fuzzer: N=<seeds> (100) SEED=<first> (1)
 #   make series   git format-patch series in build/series/
 #   make series-check  build every prefix of the series (bisectability)
@@ -76,7 +77,8 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
-	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro
+	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
+	bench-scale
 
 all: kernel
 
@@ -139,6 +141,12 @@ bench: kernel selftests
 # preserved, with deferred struct page init (Debian's default) and without.
 BENCH_DISTRO = BENCH_MEM=16G BENCH_VM="-n 2 -s 2" \
 	BENCH_ARGS=bench.scenarios=none,8g-4k,8g-2m,none
+# Sessions and files, 10k and 100k of each, in a 16 GiB VM (issue 14).
+bench-scale: kernel selftests
+	@BENCH_MEM=16G BENCH_LOGS=$(LOGS)/bench-scale \
+		BENCH_ARGS=bench.scenarios=sessions-10k,sessions-100k,files-10k,files-100k,none \
+		$(TOP)/dev/bench.sh
+
 bench-distro: kernel-distro kernel-distro-nodefer selftests
 	@$(BENCH_DISTRO) BENCH_KERNEL=$(OBJDST)/arch/x86/boot/bzImage \
 		BENCH_LOGS=$(LOGS)/bench-distro $(TOP)/dev/bench.sh

@@ -77,4 +77,34 @@ for sc, gib in sizes.items():
     rp = f"{p / write:7.3f}" if write else "-"
     rr = f"{r / write:7.3f}" if write and r is not None else "-"
     print(f"    {sc:12s} {p:10.1f} {r if r is not None else float('nan'):13.1f} {f if f is not None else float('nan'):11.1f} {per:13.1f}   {rp:>22s}  {rr:>8s}")
+
+# Count scenarios: cost per item, and how it grows from 10k to 100k.
+cur = None
+for l in lines:
+    m = re.search(r'bench: kexec (\S+)', l)
+    if m:
+        cur = m.group(1)
+    m = re.search(r'froze (\d+) session\(s\) in (\d+) us', l)
+    if m and cur:
+        fig[('freeze', cur)] = int(m.group(2)) / 1000.0
+    m = re.search(r'bench: (first open|create\+preserve) (\S+) ([0-9.]+) ms', l)
+    if m:
+        fig[(m.group(1), m.group(2))] = float(m.group(3))
+items = {'sessions-10k': 10000, 'sessions-100k': 100000,
+         'files-10k': 10000, 'files-100k': 100000}
+phases = ['create+preserve', 'freeze', 'first open', 'retrieve', 'finish+free']
+if any(('create+preserve', sc) in fig for sc in items):
+    print()
+    print("  per item, us       " + "".join(f"{p:>17s}" for p in phases))
+    for sc, n in items.items():
+        if ('create+preserve', sc) not in fig:
+            continue
+        row = [fig.get((p, sc)) for p in phases]
+        print(f"    {sc:16s}" + "".join(f"{v * 1000 / n:17.2f}" if v is not None else f"{'-':>17s}" for v in row))
+    for kind in ('sessions', 'files'):
+        a, b = f"{kind}-10k", f"{kind}-100k"
+        if ('create+preserve', a) in fig and ('create+preserve', b) in fig:
+            r = [(fig.get((p, b)), fig.get((p, a))) for p in phases]
+            print(f"    {kind + ' 100k/10k':16s}" + "".join(
+                f"{(x / 100000) / (y / 10000):16.2f}x" if x and y else f"{'-':>17s}" for x, y in r))
 PY

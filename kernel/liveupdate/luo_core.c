@@ -70,6 +70,7 @@
 #include <linux/io.h>
 #include <linux/kexec.h>
 #include <linux/kexec_handover.h>
+#include <linux/ktime.h>
 #include <linux/kstrtox.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -610,6 +611,7 @@ late_initcall_sync(luo_late_stop);
  */
 int liveupdate_reboot(void)
 {
+	ktime_t start;
 	int err;
 
 	if (!liveupdate_enabled())
@@ -630,12 +632,16 @@ int liveupdate_reboot(void)
 		return -EOPNOTSUPP;
 	}
 
+	start = ktime_get();
 	err = luo_session_serialize(luo_ser_out);
 	if (err) {
 		up_write(&luo_serialize_rwsem);
 		return err;
 	}
 	luo_flb_serialize();
+	/* Part of the blackout: the figure an operator watches. */
+	pr_info("froze %ld session(s) in %lld us\n", luo_session_outgoing_count(),
+		ktime_us_delta(ktime_get(), start));
 	kho_fuzz_damage();	/* test kernels only: the handover fuzzer */
 
 	/* Held forever: nothing may change the sessions any more. */

@@ -19,6 +19,15 @@
  *
  *   8g-4k       8 GiB memfd of 4 KiB folios
  *   8g-2m       8 GiB memfd of 2 MiB folios
+ *   sessions-10k, sessions-100k
+ *               10,000 or 100,000 sessions, each with a one-page memfd
+ *   files-10k, files-100k
+ *               10,000 or 100,000 one-page memfds in one session
+ *
+ * The count scenarios time create+preserve, first open of /dev/liveupdate
+ * in the next kernel (which reads the incoming sessions), retrieve (and a
+ * check of every memfd) and finish per item; the kernel logs the freeze
+ * ("froze N session(s) in T us").
  *
  * The first kernel also times writing 1 GiB into a fresh memfd, the
  * reference the preserve and retrieve times are compared with. Lines
@@ -47,17 +56,23 @@ struct scenario {
 	size_t size;
 	int thp;
 	int sparse;
+	int sessions;	/* count scenarios: sessions of one memfd each */
+	int files;	/* count scenarios: memfds in one session */
 };
 
 static const struct scenario scenarios[] = {
-	{ "none",	0,		0, 0 },
-	{ "1g-4k",	1 * GiB,	0, 0 },
-	{ "4g-4k",	4 * GiB,	0, 0 },
-	{ "4g-2m",	4 * GiB,	1, 0 },
-	{ "1g-2m",	1 * GiB,	1, 0 },
-	{ "16g-sparse",	16 * GiB,	0, 1 },
-	{ "8g-4k",	8 * GiB,	0, 0 },
-	{ "8g-2m",	8 * GiB,	1, 0 },
+	{ .name = "none" },
+	{ .name = "1g-4k",		.size = 1 * GiB },
+	{ .name = "4g-4k",		.size = 4 * GiB },
+	{ .name = "4g-2m",		.size = 4 * GiB, .thp = 1 },
+	{ .name = "1g-2m",		.size = 1 * GiB, .thp = 1 },
+	{ .name = "16g-sparse",		.size = 16 * GiB, .sparse = 1 },
+	{ .name = "8g-4k",		.size = 8 * GiB },
+	{ .name = "8g-2m",		.size = 8 * GiB, .thp = 1 },
+	{ .name = "sessions-10k",	.sessions = 10000 },
+	{ .name = "sessions-100k",	.sessions = 100000 },
+	{ .name = "files-10k",		.files = 10000 },
+	{ .name = "files-100k",		.files = 100000 },
 };
 
 /* The default run: the first six. */
@@ -147,6 +162,100 @@ static int check_memfd(int fd, const struct scenario *sc)
 	return bad;
 }
 
+/* A one-page memfd holding @i. */
+static int count_memfd(int i)
+{
+	int fd = memfd_create("bench-item", 0);
+
+	if (fd < 0)
+		die("memfd_create", errno);
+	if (pwrite(fd, &i, sizeof(i), 0) != sizeof(i))
+		die("pwrite", errno);
+	return fd;
+}
+
+static int count_check(int fd, int i)
+{
+	int got = -1;
+
+	return pread(fd, &got, sizeof(got), 0) != sizeof(got) || got != i;
+}
+
+static int count_items(const struct scenario *sc)
+{
+	return sc->sessions ? sc->sessions : sc->files;
+}
+
+static void count_print(const char *what, const struct scenario *sc, double t)
+{
+	printf("bench: %s %s %.3f ms (%.2f us per item)\n", what, sc->name,
+	       t * 1e3, t * 1e6 / count_items(sc));
+}
+
+/* Sessions "bench-<i>" with a memfd each, or memfds in session "bench". */
+static void count_setup(int dev, const struct scenario *sc)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int i, n = count_items(sc), sfd = -1, fd, err;
+	double t;
+
+	if (raise_nofile(n + 256))
+		die("RLIMIT_NOFILE", EMFILE);
+	t = now();
+	for (i = 0; i < n; i++) {
+		if (sc->sessions || i == 0) {
+			snprintf(name, sizeof(name), sc->sessions ? "bench-%d" : "bench", i);
+			sfd = luo_create_session(dev, name);
+			if (sfd < 0)
+				die("create session", -sfd);
+		}
+		fd = count_memfd(i);
+		err = luo_preserve_fd(sfd, fd, i + 1);
+		if (err)
+			die("preserve", -err);
+		close(fd);
+	}
+	count_print("create+preserve", sc, now() - t);
+}
+
+static void count_retrieve(int dev, const struct scenario *sc)
+{
+	char name[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int i, n = count_items(sc), sfd = -1, fd, err, bad = 0;
+	int *sfds = calloc(sc->sessions ? n : 1, sizeof(int));
+	double t;
+
+	if (!sfds || raise_nofile(n + 256))
+		die("retrieve setup", ENOMEM);
+	t = now();
+	for (i = 0; i < n; i++) {
+		if (sc->sessions || i == 0) {
+			snprintf(name, sizeof(name), sc->sessions ? "bench-%d" : "bench", i);
+			sfd = luo_retrieve_session(dev, name);
+			if (sfd < 0)
+				die("retrieve session", -sfd);
+			sfds[sc->sessions ? i : 0] = sfd;
+		}
+		fd = luo_retrieve_fd(sfd, i + 1);
+		if (fd < 0)
+			die("retrieve fd", -fd);
+		bad += count_check(fd, i);
+		close(fd);
+	}
+	count_print("retrieve", sc, now() - t);
+	if (bad)
+		die("retrieved contents differ", EIO);
+	t = now();
+	for (i = 0; i < (sc->sessions ? n : 1); i++) {
+		err = luo_finish(sfds[i]);
+		if (err)
+			die("finish", -err);
+		close(sfds[i]);
+	}
+	count_print("finish+free", sc, now() - t);
+	free(sfds);
+}
+
 /* The scenarios of this run: bench.scenarios=, or the default six. */
 static void pick_scenarios(void)
 {
@@ -175,13 +284,19 @@ int main(void)
 	double t;
 
 	pick_scenarios();
+	t = now();
 	dev = luo_open_device();
 	if (dev < 0)
 		die("open /dev/liveupdate", -dev);
+	if (stage > 1 && stage - 2 < nr_run)
+		printf("bench: first open %s %.3f ms\n", run[stage - 2]->name,
+		       (now() - t) * 1e3);
 	if (stage == 1)
 		bench_write();
 
-	if (stage > 1 && stage - 2 < nr_run) {
+	if (stage > 1 && stage - 2 < nr_run && count_items(run[stage - 2])) {
+		count_retrieve(dev, run[stage - 2]);
+	} else if (stage > 1 && stage - 2 < nr_run) {
 		sc = run[stage - 2];
 		t = now();
 		sfd = luo_retrieve_session(dev, "bench");
@@ -209,6 +324,10 @@ int main(void)
 		return KSFT_PASS;
 
 	sc = run[stage - 1];
+	if (count_items(sc)) {
+		count_setup(dev, sc);
+		goto kexec;
+	}
 	sfd = luo_create_session(dev, "bench");
 	if (sfd < 0)
 		die("create session", -sfd);
@@ -223,6 +342,7 @@ int main(void)
 		close(fd);
 	}
 
+kexec:
 	err = vmtest_kexec_load(stage + 1);
 	if (err)
 		die("kexec_file_load", -err);

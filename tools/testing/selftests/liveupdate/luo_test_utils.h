@@ -75,7 +75,7 @@ const char *luo_shmem_huge_line(void);
 /* The value of @field ("SwapFree", ...) in /proc/meminfo in KiB, or -1. */
 long luo_meminfo_kib(const char *field);
 
-/* Raise RLIMIT_NOFILE to at least @n (soft up to hard). */
+/* Raise RLIMIT_NOFILE to at least @n (the hard limit too, as root). */
 int raise_nofile(unsigned long n);
 
 #endif /* _LUO_TEST_UTILS_H */
