@@ -18,7 +18,8 @@
 #   make bench    live update figures: preserve/retrieve times, kexec boot
 #   make bench-distro  kexec boot of the distro kernel with 0 or 8 GiB
 #                 preserved, deferred struct page init on and off
-#   make bench-scale  10k and 100k sessions and files: cost per item
+#   make bench-scale  10k and 100k sessions and files: cost per item;
+#                 100k and 1M scattered runs: kexec boot
 #   make fuzz     the handover fuzzer: N=<seeds> (100) SEED=<first> (1)
 #   make series   git format-patch series in build/series/
 #   make series-check  build every prefix of the series (bisectability)
@@ -141,10 +142,11 @@ bench: kernel selftests
 # preserved, with deferred struct page init (Debian's default) and without.
 BENCH_DISTRO = BENCH_MEM=16G BENCH_VM="-n 2 -s 2" \
 	BENCH_ARGS=bench.scenarios=none,8g-4k,8g-2m,none
-# Sessions and files, 10k and 100k of each, in a 16 GiB VM (issue 14).
+# Sessions and files, 10k and 100k of each, and a memfd of 100k and 1M
+# scattered runs, in a 16 GiB VM (issue 14).
 bench-scale: kernel selftests
 	@BENCH_MEM=16G BENCH_LOGS=$(LOGS)/bench-scale \
-		BENCH_ARGS=bench.scenarios=sessions-10k,sessions-100k,files-10k,files-100k,none \
+		BENCH_ARGS=bench.scenarios=sessions-10k,sessions-100k,files-10k,files-100k,frag-100k,frag-1m,none \
 		$(TOP)/dev/bench.sh
 
 bench-distro: kernel-distro kernel-distro-nodefer selftests

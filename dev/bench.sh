@@ -54,7 +54,7 @@ for l in lines:
         print(l); sys.exit(1)
 print()
 for l in lines:
-    if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in', l):
+    if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in|froze', l):
         print("  " + l)
 base = boot.get('none')
 write = fig.get(('write', '1g'))
@@ -68,7 +68,8 @@ print(f"  write 1 GiB into a fresh memfd: {write:.1f} ms" if write else "  no wr
 print()
 print("  scenario      preserve ms   retrieve ms   finish ms   preserve/GiB  vs write(1GiB): preserve  retrieve")
 sizes = {'1g-4k': 1, '4g-4k': 4, '4g-2m': 4, '1g-2m': 1, '16g-sparse': 16,
-         '8g-4k': 8, '8g-2m': 8}
+         '8g-4k': 8, '8g-2m': 8, 'frag-100k': 200000 / 262144,
+         'frag-1m': 2000000 / 262144}
 for sc, gib in sizes.items():
     p = fig.get(('preserve', sc)); r = fig.get(('retrieve', sc)); f = fig.get(('finish+free', sc))
     if p is None:

@@ -95,14 +95,18 @@
 #include <linux/kmemleak.h>
 #include <linux/libfdt.h>
 #include <linux/log2.h>
+#include <linux/math64.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/page-isolation.h>
 #include <linux/pgalloc_tag.h>
+#include <linux/range.h>
 #include <linux/reboot.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/unaligned.h>
 #include <asm/early_ioremap.h>
 
@@ -620,10 +624,15 @@ static bool __init kho_walk_marked_pfn(unsigned long pfn)
  * @fdt_found: a block starts at the incoming root FDT.
  * @loop: a tracker node was reached a second time.
  * @reserve_err: the first error of memblock_reserve(), in the second pass.
+ * @runs: second pass: the runs to reserve, or NULL to reserve each run at
+ *        once (the array could not be allocated).
+ * @nr_runs: runs in @runs.
+ * @max_runs: room in @runs: one per block of the first pass.
  *
  * Adjacent blocks are reserved as one range: the tree lists blocks of one
- * order in address order, and a million order-0 blocks would otherwise
- * cost a million memblock calls.
+ * order in address order. The runs are collected, sorted and reserved in
+ * one memblock_reserve_sorted() call: reserving them one by one costs
+ * O(n^2) for n scattered runs (minutes for a fragmented terabyte).
  */
 struct kho_mem_walk {
 	struct kho_radix_walker w;
@@ -635,6 +644,9 @@ struct kho_mem_walk {
 	bool fdt_found;
 	bool loop;
 	int reserve_err;
+	struct range *runs;
+	unsigned long nr_runs;
+	unsigned long max_runs;
 };
 
 /* The upper half of page->private of @pfn's page, 0 if it is not marked. */
@@ -682,10 +694,45 @@ static int __init kho_walk_flush(struct kho_mem_walk *mw)
 	if (!size)
 		return 0;
 	mw->run_end = mw->run_start;
+	if (mw->runs) {
+		if (mw->nr_runs == mw->max_runs)
+			return -EINVAL;	/* more than the first pass counted */
+		mw->runs[mw->nr_runs++] = (struct range) {
+			.start = mw->run_start,
+			.end = mw->run_start + size - 1,
+		};
+		return 0;
+	}
 	if (memblock_reserve(mw->run_start, size) ||
 	    memblock_reserved_mark_noinit(mw->run_start, size))
 		return -ENOMEM;
 	return 0;
+}
+
+static int __init kho_walk_range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Reserve the runs the second pass collected: sorted by address (the walk
+ * goes order by order), adjacent ones merged, all in one memblock call.
+ */
+static int __init kho_walk_reserve_runs(struct kho_mem_walk *mw)
+{
+	unsigned long i, n = 0;
+
+	sort(mw->runs, mw->nr_runs, sizeof(*mw->runs), kho_walk_range_cmp, NULL);
+	for (i = 0; i < mw->nr_runs; i++) {
+		if (n && mw->runs[n - 1].end + 1 == mw->runs[i].start)
+			mw->runs[n - 1].end = mw->runs[i].end;
+		else
+			mw->runs[n++] = mw->runs[i];
+	}
+	mw->nr_runs = n;
+	return memblock_reserve_sorted(mw->runs, n, MEMBLOCK_RSRV_NOINIT);
 }
 
 /*
@@ -898,7 +945,8 @@ static void __init kho_revive_memory(void)
 	struct kho_mem_walk second = {
 		.w.node_ok = kho_walk_node_unmark,
 	};
-	size_t marked_size;
+	size_t marked_size, runs_size = 0;
+	u64 start = local_clock();
 	int err, ret;
 
 	kho_scratch = phys_to_virt(kho_in.scratch_phys);
@@ -929,6 +977,11 @@ static void __init kho_revive_memory(void)
 	 * a valid tracker must visit every block again.
 	 */
 	second.w.block = err ? kho_walk_forget : kho_walk_reserve;
+	if (!err) {
+		runs_size = mw.blocks * sizeof(*second.runs);
+		second.runs = memblock_alloc_raw(runs_size, SMP_CACHE_BYTES);
+		second.max_runs = mw.blocks;
+	}
 	ret = kho_radix_walk(kho_in.mem_map, &second.w);
 	if (!err && !second.reserve_err && (ret || second.blocks != mw.blocks))
 		second.reserve_err = -EINVAL;
@@ -938,6 +991,10 @@ static void __init kho_revive_memory(void)
 	if (!err) {
 		if (!second.reserve_err)
 			second.reserve_err = kho_walk_flush(&second);
+		if (!second.reserve_err && second.runs)
+			second.reserve_err = kho_walk_reserve_runs(&second);
+		if (second.runs)
+			memblock_free(second.runs, runs_size);
 		if (second.reserve_err) {
 			/* Not freed: the runs reserved so far are not known. */
 			pr_err("cannot reserve preserved memory (%pe); some of it stays reserved, disabling KHO revival\n",
@@ -950,11 +1007,15 @@ static void __init kho_revive_memory(void)
 		 * not be restorable, whatever address handover data names.
 		 */
 		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
+		start = local_clock() - start;
 		if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
-			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range\n",
-				mw.blocks, mw.deferred + second.deferred);
+			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %llu us\n",
+				mw.blocks, mw.deferred + second.deferred,
+				second.nr_runs, div_u64(start, NSEC_PER_USEC));
 		else
-			pr_info("%lu preserved memory blocks reserved\n", mw.blocks);
+			pr_info("%lu preserved memory blocks reserved; %lu ranges, %llu us\n",
+				mw.blocks, second.nr_runs,
+				div_u64(start, NSEC_PER_USEC));
 		return;
 	}
 

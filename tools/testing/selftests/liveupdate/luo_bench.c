@@ -19,6 +19,10 @@
  *
  *   8g-4k       8 GiB memfd of 4 KiB folios
  *   8g-2m       8 GiB memfd of 2 MiB folios
+ *   frag-100k, frag-1m
+ *               a memfd of 200,000 or 2,000,000 4 KiB pages, every other
+ *               one punched out after all were written: 100,000 or
+ *               1,000,000 separate runs of preserved memory
  *   sessions-10k, sessions-100k
  *               10,000 or 100,000 sessions, each with a one-page memfd
  *   files-10k, files-100k
@@ -56,6 +60,7 @@ struct scenario {
 	size_t size;
 	int thp;
 	int sparse;
+	int frag;	/* every other page punched out: scattered runs */
 	int sessions;	/* count scenarios: sessions of one memfd each */
 	int files;	/* count scenarios: memfds in one session */
 };
@@ -69,6 +74,8 @@ static const struct scenario scenarios[] = {
 	{ .name = "16g-sparse",		.size = 16 * GiB, .sparse = 1 },
 	{ .name = "8g-4k",		.size = 8 * GiB },
 	{ .name = "8g-2m",		.size = 8 * GiB, .thp = 1 },
+	{ .name = "frag-100k",		.size = 200000 * 4096UL, .frag = 1 },
+	{ .name = "frag-1m",		.size = 2000000 * 4096UL, .frag = 1 },
 	{ .name = "sessions-10k",	.sessions = 10000 },
 	{ .name = "sessions-100k",	.sessions = 100000 },
 	{ .name = "files-10k",		.files = 10000 },
@@ -142,6 +149,9 @@ static int make_memfd(const struct scenario *sc)
 	for (off = 0; off < sc->size; off += step)
 		p[off] = (char)(off >> 12);
 	munmap(p, sc->size);
+	for (off = 4096; sc->frag && off < sc->size; off += 8192)
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, 4096))
+			die("punch hole", errno);
 	luo_set_shmem_thp("never");
 	printf("bench: %s: %s\n", sc->name, luo_shmem_huge_line());
 	return fd;
@@ -149,7 +159,7 @@ static int make_memfd(const struct scenario *sc)
 
 static int check_memfd(int fd, const struct scenario *sc)
 {
-	size_t off, step = sc->sparse ? sc->size / 2048 : 4096;
+	size_t off, step = sc->sparse ? sc->size / 2048 : sc->frag ? 8192 : 4096;
 	int bad = 0;
 	char c;
 
