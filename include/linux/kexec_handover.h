@@ -43,6 +43,7 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size);
 
 /* Boot and kexec glue, not for modules. */
 void kho_memory_init(void);
+void kho_scratch_recheck(void);
 void kho_populate(phys_addr_t fdt_phys, u64 fdt_len, phys_addr_t scratch_phys,
 		  u64 scratch_len);
 bool kho_arch_is_ram(phys_addr_t start, phys_addr_t size);
@@ -160,6 +161,10 @@ static inline int kho_retrieve_subtree(const char *name, phys_addr_t *phys,
 }
 
 static inline void kho_memory_init(void)
+{
+}
+
+static inline void kho_scratch_recheck(void)
 {
 }
 

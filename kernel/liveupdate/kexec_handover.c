@@ -918,9 +918,9 @@ static int __init kho_walk_forget(struct kho_radix_walker *w, phys_addr_t phys,
  * memblock_free_all() gives all of that memory, the tracker pages and the
  * root FDT to the page allocator, once.
  */
-static void __init kho_in_drop(void)
+/* Undo kho_populate(); @scratch maps the scratch array. */
+static void __init kho_in_forget(const struct kho_scratch *scratch)
 {
-	const struct kho_scratch *scratch = phys_to_virt(kho_in.scratch_phys);
 	phys_addr_t len = sizeof(*scratch) * kho_in.scratch_cnt;
 	unsigned int i;
 
@@ -929,6 +929,11 @@ static void __init kho_in_drop(void)
 		memblock_clear_kho_scratch(scratch[i].addr, scratch[i].size);
 	memblock_phys_free(kho_in.scratch_phys, len);
 	kho_in = (struct kho_in){ };
+}
+
+static void __init kho_in_drop(void)
+{
+	kho_in_forget(phys_to_virt(kho_in.scratch_phys));
 	pr_info("disabled by kho=off: preserved memory of the previous kernel is freed, not revived\n");
 }
 
@@ -1027,6 +1032,46 @@ static void __init kho_revive_memory(void)
 			err == -EEXIST ? "overlapping blocks in the" : "corrupted",
 			mw.blocks, ERR_PTR(err));
 	kho_in.fdt_phys = 0;
+}
+
+/**
+ * kho_scratch_recheck() - drop a handover whose scratch this kernel lacks
+ *
+ * kho_populate() checks the scratch areas against the firmware's memory
+ * map; the command line parsed after it may take memory away (``mem=``,
+ * ``memmap=``). A scratch area that is no longer all RAM would have early
+ * boot allocate from memory outside the kernel's memory map, so the
+ * handover is dropped, with one log line: this boot is a cold boot, and
+ * whatever was preserved in the memory it keeps is freed.
+ *
+ * Context: early boot, once the architecture's memory map is final and
+ * before it adds its RAM to memblock (x86: before e820__memblock_setup()),
+ * so that memblock knows only the memory kho_populate() added.
+ */
+void __init kho_scratch_recheck(void)
+{
+	struct kho_scratch *scratch;
+	unsigned long len;
+	unsigned int i;
+
+	if (!kho_in.scratch_phys)
+		return;
+	/* Before the direct map exists (x86): map the array for the check. */
+	len = sizeof(*scratch) * kho_in.scratch_cnt;
+	scratch = early_memremap(kho_in.scratch_phys, len);
+	if (!scratch)
+		return;	/* it was mapped in kho_populate(); cannot happen */
+	for (i = 0; i < kho_in.scratch_cnt; i++)
+		if (!kho_arch_is_ram(scratch[i].addr, scratch[i].size))
+			break;
+	if (i < kho_in.scratch_cnt) {
+		pr_warn("scratch area %pa+%pa is not in this kernel's memory (mem=, memmap=), disabling KHO revival; preserved memory is freed\n",
+			&scratch[i].addr, &scratch[i].size);
+		for (i = 0; i < kho_in.scratch_cnt; i++)
+			memblock_remove(scratch[i].addr, scratch[i].size);
+		kho_in_forget(scratch);
+	}
+	early_memunmap(scratch, len);
 }
 
 /**

@@ -39,6 +39,9 @@
  * Variant "trace" (distro kernel): a boot-mapped ftrace instance in a
  * reserve_mem= region shows the previous kernel's trace (stage_trace()).
  *
+ * Variant "mem-limit": a mem= in the next kernel that leaves a scratch area
+ * outside its memory drops the handover (stage_mem_limit()).
+ *
  * Variant "hotplug" (distro kernel, one boot): memory hot-added since boot
  * is refused with ENXIO (stage_hotplug()).
  *
@@ -893,6 +896,52 @@ static int stage_hotplug(void)
 	ksft_exit_pass();
 }
 
+/*
+ * Variant "mem-limit": the next kernel gets a mem= below the highest
+ * scratch area. Early boot must not allocate there (it is no longer the
+ * kernel's memory): the handover is dropped with one log line, and the
+ * kernel boots cold within its limit.
+ */
+static int stage_mem_limit(int stage)
+{
+	unsigned long long top = 0, p;
+	long limit = cmdline_long("vmtest.mem_limit"), total;
+	char line[64], args[96];
+	FILE *f;
+	int n;
+
+	if (stage == 1) {
+		ksft_set_plan(2);
+		kho_preserve("5");
+		f = fopen(KHO_DEBUGFS "/out/scratch_phys", "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			p = strtoull(line, NULL, 16);
+			top = p > top ? p : top;
+		}
+		if (f)
+			fclose(f);
+		/* The highest area starts above the limit, in whole MiB. */
+		snprintf(args, sizeof(args), "mem=%lluM vmtest.mem_limit=%llu",
+			 top >> 20, top >> 20);
+		ksft_test_result(top >= 512ULL << 20 && !vmtest_set_next_args(args),
+				 "next kernel gets \"%s\"\n", args);
+		if (ksft_get_fail_cnt())
+			ksft_exit_fail();
+		return VMTEST_EXIT_NEXT_STAGE;
+	}
+	ksft_set_plan(4);
+	n = kmsg_count("is not in this kernel's memory (mem=, memmap=), disabling KHO revival");
+	ksft_test_result(n == 1, "the kernel says it drops the handover once (%d)\n", n);
+	expect_state("enabled 1 kho_boot 0 subtree 0");
+	total = meminfo_kib("MemTotal:");
+	ksft_test_result(limit > 0 && total > 0 && total < limit * 1024,
+			 "MemTotal %ld KiB within mem=%ldM\n", total, limit);
+	expect_alloc_64m();
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
 /* nr_hugepages of the 1 GiB hstate, -1 if it has none. */
 static long gigantic_pages(void)
 {
@@ -999,6 +1048,8 @@ int main(void)
 		return stage_luo_off();
 	if (!strcmp(variant, "gigantic"))
 		return stage_gigantic(stage);
+	if (!strcmp(variant, "mem-limit"))
+		return stage_mem_limit(stage);
 	if (!strcmp(variant, "hotplug"))
 		return stage_hotplug();
 	if (!strcmp(variant, "trace"))
