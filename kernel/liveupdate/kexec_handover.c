@@ -703,6 +703,7 @@ static int __init kho_walk_flush(struct kho_mem_walk *mw)
 		};
 		return 0;
 	}
+	mw->nr_runs++;
 	if (memblock_reserve(mw->run_start, size) ||
 	    memblock_reserved_mark_noinit(mw->run_start, size))
 		return -ENOMEM;
@@ -723,6 +724,7 @@ static int __init kho_walk_range_cmp(const void *a, const void *b)
 static int __init kho_walk_reserve_runs(struct kho_mem_walk *mw)
 {
 	unsigned long i, n = 0;
+	int err;
 
 	sort(mw->runs, mw->nr_runs, sizeof(*mw->runs), kho_walk_range_cmp, NULL);
 	for (i = 0; i < mw->nr_runs; i++) {
@@ -732,7 +734,16 @@ static int __init kho_walk_reserve_runs(struct kho_mem_walk *mw)
 			mw->runs[n++] = mw->runs[i];
 	}
 	mw->nr_runs = n;
-	return memblock_reserve_sorted(mw->runs, n, MEMBLOCK_RSRV_NOINIT);
+	err = memblock_reserve_sorted(mw->runs, n, MEMBLOCK_RSRV_NOINIT);
+	if (err != -ENOMEM)
+		return err;
+	/* No room to grow the array at once: one run at a time, sorted. */
+	for (i = 0; i < n; i++)
+		if (memblock_reserve(mw->runs[i].start, range_len(&mw->runs[i])) ||
+		    memblock_reserved_mark_noinit(mw->runs[i].start,
+						  range_len(&mw->runs[i])))
+			return -ENOMEM;
+	return 0;
 }
 
 /*
@@ -909,15 +920,6 @@ static int __init kho_walk_forget(struct kho_radix_walker *w, phys_addr_t phys,
 	return 0;
 }
 
-/*
- * "kho=off" in a kernel started by KHO. On x86 the command line is parsed
- * only after kho_populate() accepted the handover, so this is where the
- * choice takes effect. Undo what kho_populate() did, so that this boot is a
- * cold boot: the scratch areas stop being special and the array's
- * reservation goes. Nothing preserved has been reserved yet, so
- * memblock_free_all() gives all of that memory, the tracker pages and the
- * root FDT to the page allocator, once.
- */
 /* Undo kho_populate(); @scratch maps the scratch array. */
 static void __init kho_in_forget(const struct kho_scratch *scratch)
 {
@@ -931,6 +933,15 @@ static void __init kho_in_forget(const struct kho_scratch *scratch)
 	kho_in = (struct kho_in){ };
 }
 
+/*
+ * "kho=off" in a kernel started by KHO. On x86 the command line is parsed
+ * only after kho_populate() accepted the handover, so this is where the
+ * choice takes effect. Undo what kho_populate() did, so that this boot is a
+ * cold boot: the scratch areas stop being special and the array's
+ * reservation goes. Nothing preserved has been reserved yet, so
+ * memblock_free_all() gives all of that memory, the tracker pages and the
+ * root FDT to the page allocator, once.
+ */
 static void __init kho_in_drop(void)
 {
 	kho_in_forget(phys_to_virt(kho_in.scratch_phys));
@@ -1065,12 +1076,19 @@ void __init kho_scratch_recheck(void)
 		if (!kho_arch_is_ram(scratch[i].addr, scratch[i].size))
 			break;
 	if (i < kho_in.scratch_cnt) {
-		pr_warn("scratch area %pa+%pa is not in this kernel's memory (mem=, memmap=), disabling KHO revival; preserved memory is freed\n",
-			&scratch[i].addr, &scratch[i].size);
-		for (i = 0; i < kho_in.scratch_cnt; i++)
-			memblock_remove(scratch[i].addr, scratch[i].size);
-		kho_in_forget(scratch);
+		pr_warn("scratch area %#llx+%#llx is not in this kernel's memory (mem=, memmap=), disabling KHO revival; preserved memory is freed\n",
+			(unsigned long long)scratch[i].addr,
+			(unsigned long long)scratch[i].size);
+	} else if (!kho_arch_is_ram(kho_in.scratch_phys, len)) {
+		/* The array is read again once the direct map is built. */
+		pr_warn("the scratch array is not in this kernel's memory (mem=, memmap=), disabling KHO revival; preserved memory is freed\n");
+	} else {
+		early_memunmap(scratch, len);
+		return;
 	}
+	for (i = 0; i < kho_in.scratch_cnt; i++)
+		memblock_remove(scratch[i].addr, scratch[i].size);
+	kho_in_forget(scratch);
 	early_memunmap(scratch, len);
 }
 

@@ -219,16 +219,16 @@ static void luo_session_remove(struct luo_session_list *list,
 static void luo_session_release_outgoing(struct luo_session *session)
 {
 	/*
-	 * The caller holds &luo_serialize_rwsem for reading, so a reboot
-	 * waits for the whole close and never serializes a session half
-	 * unpreserved. Other sessions need not wait: the list lock is taken
-	 * only to take the session off the list.
+	 * The caller holds &luo_serialize_rwsem for reading: a reboot meanwhile
+	 * fails with -EBUSY, so none serializes a session half unpreserved.
+	 * The session leaves the list first, so that its name is free again,
+	 * and the list lock is not held while its files are unpreserved.
 	 */
 	lockdep_assert_held_read(&luo_serialize_rwsem);
-	scoped_guard(mutex, &session->mutex)
-		luo_file_unpreserve_all(session);
 	scoped_guard(rwsem_write, &luo_outgoing.rwsem)
 		luo_session_remove(&luo_outgoing, session);
+	scoped_guard(mutex, &session->mutex)
+		luo_file_unpreserve_all(session);
 	luo_session_free(session);
 }
 
