@@ -67,6 +67,7 @@
 #include <linux/module.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -584,6 +585,42 @@ int luo_file_finish(struct luo_session *session)
 		cond_resched();
 	}
 	return 0;
+}
+
+/**
+ * luo_file_show_fdinfo - list the files of a session in its fdinfo
+ * @session: the session.
+ * @m: the fdinfo of the session's file.
+ *
+ * One ``luo_file:`` line per file, in preservation order: the token, the
+ * handler's compatible string and where the file is in its life. The
+ * states of an outgoing file are ``preserved`` and ``frozen`` (only seen
+ * while a reboot is freezing); those of an incoming file ``incoming``
+ * (not retrieved yet), ``retrieved``, or ``failed`` and the errno its
+ * retrieve returned.
+ *
+ * Context: process context, with @session's mutex held.
+ */
+void luo_file_show_fdinfo(struct luo_session *session, struct seq_file *m)
+{
+	struct luo_file *lf;
+
+	lockdep_assert_held(&session->mutex);
+
+	seq_printf(m, "luo_files:\t%ld\n", session->file_set.count);
+	list_for_each_entry(lf, &session->file_set.files, list) {
+		seq_printf(m, "luo_file:\ttoken=%llu handler=%s state=",
+			   lf->token, lf->fh->compatible);
+		if (!session->incoming)
+			seq_puts(m, lf->frozen ? "frozen\n" : "preserved\n");
+		else if (lf->retrieve_status > 0)
+			seq_puts(m, "retrieved\n");
+		else if (lf->retrieve_status < 0)
+			seq_printf(m, "failed errno=%d\n", -lf->retrieve_status);
+		else
+			seq_puts(m, "incoming\n");
+		cond_resched();
+	}
 }
 
 /**

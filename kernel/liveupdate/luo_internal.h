@@ -16,6 +16,8 @@
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
+struct seq_file;
+
 /**
  * struct luo_ucmd - one ioctl call being executed
  * @ubuffer: the caller's argument.
@@ -190,6 +192,7 @@ void luo_file_unfreeze(struct luo_session *session);
 int luo_retrieve_file(struct luo_session *session, u64 token,
 		      struct file **filep);
 int luo_file_finish(struct luo_session *session);
+void luo_file_show_fdinfo(struct luo_session *session, struct seq_file *m);
 int luo_file_deserialize(struct luo_session *session,
 			 const struct luo_file_set_ser *ser);
 bool luo_handler_registered(struct liveupdate_file_handler *fh);

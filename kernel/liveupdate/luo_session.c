@@ -60,6 +60,7 @@
 #include <linux/pseudo_fs.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -385,11 +386,33 @@ static long luo_session_ioctl(struct file *filp, unsigned int cmd,
 				  &ucmd, &buf, cmd, arg);
 }
 
+/*
+ * What the session holds, for agents and operators: its name (with
+ * spaces, tabs, newlines and backslashes escaped as in /proc/mounts),
+ * whether it is outgoing or incoming, and its files (see
+ * luo_file_show_fdinfo()). Reading it takes the session's mutex, never
+ * the locks a reboot holds, so it works until the kexec.
+ */
+static void luo_session_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct luo_session *session = filp->private_data;
+
+	seq_puts(m, "luo_session:\t");
+	seq_escape(m, session->name, " \t\n\\");
+	seq_printf(m, "\nluo_direction:\t%s\n",
+		   session->incoming ? "incoming" : "outgoing");
+	if (mutex_lock_killable(&session->mutex))
+		return;
+	luo_file_show_fdinfo(session, m);
+	mutex_unlock(&session->mutex);
+}
+
 static const struct file_operations luo_session_fops = {
 	.owner = THIS_MODULE,
 	.release = luo_session_release,
 	.unlocked_ioctl = luo_session_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = luo_session_show_fdinfo,
 };
 
 /*
