@@ -106,7 +106,19 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-#define FAIL(...) do { say("FAIL: " __VA_ARGS__); return -1; } while (0)
+/* Say why the demo fails; returns -1 for the caller to return. */
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("vm_demo: FAIL: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+	return -1;
+}
 
 /*
  * The LUO session of the VM @name: the incoming one after a live update
@@ -220,7 +232,7 @@ static int wait_guest(struct vm *vm, int n, int ms)
 		ret = fill_buf(vm->serial, vm->sbuf, sizeof(vm->sbuf), &vm->slen,
 			       (int)(end - now_ms()) > 0 ? (int)(end - now_ms()) : 0);
 		if (ret)
-			FAIL("guest output: %s", strerror(-ret));
+			return fail("guest output: %s", strerror(-ret));
 	}
 }
 
@@ -236,7 +248,7 @@ static int qmp(struct vm *vm, char *out, size_t size, const char *fmt, ...)
 	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	if (write(vm->qmp, cmd, n) != n)
-		FAIL("QMP write: %m");
+		return fail("QMP write: %m");
 	for (;;) {
 		while (take_line(vm->qbuf, &vm->qlen, line, sizeof(line))) {
 			if (strstr(line, "\"event\""))
@@ -244,13 +256,13 @@ static int qmp(struct vm *vm, char *out, size_t size, const char *fmt, ...)
 			if (out)
 				snprintf(out, size, "%s", line);
 			if (strstr(line, "\"error\""))
-				FAIL("QMP %s: %s", cmd, line);
+				return fail("QMP %s: %s", cmd, line);
 			return 0;
 		}
 		ret = fill_buf(vm->qmp, vm->qbuf, sizeof(vm->qbuf), &vm->qlen,
 			       (int)(end - now_ms()) > 0 ? (int)(end - now_ms()) : 0);
 		if (ret)
-			FAIL("QMP reply to %s: %s", cmd, strerror(-ret));
+			return fail("QMP reply to %s: %s", cmd, strerror(-ret));
 	}
 }
 
@@ -288,10 +300,10 @@ static int migrate_wait(struct vm *vm)
 		if (!strcmp(status, "completed"))
 			return 0;
 		if (!strcmp(status, "failed") || !strcmp(status, "cancelled"))
-			FAIL("migration %s: %s", status, reply);
+			return fail("migration %s: %s", status, reply);
 		usleep(2000);
 	}
-	FAIL("migration did not complete");
+	return fail("migration did not complete");
 }
 
 /* The cpr-reboot settings, on both sides. */
@@ -321,10 +333,10 @@ static int vm_start(struct vm *vm, bool incoming)
 	snprintf(append, sizeof(append), "fill=%u", vm->fill_mib);
 	unlink(qmp_path);
 	if (pipe2(pfd, O_CLOEXEC))
-		FAIL("pipe: %m");
+		return fail("pipe: %m");
 	vm->pid = fork();
 	if (vm->pid < 0)
-		FAIL("fork: %m");
+		return fail("fork: %m");
 	if (!vm->pid) {
 		const char *argv[40];
 		char qmparg[128];
@@ -385,19 +397,19 @@ static int vm_start(struct vm *vm, bool incoming)
 	for (;;) {
 		vm->qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (vm->qmp < 0)
-			FAIL("socket: %m");
+			return fail("socket: %m");
 		if (!connect(vm->qmp, (struct sockaddr *)&sa, sizeof(sa)))
 			break;
 		close(vm->qmp);
 		if (waitpid(vm->pid, NULL, WNOHANG) == vm->pid)
-			FAIL("QEMU exited before its QMP socket was there");
+			return fail("QEMU exited before its QMP socket was there");
 		if (now_ms() > end)
-			FAIL("no QMP socket %s", qmp_path);
+			return fail("no QMP socket %s", qmp_path);
 		usleep(5000);
 	}
 	while (!take_line(vm->qbuf, &vm->qlen, greeting, sizeof(greeting)))
 		if (fill_buf(vm->qmp, vm->qbuf, sizeof(vm->qbuf), &vm->qlen, QMP_TIMEOUT_MS))
-			FAIL("no QMP greeting");
+			return fail("no QMP greeting");
 	return qmp(vm, NULL, 0, "{\"execute\": \"qmp_capabilities\"}\n");
 }
 
@@ -408,12 +420,12 @@ static int vm_quit(struct vm *vm)
 
 	qmp(vm, NULL, 0, "{\"execute\": \"quit\"}\n");
 	if (waitpid(vm->pid, &status, 0) != vm->pid)
-		FAIL("waitpid: %m");
+		return fail("waitpid: %m");
 	close(vm->qmp);
 	close(vm->serial);
 	vm->pid = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		FAIL("QEMU exit status %#x", status);
+		return fail("QEMU exit status %#x", status);
 	return 0;
 }
 
@@ -429,6 +441,7 @@ static void vm_kill(struct vm *vm)
 /* Boot the guest and save it: QEMU gone, the VM in vm->ram and vm->state. */
 static int vm_boot_and_save(struct vm *vm)
 {
+	char line[512];
 	struct stat st;
 	double t0, t1, t2;
 
@@ -444,7 +457,7 @@ static int vm_boot_and_save(struct vm *vm)
 	if (wait_guest(vm, 2, BOOT_TIMEOUT_MS))
 		return -1;
 	if (vm->bad || vm->banners != 1)
-		FAIL("guest not healthy before the save");
+		return fail("guest not healthy before the save");
 
 	if (cpr_setup(vm))
 		return -1;
@@ -459,10 +472,10 @@ static int vm_boot_and_save(struct vm *vm)
 		return -1;
 	t2 = now_ms();
 	/* What the guest printed before it stopped. */
-	while (take_line(vm->sbuf, &vm->slen, (char [512]){}, 512))
+	while (take_line(vm->sbuf, &vm->slen, line, sizeof(line)))
 		;
 	if (fstat(vm->state, &st))
-		FAIL("fstat: %m");
+		return fail("fstat: %m");
 	say("QEMU saved the VM in %.0f ms (cpr-reboot, x-ignore-shared), quit in %.0f ms",
 	    t1 - t0, t2 - t1);
 	say("state file %lld KiB for %u MiB of guest RAM (%.2f%%); last counter %llu",
@@ -470,7 +483,7 @@ static int vm_boot_and_save(struct vm *vm)
 	    100.0 * st.st_size / ((double)vm->ram_mib * VM_DEMO_MIB),
 	    (unsigned long long)vm->counter);
 	if (st.st_size <= 0 || st.st_size > (off_t)vm->ram_mib * VM_DEMO_MIB / 10)
-		FAIL("the state file is not a small fraction of guest RAM");
+		return fail("the state file is not a small fraction of guest RAM");
 	return 0;
 }
 
@@ -486,14 +499,14 @@ static int check_pattern(struct vm *vm)
 		return 0;
 	w = mmap(NULL, VM_DEMO_FILL_BASE + len, PROT_READ, MAP_SHARED, vm->ram, 0);
 	if (w == MAP_FAILED)
-		FAIL("mmap guest RAM: %m");
+		return fail("mmap guest RAM: %m");
 	w += VM_DEMO_FILL_BASE / 4;
 	for (i = 0; i < len / 4; i++)
 		if (w[i] != vm_demo_word(vm->id, i))
 			break;
 	munmap((void *)(w - VM_DEMO_FILL_BASE / 4), VM_DEMO_FILL_BASE + len);
 	if (i < len / 4)
-		FAIL("guest RAM word %u: not the pattern of id %08x", i, vm->id);
+		return fail("guest RAM word %u: not the pattern of id %08x", i, vm->id);
 	say("guest RAM pattern verified from the memfd: %u MiB (%.0f ms)",
 	    vm->fill_mib, now_ms() - t0);
 	return 0;
@@ -530,9 +543,9 @@ static int vm_restore(struct vm *vm)
 	if (wait_guest(vm, 2, REPORT_TIMEOUT_MS))
 		return -1;
 	if (vm->banners)
-		FAIL("the guest booted again");
+		return fail("the guest booted again");
 	if (vm->bad)
-		FAIL("the guest did not go on where it was");
+		return fail("the guest did not go on where it was");
 	say("guest continued: id %08x, counter %llu -> %llu, pattern ok, no second boot",
 	    vm->id, (unsigned long long)before, (unsigned long long)vm->counter);
 	if (check_pattern(vm))
@@ -560,10 +573,10 @@ static int qemu_version(void)
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC))
-		FAIL("pipe: %m");
+		return fail("pipe: %m");
 	pid = fork();
 	if (pid < 0)
-		FAIL("fork: %m");
+		return fail("fork: %m");
 	if (!pid) {
 		dup2(pfd[1], STDOUT_FILENO);
 		execl(qemu_bin, qemu_bin, "--version", (char *)NULL);
@@ -574,7 +587,7 @@ static int qemu_version(void)
 		;
 	close(pfd[0]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
-		FAIL("%s --version failed", qemu_bin);
+		return fail("%s --version failed", qemu_bin);
 	buf[strcspn(buf, "\n")] = 0;
 	say("%s", buf);
 	return 0;
@@ -606,9 +619,9 @@ static int new_memfds(struct vm *vm)
 	vm->ram = memfd_create("vm-demo-ram", MFD_CLOEXEC);
 	vm->state = memfd_create("vm-demo-state", MFD_CLOEXEC);
 	if (vm->ram < 0 || vm->state < 0)
-		FAIL("memfd_create: %m");
+		return fail("memfd_create: %m");
 	if (ftruncate(vm->ram, (off_t)vm->ram_mib * VM_DEMO_MIB))
-		FAIL("ftruncate: %m");
+		return fail("ftruncate: %m");
 	return 0;
 }
 
@@ -660,7 +673,8 @@ static int kexec_stage1(void)
 	t0 = now_ms();
 	sfd = vm_session(VM_NAME, &incoming);
 	if (sfd < 0 || incoming) {
-		say("FAIL: session %s: %s", VM_NAME, sfd < 0 ? strerror(-sfd) : "incoming in stage 1");
+		say("FAIL: session %s: %s", VM_NAME,
+		    sfd < 0 ? strerror(-sfd) : "incoming in stage 1");
 		return KSFT_FAIL;
 	}
 	mfd = memfd_create("vm-demo-meta", MFD_CLOEXEC);

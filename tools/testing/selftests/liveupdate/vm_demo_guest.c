@@ -35,6 +35,7 @@
 #define CALIBRATE_MS		50u
 #define REPORT_MS		500u
 #define STACK_SIZE		16384
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 struct multiboot_info {
 	uint32_t flags;
@@ -46,19 +47,19 @@ struct multiboot_info {
 
 /* The multiboot header, the stack and the entry point. */
 asm(".section .multiboot, \"a\"\n"
-    ".balign 4\n"
-    ".long " __stringify(MB_MAGIC) ", " __stringify(MB_FLAGS) "\n"
-    ".long -(" __stringify(MB_MAGIC) " + " __stringify(MB_FLAGS) ")\n"
-    ".text\n"
-    ".globl _start\n"
-    "_start:\n"
-    "	cli\n"
-    "	movl $stack_top, %esp\n"
-    "	pushl %ebx\n"		/* multiboot info */
-    "	pushl %eax\n"		/* boot magic */
-    "	call guest_main\n"
-    "1:	hlt\n"
-    "	jmp 1b\n");
+	".balign 4\n"
+	".long " __stringify(MB_MAGIC) ", " __stringify(MB_FLAGS) "\n"
+	".long -(" __stringify(MB_MAGIC) " + " __stringify(MB_FLAGS) ")\n"
+	".text\n"
+	".globl _start\n"
+	"_start:\n"
+	"	cli\n"
+	"	movl $stack_top, %esp\n"
+	"	pushl %ebx\n"		/* multiboot info */
+	"	pushl %eax\n"		/* boot magic */
+	"	call guest_main\n"
+	"1:	hlt\n"
+	"	jmp 1b\n");
 
 static uint8_t stack[STACK_SIZE] __attribute__((aligned(16), used));
 asm(".set stack_top, stack + " __stringify(STACK_SIZE));
@@ -124,14 +125,14 @@ static void put_u64(uint64_t v)
 	int started = 0;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(pow10) / sizeof(pow10[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pow10); i++) {
 		char d = '0';
 
 		while (v >= pow10[i]) {
 			v -= pow10[i];
 			d++;
 		}
-		if (d != '0' || started || i == sizeof(pow10) / sizeof(pow10[0]) - 1) {
+		if (d != '0' || started || i == ARRAY_SIZE(pow10) - 1) {
 			putc(d);
 			started = 1;
 		}
