@@ -13,6 +13,7 @@
 #                 (DEBCONFIG=<config> for another Debian config)
 #   make headers  headers_install into build/headers/include
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it
+#   make vmdemo   a VM (QEMU 10, cpr-reboot) keeps running across the kexec
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
 #                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
@@ -79,7 +80,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
 	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
-	bench-scale
+	bench-scale vmdemo
 
 all: kernel
 
@@ -131,6 +132,9 @@ selftests: headers
 
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
+
+vmdemo: kernel selftests
+	@$(TOP)/dev/vmdemo.sh
 
 check: kernel kernel-debug kernel-distro deb selftests
 	@$(TOP)/dev/check.sh all

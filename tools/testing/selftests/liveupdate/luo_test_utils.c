@@ -5,13 +5,21 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "../../../liveupdate/luod.h"
 #include "luo_test_utils.h"
 #include "vmtest.h"
 
@@ -342,4 +350,134 @@ long luo_meminfo_kib(const char *field)
 			return strtol(p + len + 1, NULL, 10);
 	}
 	return -1;
+}
+
+/* ---- the agent: luod and luoctl ---- */
+
+static void luod_start_failed(const char *why)
+{
+	printf("Bail out! luod: %s\n", why);
+	exit(1);
+}
+
+static int luod_answers(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int sock, ret;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", LUOD_SOCKET_PATH);
+	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return 0;
+	ret = !connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+	close(sock);
+	return ret;
+}
+
+pid_t luod_start(const char *arg, ...)
+{
+	const char *argv[16] = { "luod" };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	va_list ap;
+	pid_t pid;
+	int i;
+
+	va_start(ap, arg);
+	for (i = 1; i < 15 && arg; i++, arg = va_arg(ap, const char *))
+		argv[i] = arg;
+	va_end(ap);
+
+	/* luod makes its socket's directory, not /run itself. */
+	if (mkdir("/run", 0755) && errno != EEXIST)
+		luod_start_failed("mkdir /run");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		luod_start_failed("fork");
+	if (!pid) {
+		execv(LUOD_BIN, (char **)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if (luod_answers())
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			luod_start_failed("exited at start");
+		nanosleep(&ts, NULL);
+	}
+	luod_start_failed("does not answer on " LUOD_SOCKET_PATH);
+	return -1;
+}
+
+int luod_stop(pid_t pid, int sig)
+{
+	int status;
+
+	kill(pid, sig);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+int luoctl_run(char *out, size_t len, ...)
+{
+	const char *argv[14] = { "luoctl" };
+	int pipefd[2], status, i;
+	size_t used = 0;
+	va_list ap;
+	ssize_t n;
+	pid_t pid;
+
+	va_start(ap, len);
+	for (i = 1; i < 13 && (argv[i] = va_arg(ap, const char *)); i++)
+		;
+	va_end(ap);
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execv(LUOCTL_BIN, (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (used + 1 < len &&
+	       (n = read(pipefd[0], out + used, len - used - 1)) > 0)
+		used += n;
+	out[used] = '\0';
+	close(pipefd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define LUOCTL_INITRD	"/tmp/luoctl-initrd.cpio"
+
+int luoctl_load_next_stage(int next_stage, char *out, size_t len)
+{
+	char append[160], boot_id[64], buf[65536];
+	int in, fd, ret;
+	ssize_t n;
+
+	/* kexec_file_load() wants a regular file, not the sysfs one. */
+	in = open("/sys/firmware/initrd", O_RDONLY | O_CLOEXEC);
+	fd = open(LUOCTL_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (in < 0 || fd < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			n = -1;
+	close(in);
+	close(fd);
+	if (n < 0 || vmtest_boot_id(boot_id, sizeof(boot_id)) < 0)
+		return -1;
+	snprintf(append, sizeof(append), "vmtest.stage=%d vmtest.prev_boot_id=%s",
+		 next_stage, boot_id);
+	ret = luoctl_run(out, len, "load", VMTEST_KERNEL, "--initrd",
+			 LUOCTL_INITRD, "--reuse-cmdline", "--append", append,
+			 NULL);
+	unlink(LUOCTL_INITRD);
+	return ret;
 }

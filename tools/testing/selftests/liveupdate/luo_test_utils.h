@@ -8,6 +8,7 @@
 #define _LUO_TEST_UTILS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/liveupdate.h>
 #include <linux/types.h>
 
@@ -77,5 +78,32 @@ long luo_meminfo_kib(const char *field);
 
 /* Raise RLIMIT_NOFILE to at least @n (the hard limit too, as root). */
 int raise_nofile(unsigned long n);
+
+/*
+ * The agent (tools/liveupdate), as the VM's /tests/luod and /tests/luoctl,
+ * luod on its default socket.
+ */
+#define LUOD_BIN		"/tests/luod"
+#define LUOCTL_BIN		"/tests/luoctl"
+
+/*
+ * Start luod with the extra arguments that follow (NULL-terminated) and
+ * wait until it answers on its socket. Returns its pid; exits the test if
+ * it does not start.
+ */
+pid_t luod_start(const char *arg, ...);
+/* Send @sig to luod @pid and wait for it: its wait status, or -1. */
+int luod_stop(pid_t pid, int sig);
+/*
+ * Run luoctl with the arguments that follow (NULL-terminated, at most 12),
+ * its stdout and stderr into @out. Returns its exit status, or -1.
+ */
+int luoctl_run(char *out, size_t len, ...);
+/*
+ * luoctl load of this boot's kernel and initramfs, with this command line
+ * and the marker of stage @next_stage (see vmtest.h). Returns luoctl's
+ * exit status, its output in @out.
+ */
+int luoctl_load_next_stage(int next_stage, char *out, size_t len);
 
 #endif /* _LUO_TEST_UTILS_H */

@@ -38,8 +38,6 @@
 #include "luo_test_utils.h"
 #include "vmtest.h"
 
-#define LUOD		VMTEST_TESTS_DIR "/luod"
-#define LUOCTL		VMTEST_TESTS_DIR "/luoctl"
 #define SOCK		"/run/luod/luod.sock"
 #define POLICY		"/tmp/luod.conf"
 #define CLIENT_GID	2000	/* the group luod's socket is open to */
@@ -68,80 +66,17 @@ static void check_err(int want, int got, const char *what)
 			 want >= 0 ? "ok" : strerror(-want));
 }
 
-/* Start luod; wait until it answers on its socket. */
 static void start_luod(void)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char group[16];
-	int i, sock;
 
 	snprintf(group, sizeof(group), "%d", CLIENT_GID);
-	luod_pid = fork();
-	if (luod_pid < 0)
-		die("fork", -errno);
-	if (!luod_pid) {
-		execl(LUOD, "luod", "-v", "-g", group, "-p", POLICY, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 500; i++) {
-		sock = luod_connect(SOCK);
-		if (sock >= 0) {
-			close(sock);
-			return;
-		}
-		if (waitpid(luod_pid, NULL, WNOHANG) == luod_pid)
-			ksft_exit_fail_msg("luod exited at start\n");
-		nanosleep(&ts, NULL);
-	}
-	ksft_exit_fail_msg("luod does not answer on %s\n", SOCK);
+	luod_pid = luod_start("-v", "-g", group, "-p", POLICY, NULL);
 }
 
-/* Stop luod with @sig; its exit status. */
 static int stop_luod(int sig)
 {
-	int status;
-
-	kill(luod_pid, sig);
-	if (waitpid(luod_pid, &status, 0) != luod_pid)
-		return -1;
-	return status;
-}
-
-/*
- * Run luoctl with the arguments after @len (up to 12, then NULL), stdout
- * and stderr into @out. Returns its exit status, or -1.
- */
-static int luoctl(char *out, size_t len, ...)
-{
-	const char *argv[14] = { "luoctl" };
-	int pipefd[2], status, i;
-	size_t used = 0;
-	va_list ap;
-	ssize_t n;
-	pid_t pid;
-
-	va_start(ap, len);
-	for (i = 1; i < 13 && (argv[i] = va_arg(ap, const char *)); i++)
-		;
-	va_end(ap);
-	if (pipe(pipefd))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execv(LUOCTL, (char **)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (used + 1 < len &&
-	       (n = read(pipefd[0], out + used, len - used - 1)) > 0)
-		used += n;
-	out[used] = '\0';
-	close(pipefd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return luod_stop(luod_pid, sig);
 }
 
 static char status_text[65536];
@@ -149,7 +84,7 @@ static char status_text[65536];
 /* luoctl status --json; NULL on failure. */
 static const char *status_json(void)
 {
-	if (luoctl(status_text, sizeof(status_text), "status", "--json", NULL))
+	if (luoctl_run(status_text, sizeof(status_text), "status", "--json", NULL))
 		return NULL;
 	return status_text;
 }
@@ -281,8 +216,6 @@ static void write_policy(void)
 	fprintf(f, "# test policy\n%d vm-*\n%d vm-*\n@%d grp-*\n", VM_UID,
 		OTHER_UID, CLIENT_GID);
 	fclose(f);
-	if (mkdir("/run", 0755) && errno != EEXIST)
-		die("/run", -errno);
 }
 
 /* ---- agent (one boot) ---- */
@@ -357,7 +290,7 @@ static int variant_agent(void)
 	first = luod_pid;
 	luod_pid = fork();
 	if (!luod_pid) {
-		execl(LUOD, "luod", "-p", POLICY, NULL);
+		execl(LUOD_BIN, "luod", "-p", POLICY, NULL);
 		_exit(127);
 	}
 	waitpid(luod_pid, &status, 0);
@@ -452,17 +385,17 @@ static int variant_agent(void)
 	close(a);
 
 	/* luoctl exec: no kernel; then a freeze veto, and nothing is lost. */
-	ret = luoctl(out, sizeof(out), "exec", NULL);
+	ret = luoctl_run(out, sizeof(out), "exec", NULL);
 	CHECK(ret == 1 && strstr(out, "no kernel is loaded"),
 	      "exec without a loaded kernel: %s", out);
-	ret = luoctl(out, sizeof(out), "load", VMTEST_KERNEL, "--reuse-cmdline", NULL);
+	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL, "--reuse-cmdline", NULL);
 	CHECK(!ret, "luoctl load: %s", out);
 	tf = tf_open(9);
 	if (tf < 0 || tf_write_pattern(tf, 9, 100) ||
 	    tf_set_fault(tf, LUO_TEST_FAULT_FREEZE, ENOTUNIQ, 1) ||
 	    luo_preserve_fd(held, tf, 9))
 		ksft_exit_fail_msg("set up a file that refuses to freeze: %m\n");
-	ret = luoctl(out, sizeof(out), "exec", NULL);
+	ret = luoctl_run(out, sizeof(out), "exec", NULL);
 	CHECK(ret == 1 && strstr(out, "refused the update") &&
 	      strstr(out, strerror(ENOTUNIQ)),
 	      "exec refused by a freeze veto: %s", out);
@@ -470,13 +403,13 @@ static int variant_agent(void)
 	CHECK(st && strstr(st, "\"held\"") && strstr(st, "\"token\": 9") &&
 	      fdinfo_has(held, "token=9 handler=liveupdate-test-v1 state=preserved"),
 	      "the session and its file are as they were");
-	check_err(0, luoctl(out, sizeof(out), "unload", NULL), "luoctl unload");
+	check_err(0, luoctl_run(out, sizeof(out), "unload", NULL), "luoctl unload");
 	close(tf);
 
 	/* Usage. */
-	CHECK(!luoctl(out, sizeof(out), "--help", NULL) && strstr(out, "Usage: luoctl"),
+	CHECK(!luoctl_run(out, sizeof(out), "--help", NULL) && strstr(out, "Usage: luoctl"),
 	      "luoctl --help");
-	CHECK(luoctl(out, sizeof(out), "bogus", NULL) == 2, "luoctl bogus: usage error");
+	CHECK(luoctl_run(out, sizeof(out), "bogus", NULL) == 2, "luoctl bogus: usage error");
 
 	status = stop_luod(SIGTERM);
 	CHECK(WIFEXITED(status) && !WEXITSTATUS(status) && access(SOCK, F_OK),
@@ -536,27 +469,9 @@ static int vm_stage2(void *arg)
 	return bad;
 }
 
-/* kexec_file_load() needs a regular file: copy the retained initramfs. */
-static void copy_initrd(const char *to)
-{
-	char buf[65536];
-	int in, out;
-	ssize_t n;
-
-	in = open("/sys/firmware/initrd", O_RDONLY);
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (in < 0 || out < 0)
-		die("copy the initramfs", -errno);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			die("copy the initramfs", -EIO);
-	close(in);
-	close(out);
-}
-
 static int variant_kexec(int stage)
 {
-	char msg[LUOD_MSG_LEN], out[4096], append[128], id[64];
+	char msg[LUOD_MSG_LEN], out[4096];
 	int sfd, mfd, incoming = -1, ret;
 	long before, after;
 	const char *st;
@@ -584,18 +499,12 @@ static int variant_kexec(int stage)
 		      strstr(st, "\"cache-1\"") && strstr(st, "\"discard\""),
 		      "status: three outgoing sessions");
 
-		copy_initrd("/tmp/initrd.cpio");
-		vmtest_boot_id(id, sizeof(id));
-		snprintf(append, sizeof(append),
-			 "vmtest.stage=2 vmtest.prev_boot_id=%s", id);
-		ret = luoctl(out, sizeof(out), "load", VMTEST_KERNEL, "--initrd",
-			     "/tmp/initrd.cpio", "--reuse-cmdline", "--append",
-			     append, NULL);
+		ret = luoctl_load_next_stage(2, out, sizeof(out));
 		CHECK(!ret, "luoctl load: %s", out);
 		if (ksft_get_fail_cnt())
 			ksft_exit_fail();
 		fflush(stdout);
-		ret = luoctl(out, sizeof(out), "exec", NULL);
+		ret = luoctl_run(out, sizeof(out), "exec", NULL);
 		ksft_exit_fail_msg("luoctl exec returned %d: %s\n", ret, out);
 	}
 
@@ -653,8 +562,8 @@ int main(void)
 	ksft_print_header();
 	if (access(LUO_DEVICE, F_OK))
 		ksft_exit_skip("no %s (LIVEUPDATE, liveupdate=on)\n", LUO_DEVICE);
-	if (access(LUOD, X_OK) || access(LUOCTL, X_OK))
-		ksft_exit_fail_msg("no %s or %s\n", LUOD, LUOCTL);
+	if (access(LUOD_BIN, X_OK) || access(LUOCTL_BIN, X_OK))
+		ksft_exit_fail_msg("no %s or %s\n", LUOD_BIN, LUOCTL_BIN);
 	ksft_print_msg("variant %s, stage %d\n", variant, stage);
 
 	if (!strcmp(variant, "agent") && stage == 1) {

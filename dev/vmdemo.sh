@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The VM demo, narrated: a VM keeps running across the host kernel update.
+# Inside the test VM (the "host" of this story) unmodified QEMU 10 runs a
+# small bare-metal guest whose RAM is a memfd; QEMU's cpr-reboot saves only
+# the device state into a second memfd, both are preserved in a LUO
+# session across kexec, and a new QEMU in the new kernel takes the VM back
+# (see vm_demo.c in tools/testing/selftests/liveupdate/).
+#
+# Two runs: 128 MiB of guest RAM, then 1 GiB (256 MiB of it written by the
+# guest), to show that the guest RAM is not copied: the state file and the
+# restore time do not grow with it.
+#
+# VMDEMO_RUNS="<ram MiB>:<fill MiB>:<VM memory> ..." changes the runs;
+# VMDEMO_VARIANT=cpr runs the one-kernel variant instead.
+set -euo pipefail
+: "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
+
+test=vm_demo
+variant=${VMDEMO_VARIANT:-kexec}
+kernel=${DEMO_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+logdir=${DEMO_LOGS:-$LOGS/vmdemo}
+read -r -a runs <<< "${VMDEMO_RUNS:-128:16:2G 1024:256:3G}"
+mkdir -p "$logdir"
+
+"$TOP/dev/qemu10.sh"
+list=$BUILD/vmdemo/qemu10.list
+for f in vm_demo vm_demo_guest; do
+	[ -f "$STOUT/$f" ] || { echo "vmdemo: no $STOUT/$f: run 'make selftests'" >&2; exit 1; }
+done
+added=$(awk '$1 == "file" { print $3 }' "$list" | xargs du -cbL | tail -n 1 | cut -f1)
+
+echo "Kernel:   ${kernel#"$TOP"/} ($(du -h "$kernel" | cut -f1)), booted and kexec'd into again"
+echo "VMM:      $(cat "$BUILD/vmdemo/version"), unmodified; +$((added / 1048576)) MiB in the initramfs" \
+	"($(grep -c '^file' "$list") files: QEMU, its libraries, 3 firmware files)"
+echo "Guest:    vm_demo_guest, $(stat -c %s "$STOUT/vm_demo_guest") bytes (bare-metal multiboot, qboot)"
+echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG} on the host, TCG inside it; logs in ${logdir#"$TOP"/}"
+
+rc=0
+summary=()
+for r in "${runs[@]}"; do
+	IFS=: read -r ram fill mem <<< "$r"
+	name=$variant-${ram}M
+	echo
+	echo "== guest RAM $ram MiB ($fill MiB written by the guest), test VM $mem =="
+	# tsc=reliable: under the nested QEMU's load, the clocksource watchdog
+	# of the test VM drops the TSC for jiffies, whose clock loses time when
+	# TCG starves the vCPU, and the demo's own ms figures with it.
+	"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" -l "$logdir/$name" -i "$list" \
+		-t 400 -m "$mem" ${KVM:+-K} \
+		"$test:$variant kho=on liveupdate=on tsc=reliable vm_demo.ram=$ram vm_demo.fill=$fill" \
+		> "$logdir/$name.summary" || rc=1
+	log=$logdir/$name/$test-$variant.log
+	line=$(python3 - "$log" "$ram" <<'PY'
+import re, sys
+
+lines = []
+for l in open(sys.argv[1], errors='replace'):
+    m = re.match(r'\[\s*([0-9.]+)\] (.*)', l.rstrip('\n'))
+    if m:
+        lines.append((float(m.group(1)), m.group(2)))
+
+s, f = {}, {}
+restored = False
+for t, l in lines:
+    show = None
+    if l.startswith('vm_demo: '):
+        show = l[len('vm_demo: '):]
+        if show.startswith('QEMU saved'):
+            s.setdefault('save', t)
+            f['save'] = re.search(r'in (\d+) ms', show).group(1)
+        elif show.startswith('state file'):
+            f['state'] = show.split()[2]
+        elif show == 'luoctl exec':
+            s['kexec'] = t
+        elif show.startswith('running in the new kernel'):
+            s['stage2'] = t
+        elif show.startswith('QEMU restored'):
+            restored = True
+            f['restore'] = re.search(r'in (\d+) ms', show).group(1)
+            f['incoming'] = re.search(r'migrate-incoming (\d+)', show).group(1)
+        elif show.startswith('guest: id=') and 'stage2' in s and 'back' not in s:
+            s['back'] = t
+        elif show.startswith('guest:') and not restored and 'kexec' not in s:
+            s['saving'] = t
+    elif 'kexec_core: Starting new kernel' in l:
+        show = 'old kernel: "Starting new kernel"'
+    elif l.startswith('Linux version'):
+        show = 'kernel boots: ' + ' '.join(l.split()[:3])
+    elif l.startswith('vmtest: RESULT'):
+        show = 'result: ' + ' '.join(l.split()[3:])
+    if show is not None:
+        print(f'[{t:7.2f}s] {show}', file=sys.stderr)
+
+need = ('saving', 'kexec', 'stage2', 'back')
+if all(k in s for k in need) and 'save' in f:
+    print(f'Blackout {s["back"] - s["saving"]:.2f} s from the last guest report before '
+          f'the save to the first one after the restore:', file=sys.stderr)
+    print(f'  QEMU save   {int(f["save"]) / 1000:5.2f} s  (migrate, cpr-reboot, '
+          f'x-ignore-shared; then quit, preserve, luoctl exec)', file=sys.stderr)
+    print(f'  kexec boot  {s["stage2"] - s["kexec"]:5.2f} s  luoctl exec until the agent '
+          'runs in the new kernel', file=sys.stderr)
+    print(f'  restore     {s["back"] - s["stage2"]:5.2f} s  retrieve, new QEMU, '
+          f'migrate-incoming, cont, until the guest reports (QEMU: {f["restore"]} ms, '
+          f'of which migrate-incoming {f["incoming"]} ms)', file=sys.stderr)
+    print(f'{sys.argv[2]} {f["state"]} {f["save"]} {f["restore"]} {f["incoming"]} '
+          f'{s["stage2"] - s["kexec"]:.2f} {s["back"] - s["saving"]:.2f}')
+PY
+) || rc=1
+	sed 's/^/Runner: /' "$logdir/$name.summary"
+	[ -n "$line" ] && summary+=("$line")
+done
+
+echo
+if [ ${#summary[@]} -gt 0 ]; then
+	echo "Guest RAM   state file   QEMU save   QEMU restore (migrate-incoming)   kexec boot   blackout"
+	for l in "${summary[@]}"; do
+		read -r ram state save restore incoming boot black <<< "$l"
+		printf '%5s MiB   %6s KiB   %6s ms   %6s ms (%4s ms)                 %6s s   %6s s\n' \
+			"$ram" "$state" "$save" "$restore" "$incoming" "$boot" "$black"
+	done
+fi
+exit $rc
