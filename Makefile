@@ -12,8 +12,10 @@
 #   make deb      the distro kernel as Debian packages in build/deb/
 #                 (DEBCONFIG=<config> for another Debian config)
 #   make headers  headers_install into build/headers/include
-#   make demo     the main job: boot the patched kernel in QEMU and kexec it
-#   make vmdemo   a VM (QEMU 10, cpr-reboot) keeps running across the kexec
+#   make demo     the main job: boot the patched kernel in QEMU and kexec it,
+#                 first with a VM (QEMU 10) that keeps running, then with
+#                 memcached keeping its cache; one each: demo-vm,
+#                 demo-memcached
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
 #                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
@@ -80,7 +82,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
 	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
-	bench-scale vmdemo
+	bench-scale demo-vm demo-memcached
 
 all: kernel
 
@@ -133,8 +135,11 @@ selftests: headers
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
 
-vmdemo: kernel selftests
-	@$(TOP)/dev/vmdemo.sh
+demo-vm: kernel selftests
+	@DEMO_STORIES=vm $(TOP)/dev/demo.sh
+
+demo-memcached: kernel selftests
+	@DEMO_STORIES=memcached $(TOP)/dev/demo.sh
 
 check: kernel kernel-debug kernel-distro deb selftests
 	@$(TOP)/dev/check.sh all

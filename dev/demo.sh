@@ -1,15 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main job, narrated: a live update of an unmodified memcached whose
-# cache lives in memfds that survive a kexec (see memcached_demo.c in
-# tools/testing/selftests/liveupdate/ for the agent).
+# The main job, narrated: two live updates of the host kernel.
+#
+# 1. A VM keeps running (dev/vmdemo.sh): unmodified QEMU 10 with its guest
+#    RAM in a preserved memfd.
+# 2. An unmodified memcached keeps its cache, which lives in memfds that
+#    survive the kexec (see memcached_demo.c in
+#    tools/testing/selftests/liveupdate/ for the program that runs it).
+#
+# Both go through the agent, luod and luoctl (tools/liveupdate), as a host
+# would. DEMO_STORIES="vm memcached" (the default, in that order) picks
+# the stories; make demo-vm and make demo-memcached run one each.
 #
 # memcached comes from Debian's archive (apt-get download, unpacked into
 # build/demo/root; no memcached service runs on the host) and goes into the
-# VM's initramfs with kexec-tools' /usr/sbin/kexec and the shared libraries
-# ldd lists for both. The VM is the selftests' vmtest.sh: stage 1 in the
-# first kernel, stage 2 in the kernel that kexec -e started.
+# VM's initramfs with the shared libraries ldd lists for it. The VM is the
+# selftests' vmtest.sh: stage 1 in the first kernel, stage 2 in the kernel
+# that luoctl exec started.
 #
 # Timings come from the host: vmtest.sh stamps every console line with the
 # host time when it was read, one clock for both kernels. The agent's own
@@ -21,6 +29,23 @@
 # so with the distro kernel.
 set -euo pipefail
 : "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
+
+read -r -a stories <<< "${DEMO_STORIES:-vm memcached}"
+vm_rc=0
+for story in "${stories[@]}"; do
+	case $story in
+	vm)	echo "==== 1. A VM survives the host kernel update"
+		echo
+		"$TOP/dev/vmdemo.sh" || vm_rc=1
+		echo ;;
+	memcached) ;;
+	*)	echo "demo: unknown story $story (vm, memcached)" >&2
+		exit 2 ;;
+	esac
+done
+[[ " ${stories[*]} " = *" memcached "* ]] || exit $vm_rc
+echo "==== 2. memcached keeps its cache across the host kernel update"
+echo
 
 test=memcached_demo
 demo=$BUILD/demo
@@ -41,7 +66,7 @@ if [ ! -x "$mc" ]; then
 fi
 [ -x "$STOUT/$test" ] || { echo "demo: no $STOUT/$test: run 'make selftests'" >&2; exit 1; }
 
-# Extra initramfs entries: both programs, their libraries, /etc/passwd for
+# Extra initramfs entries: memcached, its libraries, /etc/passwd for
 # memcached's -u root, and the directories they live in.
 list=$demo/initramfs.list
 {
@@ -50,8 +75,7 @@ list=$demo/initramfs.list
 	echo "file /etc/passwd $demo/passwd 0644 0 0"
 	echo "file /etc/group $demo/group 0644 0 0"
 	echo "file /usr/bin/memcached $mc 0755 0 0"
-	echo "file /usr/sbin/kexec /usr/sbin/kexec 0755 0 0"
-	for f in $( (ldd "$mc"; ldd /usr/sbin/kexec) | grep -oE '/[^ ]+' | sort -u); do
+	for f in $(ldd "$mc" | grep -oE '/[^ ]+' | sort -u); do
 		echo "file $f $(readlink -f "$f") 0755 0 0"
 	done
 } > "$list.files"
@@ -67,7 +91,7 @@ list=$demo/initramfs.list
 echo "Base:     $(sed -n 2p "$TOP/build/base-version.txt") + $(grep -cEv '^[[:space:]]*(#|$)' "$TOP/patches/series") patch(es) + our tree"
 echo "Kernel:   ${kernel#"$TOP"/} ($(du -h "$kernel" | cut -f1)), booted and kexec'd into again"
 echo "Workload: $("$mc" -V 2>/dev/null || echo memcached) from Debian ($(basename "$demo"/memcached_*.deb 2>/dev/null || echo unpacked)), unmodified"
-echo "Loader:   kexec-tools $(/usr/sbin/kexec -v 2>/dev/null | grep -oE '[0-9][0-9.]+' | head -n 1) (/usr/sbin/kexec -s -l, kexec -e)"
+echo "Agent:    luod and luoctl (tools/liveupdate): luoctl load (kexec_file_load), luoctl exec"
 echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG}, ${DEMO_VM:-2 CPUs, 2 GiB}; console log: ${log#"$TOP"/}"
 echo
 
@@ -116,7 +140,7 @@ for t, l in lines:
             facts['stop'] = int(m.group(1)) / 1000
         if show.startswith('SIGUSR1'):
             mark('sigusr1', t)
-        elif show == 'kexec -e':
+        elif show == 'luoctl exec':
             mark('kexec', t)
         elif show.startswith('agent running in the new kernel'):
             mark('agent', t)
@@ -143,9 +167,9 @@ s = stamps
 print(f'Preserved:  cache memfd {facts.get("cache", "?")}, metadata memfd '
       f'{facts.get("metadata", "?")}; {facts.get("keys", "?")} keys, '
       f'{facts.get("values", "?")} of values')
-print(f'Blackout:   {s["serving"] - s["kexec"]:.2f} s from kexec -e until memcached '
+print(f'Blackout:   {s["serving"] - s["kexec"]:.2f} s from luoctl exec until memcached '
       'answers in the new kernel')
-print(f'  freeze    {s["jump"] - s["kexec"]:4.2f} s  old kernel: kexec -e until '
+print(f'  freeze    {s["jump"] - s["kexec"]:4.2f} s  old kernel: luoctl exec until '
       '"Starting new kernel" (reboot() freezes the session)')
 print(f'  boot      {s["agent"] - s["jump"]:4.2f} s  until the agent runs in the new '
       f'kernel ({s["linux2"] - s["jump"]:.2f} s of it before the first console line)')
@@ -166,4 +190,5 @@ if ! grep -qE "memcached_demo: all [0-9]+ keys verified" "$log"; then
 	echo "demo: the keys were not all verified" >&2
 	rc=1
 fi
+[ $vm_rc = 0 ] || rc=1
 exit $rc

@@ -186,10 +186,10 @@ static int cmd_status(bool json)
 				       strcmp(owner, "-") ? owner : "null");
 			} else {
 				if (!sessions)
-					printf("%-24s %-9s %-8s %-6s\n",
+					printf("%-24s %-9s %-8s %s\n",
 					       "SESSION", "DIRECTION", "STATE",
 					       "OWNER");
-				printf("%-24s %-9s %-8s %-6s\n", name, dir,
+				printf("%-24s %-9s %-8s %s\n", name, dir,
 				       state, owner);
 			}
 			sessions++;

@@ -10,16 +10,20 @@
  * both files as memfds and shows them to memcached through symbolic links
  * to its /proc/<pid>/fd entries.
  *
- * Stage 1 (first kernel): start memcached on the memfds, store DEMO_KEYS
- * keys through its text protocol on a unix socket, load the next kernel
- * with kexec-tools (kexec -s -l, while memcached still serves), stop
- * memcached, preserve both memfds in a LUO session and run kexec -e in a
- * child. The agent keeps /dev/liveupdate and the session open, so the
- * session is frozen by the reboot itself.
+ * The live update itself goes through the agent (tools/liveupdate), as on
+ * a host: luod owns /dev/liveupdate and hands this program its session;
+ * luoctl loads the next kernel and updates.
  *
- * Stage 2 (next kernel): retrieve the session and both memfds, link them
- * under the same paths, start memcached again, read every key back and
- * compare it byte for byte, then finish the session.
+ * Stage 1 (first kernel): start luod, get the session from it, start
+ * memcached on the memfds, store DEMO_KEYS keys through its text protocol
+ * on a unix socket, load the next kernel with luoctl load (while memcached
+ * still serves), stop memcached, preserve both memfds in the session, let
+ * go of it (luod keeps it) and run luoctl exec.
+ *
+ * Stage 2 (next kernel): start luod, get the session back from it and
+ * retrieve both memfds, link them under the same paths, start memcached
+ * again, read every key back and compare it byte for byte, then finish the
+ * session with luoctl finish.
  *
  * Every step is one "memcached_demo:" line on the console; dev/demo.sh
  * takes its timings from the host-side timestamps of those lines.
@@ -43,6 +47,7 @@
 #include <unistd.h>
 
 #include "../kselftest.h"
+#include "../../../liveupdate/luod.h"
 #include "luo_test_utils.h"
 #include "vmtest.h"
 
@@ -51,13 +56,10 @@
 #define TOKEN_META	2
 
 #define MEMCACHED	"/usr/bin/memcached"
-#define KEXEC		"/usr/sbin/kexec"
 #define RUN_DIR		"/run/memcached"
 #define CACHE_FILE	RUN_DIR "/cache"
 #define META_FILE	CACHE_FILE ".meta"
 #define SOCKET_FILE	RUN_DIR "/memcached.sock"
-#define INITRD_COPY	"/tmp/initrd.cpio"
-#define INITRD		"/sys/firmware/initrd"
 
 #define CACHE_MB	64	/* memcached -m: the size of the cache file */
 #define DEMO_KEYS	5000
@@ -443,84 +445,55 @@ static void describe_fd(int fd, const char *what)
 		say("  %s memfd: %lld bytes", what, (long long)st.st_size);
 }
 
-/* Run @argv and wait for it; the exit status, or -1. */
-static int run(char *const argv[])
+/* The session from luod: @flags say whether to create or retrieve it. */
+static int luod_get_session(unsigned int flags, int *incoming)
 {
-	int status;
-	pid_t pid;
+	char msg[LUOD_MSG_LEN];
+	int sock, sfd;
 
-	pid = fork();
-	if (pid < 0)
-		die("fork: %m");
-	if (!pid) {
-		execv(argv[0], argv);
-		printf("memcached_demo: exec %s: %m\n", argv[0]);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		die("waitpid(%s): %m", argv[0]);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	sock = luod_connect(NULL);
+	if (sock < 0)
+		die("luod: %s", strerror(-sock));
+	sfd = luod_session(sock, SESSION, flags, incoming, msg, sizeof(msg));
+	if (sfd < 0)
+		die("luod: %s", msg);
+	close(sock);
+	return sfd;
 }
 
-/* kexec_file_load() wants a regular file: copy the retained initramfs. */
-static void copy_initrd(void)
+/* Run luoctl; show what it says, line by line. Its exit status. */
+static int run_luoctl(const char *what, const char *arg)
 {
-	static char buf[1 << 16];
-	int in, out;
-	ssize_t n;
+	char out[4096], *line, *save;
+	int ret = luoctl_run(out, sizeof(out), what, arg, NULL);
 
-	in = open(INITRD, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		die("open %s (retain_initrd?): %m", INITRD);
-	out = open(INITRD_COPY, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0)
-		die("open %s: %m", INITRD_COPY);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		write_all(out, buf, n);
-	if (n < 0)
-		die("read %s: %m", INITRD);
-	close(out);
-	close(in);
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		say("luoctl %s: %s", what, line);
+	return ret;
 }
 
 static void load_next_kernel(void)
 {
-	char append[160], boot_id[64];
-	char *const argv[] = {
-		KEXEC, "-s", "-l", VMTEST_KERNEL, "--initrd=" INITRD_COPY,
-		"--reuse-cmdline", append, NULL
-	};
+	char out[4096];
 	double t0 = now_ms();
-	int ret;
 
-	if (vmtest_boot_id(boot_id, sizeof(boot_id)) < 0)
-		die("no boot id");
-	snprintf(append, sizeof(append),
-		 "--append=vmtest.stage=2 vmtest.prev_boot_id=%s", boot_id);
-	copy_initrd();
-	say("kexec -s -l %s --initrd=%s --reuse-cmdline %s", VMTEST_KERNEL,
-	    INITRD_COPY, append);
-	ret = run(argv);
-	if (ret)
-		die("kexec -s -l failed (exit %d)", ret);
-	unlink(INITRD_COPY);
-	say("next kernel loaded (%.0f ms)", now_ms() - t0);
+	if (luoctl_load_next_stage(2, out, sizeof(out)))
+		die("luoctl load: %s", out);
+	say("luoctl load %s --initrd ... --reuse-cmdline: next kernel loaded (%.0f ms)",
+	    VMTEST_KERNEL, now_ms() - t0);
 }
 
 static int stage1(void)
 {
-	int dev, sfd, cache, meta, ret;
+	int sfd, cache, meta, ret, incoming;
 	char version[64];
 	struct conn c;
 	size_t bytes;
 	double t0;
 
-	dev = luo_open_device();
-	if (dev < 0)
-		die("open %s: %s", LUO_DEVICE, strerror(-dev));
-	sfd = luo_create_session(dev, SESSION);
-	if (sfd < 0)
-		die("create session %s: %s", SESSION, strerror(-sfd));
+	luod_start("-v", NULL);
+	sfd = luod_get_session(LUOD_SESSION_CREATE, &incoming);
 	cache = new_memfd("memcached-cache");
 	meta = new_memfd("memcached-meta");
 	if (mkdir(RUN_DIR, 0755) && errno != EEXIST)
@@ -531,7 +504,7 @@ static int stage1(void)
 	 */
 	unlink(META_FILE);
 	link_fd(cache, CACHE_FILE);
-	say("session '%s' created; %s links to a memfd of pid %d", SESSION,
+	say("session '%s' from luod; %s links to a memfd of pid %d", SESSION,
 	    CACHE_FILE, getpid());
 
 	start_memcached();
@@ -564,16 +537,18 @@ static int stage1(void)
 	describe_fd(cache, "cache");
 	describe_fd(meta, "metadata");
 
-	/* The reboot freezes the session: keep dev and sfd open meanwhile. */
-	say("kexec -e");
-	ret = run((char *const[]){ KEXEC, "-e", NULL });
-	die("kexec -e returned (exit %d)", ret);
+	/* luod holds the session: the reboot freezes it. */
+	close(sfd);
+	run_luoctl("status", NULL);
+	say("luoctl exec");
+	ret = run_luoctl("exec", NULL);
+	die("luoctl exec returned (exit %d)", ret);
 }
 
 static int stage2(void)
 {
 	char version[64], boot_id[64], prev[64], uptime[32];
-	int dev, sfd, cache, meta, ret;
+	int sfd, cache, meta, incoming = 0;
 	unsigned long base, old_base;
 	struct utsname uts;
 	unsigned int bad;
@@ -591,13 +566,12 @@ static int stage2(void)
 	    !strcmp(boot_id, prev))
 		die("not a new kernel (boot id %s, previous %s)", boot_id, prev);
 
+	luod_start("-v", NULL);
+	run_luoctl("status", NULL);
 	t0 = now_ms();
-	dev = luo_open_device();
-	if (dev < 0)
-		die("open %s: %s", LUO_DEVICE, strerror(-dev));
-	sfd = luo_retrieve_session(dev, SESSION);
-	if (sfd < 0)
-		die("retrieve session %s: %s", SESSION, strerror(-sfd));
+	sfd = luod_get_session(LUOD_SESSION_RETRIEVE, &incoming);
+	if (!incoming)
+		die("session %s is not incoming", SESSION);
 	cache = luo_retrieve_fd(sfd, TOKEN_CACHE);
 	if (cache < 0)
 		die("retrieve cache memfd: %s", strerror(-cache));
@@ -631,11 +605,9 @@ static int stage2(void)
 	else
 		say("all %d keys verified (%.0f ms)", DEMO_KEYS, now_ms() - t0);
 
-	ret = luo_finish(sfd);
-	if (ret)
-		die("finish session: %s", strerror(-ret));
 	close(sfd);
-	close(dev);
+	if (run_luoctl("finish", SESSION))
+		die("luoctl finish %s failed", SESSION);
 	say("session finished; the memfds are ordinary memfds now");
 
 	stop_memcached(SIGTERM);
@@ -649,9 +621,9 @@ int main(void)
 	int stage = vmtest_stage();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (access(MEMCACHED, X_OK) || access(KEXEC, X_OK)) {
+	if (access(MEMCACHED, X_OK) || access(LUOD_BIN, X_OK)) {
 		say("needs %s and %s in the initramfs (dev/demo.sh)", MEMCACHED,
-		    KEXEC);
+		    LUOD_BIN);
 		return KSFT_SKIP;
 	}
 	if (stage == 1)

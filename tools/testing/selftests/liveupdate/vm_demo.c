@@ -329,11 +329,12 @@ static int migrate_wait(struct vm *vm)
 /* The cpr-reboot settings, on both sides. */
 static int cpr_setup(struct vm *vm)
 {
-	if (qmp(vm, NULL, 0, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
-		"{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}}\n"))
+	if (qmp(vm, NULL, 0,
+		"{\"execute\": \"migrate-set-capabilities\", \"arguments\": %s}\n",
+		"{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}"))
 		return -1;
-	return qmp(vm, NULL, 0, "{\"execute\": \"migrate-set-parameters\", "
-		   "\"arguments\": {\"mode\": \"cpr-reboot\"}}\n");
+	return qmp(vm, NULL, 0,
+		   "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"mode\": \"cpr-reboot\"}}\n");
 }
 
 /* Start QEMU on vm->ram; @incoming: paused, waiting for migrate-incoming. */
@@ -482,8 +483,9 @@ static int vm_boot_and_save(struct vm *vm)
 	if (cpr_setup(vm))
 		return -1;
 	t0 = now_ms();
-	if (qmp(vm, NULL, 0, "{\"execute\": \"migrate\", \"arguments\": "
-		"{\"uri\": \"file:/proc/self/fd/%d\"}}\n", vm->state))
+	if (qmp(vm, NULL, 0,
+		"{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"file:/proc/self/fd/%d\"}}\n",
+		vm->state))
 		return -1;
 	if (migrate_wait(vm))
 		return -1;
@@ -545,8 +547,9 @@ static int vm_restore(struct vm *vm)
 	t1 = now_ms();
 	if (cpr_setup(vm))
 		return -1;
-	if (qmp(vm, NULL, 0, "{\"execute\": \"migrate-incoming\", \"arguments\": "
-		"{\"uri\": \"file:/proc/self/fd/%d\"}}\n", vm->state))
+	if (qmp(vm, NULL, 0,
+		"{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"file:/proc/self/fd/%d\"}}\n",
+		vm->state))
 		return -1;
 	if (migrate_wait(vm))
 		return -1;

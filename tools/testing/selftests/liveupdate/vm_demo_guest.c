@@ -27,8 +27,8 @@
 #define MB_MAGIC		0x1badb002
 #define MB_FLAGS		0x00000003	/* aligned modules, memory info */
 #define MB_BOOT_MAGIC		0x2badb002
-#define MB_INFO_MEM		(1u << 0)
-#define MB_INFO_CMDLINE		(1u << 2)
+#define MB_INFO_MEM		0x00000001
+#define MB_INFO_CMDLINE		0x00000004
 
 #define COM1			0x3f8
 #define PIT_HZ			1193182u
@@ -59,17 +59,19 @@ asm(".section .multiboot, \"a\"\n"
 	"	pushl %eax\n"		/* boot magic */
 	"	call guest_main\n"
 	"1:	hlt\n"
-	"	jmp 1b\n");
+	"	jmp 1b\n"
+	".bss\n"
+	".balign 16\n"
+	"	.skip " __stringify(STACK_SIZE) "\n"
+	"stack_top:\n"
+	".text\n");
 
-static uint8_t stack[STACK_SIZE] __attribute__((aligned(16), used));
-asm(".set stack_top, stack + " __stringify(STACK_SIZE));
-
-static inline void outb(uint16_t port, uint8_t v)
+static inline void port_write8(uint16_t port, uint8_t v)
 {
 	asm volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
-static inline uint8_t inb(uint16_t port)
+static inline uint8_t port_read8(uint16_t port)
 {
 	uint8_t v;
 
@@ -87,19 +89,19 @@ static inline uint64_t rdtsc(void)
 
 static void serial_init(void)
 {
-	outb(COM1 + 1, 0x00);		/* no interrupts */
-	outb(COM1 + 3, 0x80);		/* DLAB */
-	outb(COM1 + 0, 0x01);		/* 115200 baud */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);		/* 8N1 */
-	outb(COM1 + 2, 0xc7);		/* FIFO on, cleared */
+	port_write8(COM1 + 1, 0x00);		/* no interrupts */
+	port_write8(COM1 + 3, 0x80);		/* DLAB */
+	port_write8(COM1 + 0, 0x01);		/* 115200 baud */
+	port_write8(COM1 + 1, 0x00);
+	port_write8(COM1 + 3, 0x03);		/* 8N1 */
+	port_write8(COM1 + 2, 0xc7);		/* FIFO on, cleared */
 }
 
 static void putc(char c)
 {
-	while (!(inb(COM1 + 5) & 0x20))
+	while (!(port_read8(COM1 + 5) & 0x20))
 		;
-	outb(COM1, c);
+	port_write8(COM1, c);
 }
 
 static void puts(const char *s)
@@ -169,12 +171,12 @@ static uint32_t tsc_per_ms(void)
 	uint32_t latch = PIT_HZ * CALIBRATE_MS / 1000;
 	uint64_t t0, t1;
 
-	outb(0x61, (inb(0x61) & ~0x02) | 0x01);	/* gate on, speaker off */
-	outb(0x43, 0xb0);			/* ch 2, lo/hi, mode 0 */
-	outb(0x42, latch & 0xff);
-	outb(0x42, latch >> 8);
+	port_write8(0x61, (port_read8(0x61) & ~0x02) | 0x01);	/* gate on, speaker off */
+	port_write8(0x43, 0xb0);			/* ch 2, lo/hi, mode 0 */
+	port_write8(0x42, latch & 0xff);
+	port_write8(0x42, latch >> 8);
 	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20))
+	while (!(port_read8(0x61) & 0x20))
 		;
 	t1 = rdtsc();
 	return div64(t1 - t0, CALIBRATE_MS) ?: 1;
@@ -219,9 +221,12 @@ static uint32_t boot_id(void)
 }
 
 /* Whether @n words from word @first on hold the pattern of @id. */
-static int check(volatile uint32_t *mem, uint32_t id, uint32_t first, uint32_t n)
+static int check(const uint32_t *mem, uint32_t id, uint32_t first, uint32_t n)
 {
 	uint32_t i;
+
+	/* Read the memory itself, not what the compiler knows was written. */
+	asm volatile("" : : : "memory");
 
 	for (i = first; i < first + n; i++)
 		if (mem[i] != vm_demo_word(id, i))
@@ -233,7 +238,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *mbi);
 
 void guest_main(uint32_t magic, const struct multiboot_info *mbi)
 {
-	volatile uint32_t *mem = (uint32_t *)VM_DEMO_FILL_BASE;
+	uint32_t *mem = (uint32_t *)VM_DEMO_FILL_BASE;
 	const char *cmdline = "";
 	uint32_t id, fill_mib, ram_mib = 0, words, check_words, at = 0;
 	uint64_t t0, last, counter = 0;
