@@ -63,7 +63,12 @@
 #define LUOD_STATE_TOKEN	1
 #define LUOD_STATE_MAGIC	"luod-state-v1\n"
 #define LUOD_CLIENTS_MAX	1024
+#define LUOD_SEND_TIMEOUT_MS	1000	/* for a client to read a reply */
 #define NO_OWNER		((uid_t)-1)
+
+/* What a command returns besides 0 and -errno (with the reply filled in). */
+#define CMD_REPLIED		1	/* it sent its reply itself */
+#define CMD_DROP		2	/* the client does not read: drop it */
 
 /**
  * struct session - a session luod knows
@@ -739,6 +744,48 @@ static int cmd_release(const struct client *c, struct luod_request *req,
 	return 0;
 }
 
+/* ---- replies ---- */
+
+/*
+ * Send @mh to a client without blocking luod for long: a client that has
+ * not read for LUOD_SEND_TIMEOUT_MS is given up on.
+ */
+static int client_send(int fd, struct msghdr *mh)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	for (;;) {
+		if (sendmsg(fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		if (poll(&p, 1, LUOD_SEND_TIMEOUT_MS) <= 0)
+			return -ETIMEDOUT;
+	}
+}
+
+/* The reply to a request, with the file @fd if it is not negative. */
+static int send_reply(int sock, struct luod_reply *rep, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { rep, sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	return client_send(sock, &mh);
+}
+
 /* ---- status ---- */
 
 struct status_buf {
@@ -751,10 +798,12 @@ struct status_buf {
 static void status_flush(struct status_buf *b, bool last)
 {
 	struct luod_reply *rep = (struct luod_reply *)b->pkt;
+	struct iovec iov = { b->pkt, b->len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	rep->flags = last ? 0 : LUOD_REPLY_MORE;
-	if (!b->err && send(b->sock, b->pkt, b->len, MSG_NOSIGNAL) < 0)
-		b->err = -errno;
+	if (!b->err)
+		b->err = client_send(b->sock, &mh);
 	b->len = sizeof(*rep);
 }
 
@@ -809,6 +858,7 @@ static int cmd_status(const struct client *c, int sock, struct luod_reply *rep)
 	struct status_buf *b = calloc(1, sizeof(*b));
 	struct session **list;
 	long i, count;
+	int ret;
 
 	list = session_list(&count);
 	if (!b || !list) {
@@ -845,9 +895,10 @@ static int cmd_status(const struct client *c, int sock, struct luod_reply *rep)
 			status_files(b, s->fd);
 	}
 	status_flush(b, true);
+	ret = b->err ? CMD_DROP : CMD_REPLIED;
 	free(list);
 	free(b);
-	return 1;	/* replied */
+	return ret;
 }
 
 /* ---- clients ---- */
@@ -910,24 +961,16 @@ static void handle(struct client *c)
 		close(in_fd);
 	if (ret < 0 && verbose)
 		say("pid %d (uid %u): %s", c->pid, c->uid, rep.msg);
-	if (ret > 0)
+	if (ret == CMD_REPLIED)
 		return;
-
-	{
-		char rbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-		struct iovec riov = { &rep, sizeof(rep) };
-		struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1 };
-
-		if (reply_fd >= 0) {
-			rmh.msg_control = rbuf;
-			rmh.msg_controllen = sizeof(rbuf);
-			cm = CMSG_FIRSTHDR(&rmh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &reply_fd, sizeof(int));
-		}
-		sendmsg(c->fd, &rmh, MSG_NOSIGNAL);
+	if (ret != CMD_DROP)
+		ret = send_reply(c->fd, &rep, reply_fd);
+	if (ret) {
+		if (verbose)
+			say("pid %d (uid %u): dropped, it does not read its replies",
+			    c->pid, c->uid);
+		close(c->fd);
+		c->fd = -1;
 	}
 }
 
