@@ -12,6 +12,7 @@
 #   make deb      the distro kernel as Debian packages in build/deb/
 #                 (DEBCONFIG=<config> for another Debian config)
 #   make headers  headers_install into build/headers/include
+#   make agent    luod and luoctl (tools/liveupdate) for this host, in build/agent
 #   make demo     the main job: boot the patched kernel in QEMU and kexec it,
 #                 first with a VM (QEMU 10) that keeps running, then with
 #                 memcached keeping its cache; one each: demo-vm,
@@ -82,7 +83,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
 	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
-	bench-scale demo-vm demo-memcached
+	bench-scale demo-vm demo-memcached agent
 
 all: kernel
 
@@ -132,6 +133,14 @@ selftests: headers
 		KHDR_INCLUDES="-isystem $(HDR)/include" \
 		$(if $(CCACHE),CC="ccache gcc")
 
+# luod and luoctl for this host (dynamically linked), in build/agent/.
+agent: headers
+	@mkdir -p $(BUILD)/agent
+	@$(MAKE) -s -C $(SRC)/tools/liveupdate OUTPUT=$(BUILD)/agent/ \
+		KHDR_INCLUDES="-isystem $(HDR)/include" \
+		$(if $(CCACHE),CC="ccache gcc")
+	@echo "  AGENT   build/agent/luod build/agent/luoctl"
+
 demo: kernel selftests
 	@$(TOP)/dev/demo.sh
 
@@ -141,7 +150,7 @@ demo-vm: kernel selftests
 demo-memcached: kernel selftests
 	@DEMO_STORIES=memcached $(TOP)/dev/demo.sh
 
-check: kernel kernel-debug kernel-distro deb selftests
+check: kernel kernel-debug kernel-distro deb selftests agent
 	@$(TOP)/dev/check.sh all
 
 bench: kernel selftests
