@@ -42,11 +42,14 @@ static const char usage_text[] =
 	"  status [--json]      sessions luod holds (outgoing: for the next kernel;\n"
 	"                       incoming: from the previous one), their files and\n"
 	"                       states, and whether a next kernel is loaded\n"
-	"  load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline]\n"
+	"  load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--force]\n"
 	"                       load the next kernel with kexec_file_load(), which\n"
 	"                       also hands it the live update data. The command\n"
 	"                       line is CMDLINE, or this kernel's (without\n"
-	"                       BOOT_IMAGE= and initrd=) with CMDLINE after it\n"
+	"                       BOOT_IMAGE= and initrd=) with CMDLINE after it.\n"
+	"                       Refused unless --force if that command line would\n"
+	"                       not take the sessions over: kho= or liveupdate=\n"
+	"                       off, or left out while this kernel has them on\n"
 	"  unload               forget the loaded kernel\n"
 	"  exec [--force]       update now: luod saves its state, then reboot()\n"
 	"                       freezes every session and jumps to the loaded\n"
@@ -244,23 +247,97 @@ static int reuse_cmdline(char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The value of the last "@key=" in the command line @cmdline (the one the
+ * kernel obeys), copied into @val; false if there is none.
+ */
+static bool cmdline_value(const char *cmdline, const char *key, char *val,
+			  size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = cmdline;
+	bool found = false;
+
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		if (n > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			snprintf(val, len, "%.*s", (int)(n - klen - 1), p + klen + 1);
+			found = true;
+		}
+		p += n;
+	}
+	return found;
+}
+
+/* Whether @next keeps @key on as @here has it; else why not, in @why. */
+static bool cmdline_keeps(const char *here, const char *next,
+			  const char *key, char *why, size_t len)
+{
+	char val[16];
+
+	if (cmdline_value(next, key, val, sizeof(val))) {
+		if (!strcmp(val, "on") || !strcmp(val, "1") || !strcmp(val, "y"))
+			return true;
+		snprintf(why, len, "it has %s=%s", key, val);
+		return false;
+	}
+	if (cmdline_value(here, key, val, sizeof(val)) && !strcmp(val, "on")) {
+		snprintf(why, len, "it lacks the %s=on this kernel was booted with",
+			 key);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Would the next kernel take the sessions over? Not if its command line
+ * turns KHO or LUO off, nor if it leaves out a kho=on or liveupdate=on
+ * that this kernel was booted with (this kernel's build does not enable
+ * them by default, and the next one may well be the same build). Returns
+ * the reason, or NULL.
+ */
+static const char *cmdline_drops_sessions(const char *next)
+{
+	static char why[160];
+	char here[4096] = "";
+	FILE *f;
+
+	f = fopen("/proc/cmdline", "re");
+	if (f) {
+		if (!fgets(here, sizeof(here), f))
+			here[0] = '\0';
+		fclose(f);
+	}
+	if (!cmdline_keeps(here, next, "kho", why, sizeof(why)) ||
+	    !cmdline_keeps(here, next, "liveupdate", why, sizeof(why)))
+		return why;
+	return NULL;
+}
+
 static int cmd_load(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "reuse-cmdline", no_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
 		{ }
 	};
-	const char *initrd = NULL, *append = NULL;
+	const char *initrd = NULL, *append = NULL, *why;
 	char cmdline[8192] = "";
 	unsigned long flags = 0;
 	int opt, kfd, ifd = -1, ret = 0;
-	bool reuse = false;
+	bool reuse = false, force = false;
 
 	optind = 0;	/* glibc: start afresh, argv[0] is the command */
-	while ((opt = getopt_long(argc, argv, "i:a:r", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:a:rf", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'f':
+			force = true;
+			break;
 		case 'i':
 			initrd = optarg;
 			break;
@@ -276,7 +353,7 @@ static int cmd_load(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "usage: %s\n",
-			"luoctl load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline]");
+			"luoctl load KERNEL [--initrd FILE] [--append CMDLINE] [--reuse-cmdline] [--force]");
 		return 2;
 	}
 	if (reuse && reuse_cmdline(cmdline, sizeof(cmdline)))
@@ -289,6 +366,10 @@ static int cmd_load(int argc, char **argv)
 		    (int)(sizeof(cmdline) - used))
 			return fail("command line too long");
 	}
+	why = cmdline_drops_sessions(cmdline);
+	if (why && !force)
+		return fail("the next kernel would not take the sessions over: %s %s",
+			    why, "(--force to load it anyway)");
 
 	kfd = open(argv[optind], O_RDONLY | O_CLOEXEC);
 	if (kfd < 0)

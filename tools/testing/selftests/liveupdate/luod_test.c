@@ -264,6 +264,16 @@ static int nosock_client(void *arg)
 	return luod_connect(SOCK) == -EACCES ? 0 : 1;
 }
 
+/* /sys/kernel/kexec_loaded: 1 or 0, -1 if unreadable. */
+static int next_kernel_loaded(void)
+{
+	char buf[8];
+
+	if (vmtest_read_file("/sys/kernel/kexec_loaded", buf, sizeof(buf)) < 0)
+		return -1;
+	return atoi(buf);
+}
+
 /* The fdinfo of session @fd has @needle. */
 static int fdinfo_has(int fd, const char *needle)
 {
@@ -388,6 +398,21 @@ static int variant_agent(void)
 	ret = luoctl_run(out, sizeof(out), "exec", NULL);
 	CHECK(ret == 1 && strstr(out, "no kernel is loaded"),
 	      "exec without a loaded kernel: %s", out);
+	/* A command line on which the next kernel would drop the sessions. */
+	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL, "--append",
+			 "quiet", NULL);
+	CHECK(ret == 1 && strstr(out, "lacks the kho=on"),
+	      "load refused without kho=on: %s", out);
+	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL,
+			 "--reuse-cmdline", "--append", "liveupdate=off", NULL);
+	CHECK(ret == 1 && strstr(out, "it has liveupdate=off") &&
+	      next_kernel_loaded() == 0,
+	      "load refused with liveupdate=off, nothing loaded: %s", out);
+	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL,
+			 "--reuse-cmdline", "--append", "liveupdate=off",
+			 "--force", NULL);
+	CHECK(!ret && next_kernel_loaded() == 1, "... loaded with --force: %s",
+	      out);
 	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL, "--reuse-cmdline", NULL);
 	CHECK(!ret, "luoctl load: %s", out);
 	tf = tf_open(9);
