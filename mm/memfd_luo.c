@@ -296,17 +296,15 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 			folios[n++] = folios[i];
 	}
 
-	for (i = 0; i < n; i++) {
-		err = kho_preserve_folio(folios[i]);
-		/*
-		 * Preserved by another user already: the memfd is busy. Not
-		 * EEXIST, which the uapi keeps for a token already used.
-		 */
-		if (err == -EEXIST)
-			err = -EBUSY;
-		if (err)
-			goto err_unpreserve;
-	}
+	err = kho_preserve_folios(folios, n);
+	/*
+	 * Preserved by another user already: the memfd is busy. Not EEXIST,
+	 * which the uapi keeps for a token already used.
+	 */
+	if (err == -EEXIST)
+		err = -EBUSY;
+	if (err)
+		goto err_unpin;
 
 	err = memfd_luo_store_folios(mf, folios, n);
 	if (err)
@@ -320,8 +318,8 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 	return 0;
 
 err_unpreserve:
-	while (i--)
-		kho_unpreserve_folio(folios[i]);
+	kho_unpreserve_folios(folios, n);
+err_unpin:
 	unpin_folios(folios, n);
 	return err;
 }

@@ -22,6 +22,8 @@ int kho_preserved_order(phys_addr_t phys);
 
 int kho_preserve_folio(struct folio *folio);
 void kho_unpreserve_folio(struct folio *folio);
+int kho_preserve_folios(struct folio **folios, unsigned int nr);
+void kho_unpreserve_folios(struct folio **folios, unsigned int nr);
 int kho_preserve_pages(struct page *page, unsigned long nr_pages);
 void kho_unpreserve_pages(struct page *page, unsigned long nr_pages);
 int kho_preserve_vmalloc(void *ptr, struct kho_vmalloc *preservation);
@@ -79,6 +81,16 @@ static inline int kho_preserve_folio(struct folio *folio)
 }
 
 static inline void kho_unpreserve_folio(struct folio *folio)
+{
+}
+
+static inline int kho_preserve_folios(struct folio **folios, unsigned int nr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void kho_unpreserve_folios(struct folio **folios,
+					 unsigned int nr)
 {
 }
 

@@ -6,6 +6,8 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+struct folio;
+
 /**
  * struct kho_radix_hint - where the keys of one order were last looked up
  * @table: a table node at level 1 (its children are leaves), or NULL.
@@ -32,6 +34,10 @@ struct kho_radix_hint {
  *        contain it costs two reads per order instead of a walk from the
  *        root. Nodes are never freed while the tree is in use, so a hint
  *        stays valid. Protected by @lock.
+ * @leaf: the leaf a block was last added to or removed from, or NULL, so
+ *        that consecutive blocks (the folios of a file, in order) do not
+ *        walk the tree from the root each. Protected by @lock.
+ * @leaf_prefix: the key bits above @leaf.
  *
  * The layout of the nodes is the handover ABI described in
  * <linux/kho/abi/kexec_handover.h>. The blocks of a tree never overlap:
@@ -42,6 +48,8 @@ struct kho_radix_tree {
 	struct mutex lock;	/* serialises add and remove, protects the rest */
 	unsigned long orders;
 	struct kho_radix_hint hint[KHO_ORDER_0_LOG2];
+	struct kho_radix_leaf *leaf;
+	u64 leaf_prefix;
 };
 
 /**
@@ -69,6 +77,10 @@ int kho_radix_init(struct kho_radix_tree *tree);
 void kho_radix_destroy(struct kho_radix_tree *tree);
 int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
 		  unsigned int order);
+int kho_radix_add_folios(struct kho_radix_tree *tree, struct folio **folios,
+			 unsigned int nr);
+void kho_radix_remove_folios(struct kho_radix_tree *tree,
+			     struct folio **folios, unsigned int nr);
 int kho_radix_remove(struct kho_radix_tree *tree, unsigned long pfn,
 		     unsigned int order);
 int kho_radix_walk(phys_addr_t root, struct kho_radix_walker *w);

@@ -145,10 +145,13 @@ static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
 					     u64 key, bool alloc)
 {
 	struct kho_radix_table *table = tree->root;
+	u64 prefix = key / KHO_LEAF_BITS;
 	unsigned int level;
 
 	lockdep_assert_held(&tree->lock);
 
+	if (tree->leaf && tree->leaf_prefix == prefix)
+		return tree->leaf;
 	for (level = KHO_TREE_MAX_DEPTH - 1; level > 0; level--) {
 		u64 *slot = &table->child[kho_radix_index(key, level)];
 
@@ -164,7 +167,9 @@ static struct kho_radix_leaf *kho_radix_leaf(struct kho_radix_tree *tree,
 		}
 		table = phys_to_virt(*slot);
 	}
-	return (struct kho_radix_leaf *)table;
+	tree->leaf = (struct kho_radix_leaf *)table;
+	tree->leaf_prefix = prefix;
+	return tree->leaf;
 }
 
 /**
@@ -185,6 +190,7 @@ int kho_radix_init(struct kho_radix_tree *tree)
 	mutex_init(&tree->lock);
 	tree->orders = 0;
 	memset(tree->hint, 0, sizeof(tree->hint));
+	tree->leaf = NULL;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_init);
@@ -313,6 +319,44 @@ static bool kho_radix_overlaps(struct kho_radix_tree *tree, unsigned long pfn,
 	return false;
 }
 
+/* kho_radix_add() with @tree->lock held. */
+static int __kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
+			   unsigned int order)
+{
+	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
+	struct kho_radix_leaf *leaf;
+
+	lockdep_assert_held(&tree->lock);
+	if (!key)
+		return -EINVAL;
+	if (kho_radix_overlaps(tree, pfn, order))
+		return -EEXIST;
+	leaf = kho_radix_leaf(tree, key, true);
+	if (IS_ERR(leaf))
+		return PTR_ERR(leaf);
+	if (__test_and_set_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
+		return -EEXIST;
+	tree->orders |= BIT(order);
+	return 0;
+}
+
+/* kho_radix_remove() with @tree->lock held. */
+static int __kho_radix_remove(struct kho_radix_tree *tree, unsigned long pfn,
+			      unsigned int order)
+{
+	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
+	struct kho_radix_leaf *leaf;
+
+	lockdep_assert_held(&tree->lock);
+	if (!key)
+		return -EINVAL;
+	leaf = kho_radix_leaf(tree, key, false);
+	if (!leaf ||
+	    !__test_and_clear_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
+		return -ENOENT;
+	return 0;
+}
+
 /**
  * kho_radix_add() - record a preserved block
  * @tree: the outgoing tree.
@@ -335,22 +379,8 @@ static bool kho_radix_overlaps(struct kho_radix_tree *tree, unsigned long pfn,
 int kho_radix_add(struct kho_radix_tree *tree, unsigned long pfn,
 		  unsigned int order)
 {
-	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
-	struct kho_radix_leaf *leaf;
-
-	if (!key)
-		return -EINVAL;
-
 	guard(mutex)(&tree->lock);
-	if (kho_radix_overlaps(tree, pfn, order))
-		return -EEXIST;
-	leaf = kho_radix_leaf(tree, key, true);
-	if (IS_ERR(leaf))
-		return PTR_ERR(leaf);
-	if (__test_and_set_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
-		return -EEXIST;
-	tree->orders |= BIT(order);
-	return 0;
+	return __kho_radix_add(tree, pfn, order);
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_add);
 
@@ -367,20 +397,66 @@ EXPORT_SYMBOL_IF_KUNIT(kho_radix_add);
 int kho_radix_remove(struct kho_radix_tree *tree, unsigned long pfn,
 		     unsigned int order)
 {
-	u64 key = kho_radix_encode_key(PFN_PHYS(pfn), order);
-	struct kho_radix_leaf *leaf;
-
-	if (!key)
-		return -EINVAL;
-
 	guard(mutex)(&tree->lock);
-	leaf = kho_radix_leaf(tree, key, false);
-	if (!leaf ||
-	    !__test_and_clear_bit(key % KHO_LEAF_BITS, (unsigned long *)leaf->bitmap))
-		return -ENOENT;
-	return 0;
+	return __kho_radix_remove(tree, pfn, order);
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_remove);
+
+/**
+ * kho_radix_add_folios() - record the blocks of many folios at once
+ * @tree: the outgoing tree.
+ * @folios: the folios; each is one block of its order.
+ * @nr: the number of folios.
+ *
+ * Like kho_radix_add() for each folio, under one acquisition of the lock,
+ * and all or nothing: when a folio fails, the ones recorded before it are
+ * taken back.
+ *
+ * Context: may sleep; takes @tree->lock.
+ * Return: 0 or the error of the first folio that failed (see
+ * kho_radix_add()); nothing is recorded then.
+ */
+int kho_radix_add_folios(struct kho_radix_tree *tree, struct folio **folios,
+			 unsigned int nr)
+{
+	unsigned int i;
+	int err = 0;
+
+	guard(mutex)(&tree->lock);
+	for (i = 0; i < nr; i++) {
+		err = __kho_radix_add(tree, folio_pfn(folios[i]),
+				      folio_order(folios[i]));
+		if (err)
+			break;
+	}
+	if (err) {
+		while (i--)
+			WARN_ON_ONCE(__kho_radix_remove(tree, folio_pfn(folios[i]),
+							folio_order(folios[i])));
+	}
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_add_folios);
+
+/**
+ * kho_radix_remove_folios() - forget the blocks of many folios at once
+ * @tree: the outgoing tree.
+ * @folios: the folios, as given to kho_radix_add_folios().
+ * @nr: the number of folios.
+ *
+ * Context: may sleep; takes @tree->lock.
+ */
+void kho_radix_remove_folios(struct kho_radix_tree *tree,
+			     struct folio **folios, unsigned int nr)
+{
+	unsigned int i;
+
+	guard(mutex)(&tree->lock);
+	for (i = 0; i < nr; i++)
+		WARN_ON_ONCE(__kho_radix_remove(tree, folio_pfn(folios[i]),
+						folio_order(folios[i])));
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_remove_folios);
 
 static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
 			       unsigned int level, u64 prefix)

@@ -273,6 +273,56 @@ static void kho_radix_add_over_recorded_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, 512, 9), 0);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(put_folio, folio_put, struct folio *);
+
+static struct folio *new_folio(struct kunit *test, unsigned int order)
+{
+	struct folio *folio = folio_alloc(GFP_KERNEL, order);
+
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_folio, folio), 0);
+	return folio;
+}
+
+/* The number of blocks a walk of @tree reports. */
+static unsigned int count_blocks(struct kunit *test, struct kho_radix_tree *tree)
+{
+	struct collector *c = new_collector(test, 8);
+
+	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
+	return c->n;
+}
+
+/*
+ * Many folios at once: all or nothing. One folio recorded already fails the
+ * whole call and leaves only that one; then all go in, and all come out.
+ */
+static void kho_radix_add_folios_all_or_nothing(struct kunit *test)
+{
+	struct kho_radix_tree *tree = new_tree(test);
+	struct folio *folios[4];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		folios[i] = new_folio(test, 0);
+	folios[3] = new_folio(test, 2);
+
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, folio_pfn(folios[1]), 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add_folios(tree, folios, 4), -EEXIST);
+	KUNIT_EXPECT_EQ(test, count_blocks(test, tree), 1);
+	KUNIT_EXPECT_EQ(test, kho_radix_remove(tree, folio_pfn(folios[0]), 0),
+			-ENOENT);
+
+	KUNIT_ASSERT_EQ(test, kho_radix_remove(tree, folio_pfn(folios[1]), 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_add_folios(tree, folios, 4), 0);
+	KUNIT_EXPECT_EQ(test, count_blocks(test, tree), 4);
+	KUNIT_EXPECT_EQ(test, kho_radix_add(tree, folio_pfn(folios[3]) + 1, 0),
+			-EEXIST);
+
+	kho_radix_remove_folios(tree, folios, 4);
+	KUNIT_EXPECT_EQ(test, count_blocks(test, tree), 0);
+}
+
 /* Blocks that touch a recorded one without sharing a page still go in. */
 static void kho_radix_add_adjacent_blocks(struct kunit *test)
 {
@@ -396,6 +446,7 @@ static struct kunit_case kho_radix_tree_cases[] = {
 	KUNIT_CASE(kho_radix_add_inside_recorded_fails),
 	KUNIT_CASE(kho_radix_add_over_recorded_fails),
 	KUNIT_CASE(kho_radix_add_adjacent_blocks),
+	KUNIT_CASE(kho_radix_add_folios_all_or_nothing),
 	KUNIT_CASE(kho_radix_add_remove_errors),
 	KUNIT_CASE(kho_radix_add_highest_address),
 	KUNIT_CASE(kho_radix_walk_stops_on_error),
