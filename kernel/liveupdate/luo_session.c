@@ -55,6 +55,7 @@
 #include <linux/fs_context.h>
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
+#include <linux/ktime.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
@@ -696,6 +697,8 @@ err_undo:
  */
 int luo_session_deserialize(u64 sessions_pa)
 {
+	ktime_t start = ktime_get();
+	long nr_sessions = 0, nr_files = 0;
 	struct kho_block_set bs;
 	struct kho_block_set_it it;
 	struct luo_session_ser *entry;
@@ -739,10 +742,15 @@ int luo_session_deserialize(u64 sessions_pa)
 		}
 
 		luo_session_add(&luo_incoming, session);
+		nr_sessions++;
+		nr_files += session->file_set.count;
 		cond_resched();
 	}
 
 	kho_block_set_destroy(&bs);
+	/* Part of the blackout when an agent opens the device after boot. */
+	pr_info("read %ld incoming session(s) with %ld file(s) in %lld us\n",
+		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));
 	return 0;
 }
 

@@ -315,6 +315,8 @@ static int variant_sessions(int stage)
 		return end_stage(0);
 	}
 
+	CHECK(vmtest_kmsg_has("read 5 incoming session(s) with 4 file(s) in "),
+	      "the first open logs what it read, and how long it took");
 	for (i = 4; i >= 0; i--) {
 		sfd[i] = retrieve(sess_names[i]);
 		if (sfd[i] < 0)
