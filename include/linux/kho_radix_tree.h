@@ -81,6 +81,7 @@ int kho_radix_add_folios(struct kho_radix_tree *tree, struct folio **folios,
 			 unsigned int nr);
 void kho_radix_remove_folios(struct kho_radix_tree *tree,
 			     struct folio **folios, unsigned int nr);
+phys_addr_t kho_radix_end(struct kho_radix_tree *tree);
 int kho_radix_remove(struct kho_radix_tree *tree, unsigned long pfn,
 		     unsigned int order);
 int kho_radix_walk(phys_addr_t root, struct kho_radix_walker *w);

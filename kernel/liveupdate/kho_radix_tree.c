@@ -458,6 +458,42 @@ void kho_radix_remove_folios(struct kho_radix_tree *tree,
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_remove_folios);
 
+struct kho_radix_end_walker {
+	struct kho_radix_walker w;
+	phys_addr_t end;
+};
+
+static int kho_radix_end_block(struct kho_radix_walker *w, phys_addr_t phys,
+			       unsigned int order)
+{
+	struct kho_radix_end_walker *e =
+		container_of(w, struct kho_radix_end_walker, w);
+
+	e->end = max(e->end, phys + (PAGE_SIZE << order));
+	return 0;
+}
+
+/**
+ * kho_radix_end() - where the highest recorded block ends
+ * @tree: the outgoing tree.
+ *
+ * Walks the whole tree: for checks outside the hot paths (loading a
+ * kernel), not for each preservation.
+ *
+ * Context: may sleep; takes @tree->lock.
+ * Return: the physical address just past the highest block, 0 if none.
+ */
+phys_addr_t kho_radix_end(struct kho_radix_tree *tree)
+{
+	struct kho_radix_end_walker e = { .w.block = kho_radix_end_block };
+
+	guard(mutex)(&tree->lock);
+	if (kho_radix_walk(virt_to_phys(tree->root), &e.w))
+		return PHYS_ADDR_MAX;
+	return e.end;
+}
+EXPORT_SYMBOL_IF_KUNIT(kho_radix_end);
+
 static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
 			       unsigned int level, u64 prefix)
 {

@@ -323,6 +323,22 @@ static void kho_radix_add_folios_all_or_nothing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count_blocks(test, tree), 0);
 }
 
+/* kho_radix_end(): past the highest block, whatever the orders. */
+static void kho_radix_end_of_blocks(struct kunit *test)
+{
+	struct kho_radix_tree *tree = new_tree(test);
+
+	KUNIT_EXPECT_EQ(test, kho_radix_end(tree), 0);
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 4096, 0), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_end(tree), PFN_PHYS(4097));
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 1024, 10), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_end(tree), PFN_PHYS(4097));
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, 1UL << 18, 18), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_end(tree), PFN_PHYS(1UL << 19));
+	KUNIT_ASSERT_EQ(test, kho_radix_remove(tree, 1UL << 18, 18), 0);
+	KUNIT_EXPECT_EQ(test, kho_radix_end(tree), PFN_PHYS(4097));
+}
+
 /* Blocks that touch a recorded one without sharing a page still go in. */
 static void kho_radix_add_adjacent_blocks(struct kunit *test)
 {
@@ -447,6 +463,7 @@ static struct kunit_case kho_radix_tree_cases[] = {
 	KUNIT_CASE(kho_radix_add_over_recorded_fails),
 	KUNIT_CASE(kho_radix_add_adjacent_blocks),
 	KUNIT_CASE(kho_radix_add_folios_all_or_nothing),
+	KUNIT_CASE(kho_radix_end_of_blocks),
 	KUNIT_CASE(kho_radix_add_remove_errors),
 	KUNIT_CASE(kho_radix_add_highest_address),
 	KUNIT_CASE(kho_radix_walk_stops_on_error),

@@ -39,8 +39,10 @@
  * Variant "trace" (distro kernel): a boot-mapped ftrace instance in a
  * reserve_mem= region shows the previous kernel's trace (stage_trace()).
  *
- * Variant "mem-limit": a mem= in the next kernel that leaves a scratch area
- * outside its memory drops the handover (stage_mem_limit()).
+ * Variant "mem-limit": a memmap= in the next kernel that leaves a scratch
+ * area outside its memory drops the handover (stage_mem_limit()); variant
+ * "mem-load": a kernel whose mem= would do so is not even loaded
+ * (stage_mem_load()).
  *
  * Variant "hotplug" (distro kernel, one boot): memory hot-added since boot
  * is refused with ENXIO (stage_hotplug()).
@@ -56,8 +58,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/kexec.h>
 
 #include "../kselftest.h"
 #include "vmtest.h"
@@ -896,34 +900,56 @@ static int stage_hotplug(void)
 	ksft_exit_pass();
 }
 
+/* The highest scratch area of this kernel: its start and end, 0 if none. */
+static unsigned long long top_scratch(unsigned long long *end)
+{
+	unsigned long long top = 0, p, l;
+	char phys[64], len[64];
+	FILE *fp, *fl;
+
+	*end = 0;
+	fp = fopen(KHO_DEBUGFS "/out/scratch_phys", "re");
+	fl = fopen(KHO_DEBUGFS "/out/scratch_len", "re");
+	while (fp && fl && fgets(phys, sizeof(phys), fp) &&
+	       fgets(len, sizeof(len), fl)) {
+		p = strtoull(phys, NULL, 16);
+		l = strtoull(len, NULL, 16);
+		if (p >= top) {
+			top = p;
+			*end = p + l;
+		}
+	}
+	if (fp)
+		fclose(fp);
+	if (fl)
+		fclose(fl);
+	return top;
+}
+
 /*
- * Variant "mem-limit": the next kernel gets a mem= below the highest
- * scratch area. Early boot must not allocate there (it is no longer the
- * kernel's memory): the handover is dropped with one log line, and the
- * kernel boots cold within its limit.
+ * Variant "mem-limit": the next kernel gets a memmap= that takes the
+ * highest scratch area out of its memory (mem= would be refused at load
+ * time: see "mem-load"). Early boot must not allocate there (it is no
+ * longer the kernel's memory): the handover is dropped with one log line,
+ * and the kernel boots cold.
  */
 static int stage_mem_limit(int stage)
 {
-	unsigned long long top = 0, p;
-	long limit = cmdline_long("vmtest.mem_limit"), total;
-	char line[64], args[96];
-	FILE *f;
+	unsigned long long top, end;
+	long before = cmdline_long("vmtest.mem_total"), total;
+	char args[128];
 	int n;
 
 	if (stage == 1) {
 		ksft_set_plan(2);
 		kho_preserve("5");
-		f = fopen(KHO_DEBUGFS "/out/scratch_phys", "re");
-		while (f && fgets(line, sizeof(line), f)) {
-			p = strtoull(line, NULL, 16);
-			top = p > top ? p : top;
-		}
-		if (f)
-			fclose(f);
-		/* The highest area starts above the limit, in whole MiB. */
-		snprintf(args, sizeof(args), "mem=%lluM vmtest.mem_limit=%llu",
-			 top >> 20, top >> 20);
-		ksft_test_result(top >= 512ULL << 20 && !vmtest_set_next_args(args),
+		top = top_scratch(&end);
+		/* The area, in whole MiB, marked reserved (memmap=nn$ss). */
+		top >>= 20;
+		end = (end + (1 << 20) - 1) >> 20;
+		snprintf(args, sizeof(args), "memmap=%lluM$%lluM vmtest.mem_total=%ld",
+			 end - top, top, meminfo_kib("MemTotal:"));
+		ksft_test_result(top >= 512 && !vmtest_set_next_args(args),
 				 "next kernel gets \"%s\"\n", args);
 		if (ksft_get_fail_cnt())
 			ksft_exit_fail();
@@ -934,9 +960,44 @@ static int stage_mem_limit(int stage)
 	ksft_test_result(n == 1, "the kernel says it drops the handover once (%d)\n", n);
 	expect_state("enabled 1 kho_boot 0 subtree 0");
 	total = meminfo_kib("MemTotal:");
-	ksft_test_result(limit > 0 && total > 0 && total < limit * 1024,
-			 "MemTotal %ld KiB within mem=%ldM\n", total, limit);
+	ksft_test_result(before > 0 && total > 0 && total < before,
+			 "MemTotal %ld KiB, less than before (%ld KiB)\n", total, before);
 	expect_alloc_64m();
+	if (ksft_get_fail_cnt())
+		ksft_exit_fail();
+	ksft_exit_pass();
+}
+
+/*
+ * Variant "mem-load", one kernel: kexec_file_load() refuses a kernel
+ * whose mem= leaves a scratch area out (EINVAL, one log line), since that
+ * kernel would drop the handover, and loads one whose mem= covers every
+ * scratch area and all preserved memory.
+ */
+static int stage_mem_load(void)
+{
+	unsigned long long top, end;
+	char args[64];
+	int ret, n;
+
+	ksft_set_plan(4);
+	kho_preserve("5");
+	top = top_scratch(&end);
+	snprintf(args, sizeof(args), "mem=%lluM", top >> 20);
+	ret = vmtest_kexec_load_args(2, args);
+	ksft_test_result(top >= 512ULL << 20 && ret == -EINVAL,
+			 "kexec_file_load with %s (below the scratch area at %#llx): %s\n",
+			 args, top, strerror(-ret));
+	n = kmsg_count("scratch memory up to");
+	ksft_test_result(n == 1, "the kernel says why once (%d)\n", n);
+	/* Past the end of the highest scratch area: all memory, here. */
+	snprintf(args, sizeof(args), "mem=%lluM", ((end - 1) >> 20) + 1);
+	ret = vmtest_kexec_load_args(2, args);
+	ksft_test_result(!ret, "kexec_file_load with %s: %s\n", args,
+			 strerror(-ret));
+	ret = syscall(SYS_kexec_file_load, -1, -1, 0UL, NULL,
+		      (unsigned long)KEXEC_FILE_UNLOAD);
+	ksft_test_result(!ret, "unloaded\n");
 	if (ksft_get_fail_cnt())
 		ksft_exit_fail();
 	ksft_exit_pass();
@@ -1050,6 +1111,8 @@ int main(void)
 		return stage_gigantic(stage);
 	if (!strcmp(variant, "mem-limit"))
 		return stage_mem_limit(stage);
+	if (!strcmp(variant, "mem-load"))
+		return stage_mem_load();
 	if (!strcmp(variant, "hotplug"))
 		return stage_hotplug();
 	if (!strcmp(variant, "trace"))
