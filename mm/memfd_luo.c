@@ -27,10 +27,9 @@
  * If the reboot is aborted, the memfd takes new folios again.
  *
  * A folio in memory hot-added since boot (ACPI memory hotplug, virtio-mem,
- * dax/kmem), or above the mem= of the kernel loaded to be the next one,
- * cannot be preserved: the next kernel does not find that memory at boot.
- * Preserving such a memfd fails with ``ENXIO``, and so does the freeze,
- * and the reboot, if the memfd gained such a folio since.
+ * dax/kmem) cannot be preserved: the next kernel does not find that memory
+ * at boot. Preserving such a memfd fails with ``ENXIO``, and so does the
+ * freeze, and the reboot, if the memfd gained such a folio since.
  *
  * Freezing waits at most about a second for the inode lock: a writer can
  * hold it for as long as a userfaultfd or FUSE fault in its source buffer

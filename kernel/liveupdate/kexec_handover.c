@@ -158,10 +158,6 @@ static unsigned int kho_scratch_cnt __ro_after_init;
  * @finalized: set when the kernel starts the kexec jump (reboot notifier):
  *             the next kernel reads @fdt as it is then, so subtrees can no
  *             longer be added or removed.
- * @mem_limit: where the memory of the last kernel loaded with
- *             kexec_file_load() ends, from its mem=; 0 if it has none.
- *             Memory above it cannot be preserved. Written under @lock,
- *             read without it.
  */
 struct kho_out {
 	struct mutex lock;	/* protects the contents of @fdt, @finalized */
@@ -169,7 +165,6 @@ struct kho_out {
 	void *fdt;
 	bool ready;
 	bool finalized;
-	phys_addr_t mem_limit;
 };
 
 static struct kho_out kho_out = {
@@ -319,22 +314,15 @@ static bool kho_scratch_overlaps(phys_addr_t phys, phys_addr_t size)
 /*
  * Whether the next kernel finds [@pfn, @pfn + @nr) in its memory map at
  * boot: true if every memory section of the range is one this kernel found
- * at boot, and the range is below the mem= of the kernel loaded to be the
- * next one. Hot-added memory (ACPI memory hotplug, virtio-mem, dax/kmem) is
- * found only later, if at all, and memory above mem= not at all, so the
- * next kernel would see a block there outside RAM and reject the whole
- * handover; such memory is refused at preserve time instead.
+ * at boot. Hot-added memory (ACPI memory hotplug, virtio-mem, dax/kmem) is
+ * found only later, if at all, so the next kernel would see a block there
+ * outside RAM and reject the whole handover; such memory is refused at
+ * preserve time instead.
  */
 static bool kho_boot_memory(unsigned long pfn, unsigned long nr)
 {
-	phys_addr_t limit = READ_ONCE(kho_out.mem_limit);
 #ifdef CONFIG_SPARSEMEM
 	unsigned long end = pfn + nr;
-#endif
-
-	if (limit && PFN_PHYS(pfn + nr) > limit)
-		return false;
-#ifdef CONFIG_SPARSEMEM
 
 	for (pfn = ALIGN_DOWN(pfn, PAGES_PER_SECTION); pfn < end;
 	     pfn += PAGES_PER_SECTION) {
@@ -353,7 +341,7 @@ static int kho_preservable(unsigned long pfn, unsigned long nr)
 		return -EINVAL;
 	}
 	if (!kho_boot_memory(pfn, nr)) {
-		pr_warn_ratelimited("cannot preserve memory at %#llx: the next kernel does not find it at boot (hot-added, or above the mem= of the loaded kernel)\n",
+		pr_warn_ratelimited("cannot preserve hot-added memory at %#llx: the next kernel does not find it at boot\n",
 				    (unsigned long long)PFN_PHYS(pfn));
 		return -ENXIO;
 	}
@@ -2107,9 +2095,11 @@ int kho_scratch_out_set(const void *buf, size_t len)
 }
 
 /*
- * The mem= of a kernel command line, the last one (the one x86 obeys), up
- * to a "--" after which the arguments are for init: where that kernel's
- * memory ends. 0 without one.
+ * Where the memory of a kernel with command line @cmdline ends, from its
+ * mem= options: x86 removes the memory above each of them, so the
+ * smallest counts. Up to a "--", after which the arguments are for init;
+ * quotes around an argument or its value are skipped as the kernel's own
+ * parser does. 0 without a mem=.
  */
 static phys_addr_t kho_cmdline_mem_limit(const char *cmdline)
 {
@@ -2117,20 +2107,27 @@ static phys_addr_t kho_cmdline_mem_limit(const char *cmdline)
 	const char *p = cmdline;
 
 	while (*p) {
+		const char *arg;
 		size_t len;
+		char *end;
+		u64 val;
 
 		p = skip_spaces(p);
 		len = strcspn(p, " \t\n");
-		if (len == 2 && !strncmp(p, "--", 2))
-			break;
-		if (len > 4 && !strncmp(p, "mem=", 4)) {
-			char *end;
-			u64 val = memparse(p + 4, &end);
-
-			if (end == p + len && val)
-				limit = val;
-		}
+		arg = p;
 		p += len;
+		if (len == 2 && !strncmp(arg, "--", 2))
+			break;
+		if (*arg == '"')
+			arg++;
+		if (strncmp(arg, "mem=", 4))
+			continue;
+		arg += 4;
+		if (*arg == '"')
+			arg++;
+		val = memparse(arg, &end);
+		if (end != arg && val && (!limit || val < limit))
+			limit = val;
 	}
 	return limit;
 }
@@ -2154,7 +2151,7 @@ static int kho_check_mem_limit(phys_addr_t limit)
 	}
 	if (kho_out_check())
 		return 0;	/* nothing can be preserved */
-	end = kho_radix_end(&kho_out.tree);
+	end = kho_radix_end(&kho_out.tree);	/* its nodes included */
 	if (end > limit) {
 		pr_warn("not loading a kernel with mem=%pa: memory up to %pa is preserved, and that kernel would drop the handover\n",
 			&limit, &end);
@@ -2171,9 +2168,8 @@ static int kho_check_mem_limit(phys_addr_t limit)
  * before the architecture's image loader, which passes both on.
  *
  * A command line with a mem= below a scratch area or below preserved
- * memory is refused: that kernel would drop the handover. Otherwise its
- * mem= bounds what can be preserved from now on (kho_boot_memory()), until
- * another kernel is loaded.
+ * memory (or the tracker that records it) is refused: that kernel would
+ * drop the handover. Memory preserved after the load is not checked.
  *
  * Return: 0; -EINVAL for such a mem=; or the error of kexec_add_buffer().
  */
@@ -2188,13 +2184,10 @@ int kho_fill_kimage(struct kimage *image)
 
 	if (image->cmdline_buf)
 		limit = kho_cmdline_mem_limit(image->cmdline_buf);
-	scoped_guard(mutex, &kho_out.lock) {
-		if (limit) {
-			err = kho_check_mem_limit(limit);
-			if (err)
-				return err;
-		}
-		WRITE_ONCE(kho_out.mem_limit, limit);
+	if (limit) {
+		err = kho_check_mem_limit(limit);
+		if (err)
+			return err;
 	}
 
 	image->kho.fdt = virt_to_phys(kho_out.fdt);

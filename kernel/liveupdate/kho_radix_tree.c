@@ -473,19 +473,32 @@ static int kho_radix_end_block(struct kho_radix_walker *w, phys_addr_t phys,
 	return 0;
 }
 
+static bool kho_radix_end_node(struct kho_radix_walker *w, phys_addr_t node)
+{
+	struct kho_radix_end_walker *e =
+		container_of(w, struct kho_radix_end_walker, w);
+
+	e->end = max(e->end, node + PAGE_SIZE);
+	return true;
+}
+
 /**
- * kho_radix_end() - where the highest recorded block ends
+ * kho_radix_end() - where the memory a tree needs in the next kernel ends
  * @tree: the outgoing tree.
  *
- * Walks the whole tree: for checks outside the hot paths (loading a
- * kernel), not for each preservation.
+ * The end of the highest recorded block or node page, whichever is higher:
+ * the next kernel needs both. Walks the whole tree: for checks outside the
+ * hot paths (loading a kernel), not for each preservation.
  *
  * Context: may sleep; takes @tree->lock.
- * Return: the physical address just past the highest block, 0 if none.
+ * Return: the physical address just past the highest block or node.
  */
 phys_addr_t kho_radix_end(struct kho_radix_tree *tree)
 {
-	struct kho_radix_end_walker e = { .w.block = kho_radix_end_block };
+	struct kho_radix_end_walker e = {
+		.w.block = kho_radix_end_block,
+		.w.node_ok = kho_radix_end_node,
+	};
 
 	guard(mutex)(&tree->lock);
 	if (kho_radix_walk(virt_to_phys(tree->root), &e.w))

@@ -49,6 +49,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -388,18 +389,26 @@ static long luo_session_ioctl(struct file *filp, unsigned int cmd,
 }
 
 /*
- * What the session holds, for agents and operators: its name (with
- * spaces, tabs, newlines and backslashes escaped as in /proc/mounts),
- * whether it is outgoing or incoming, and its files (see
- * luo_file_show_fdinfo()). Reading it takes the session's mutex, never
- * the locks a reboot holds, so it works until the kexec.
+ * What the session holds, for agents and operators: its name (every byte
+ * that is not a printable non-space character, and the backslash, written
+ * as \ooo in octal, so that a name can neither split the line nor reach a
+ * terminal raw), whether it is outgoing or incoming, and its files (see
+ * luo_file_show_fdinfo()). Reading it takes the session's mutex, never the
+ * locks a reboot holds, so it works until the kexec. With many files the
+ * text is large (about 60 bytes a file) and built under that mutex.
  */
 static void luo_session_show_fdinfo(struct seq_file *m, struct file *filp)
 {
 	struct luo_session *session = filp->private_data;
+	const char *c;
 
 	seq_puts(m, "luo_session:\t");
-	seq_escape(m, session->name, " \t\n\\");
+	for (c = session->name; *c; c++) {
+		if (isgraph(*c) && *c != '\\')
+			seq_putc(m, *c);
+		else
+			seq_printf(m, "\\%03o", (unsigned char)*c);
+	}
 	seq_printf(m, "\nluo_direction:\t%s\n",
 		   session->incoming ? "incoming" : "outgoing");
 	if (mutex_lock_killable(&session->mutex))
@@ -703,6 +712,9 @@ int luo_session_deserialize(u64 sessions_pa)
 	struct kho_block_set_it it;
 	struct luo_session_ser *entry;
 	int err;
+
+	if (!sessions_pa)
+		return 0;	/* a cold boot, or nothing was preserved */
 
 	kho_block_set_init(&bs, sizeof(struct luo_session_ser));
 	err = kho_block_set_restore(&bs, sessions_pa);

@@ -109,8 +109,8 @@ static void unescape(char *s)
 	char *out = s;
 
 	while (*s) {
-		if (s[0] == '\\' && isdigit((unsigned char)s[1]) &&
-		    isdigit((unsigned char)s[2]) && isdigit((unsigned char)s[3])) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
 			*out++ = (s[1] - '0') << 6 | (s[2] - '0') << 3 |
 				 (s[3] - '0');
 			s += 4;
@@ -152,7 +152,7 @@ static int next_kernel_loaded(void)
 
 static int cmd_status(bool json)
 {
-	char msg[LUOD_MSG_LEN], *text, *line, *save;
+	char msg[LUOD_MSG_LEN], *text, *line, *save, *p;
 	int sock, loaded = next_kernel_loaded();
 	int sessions = 0, files = 0;
 
@@ -180,6 +180,10 @@ static int cmd_status(bool json)
 		if (sscanf(line, "session %15s %63s %15s %255s", dir, state,
 			   owner, name) == 4) {
 			unescape(name);
+			/* Nothing raw on a terminal (names of an older luod). */
+			for (p = name; !json && *p; p++)
+				if (!isprint((unsigned char)*p))
+					*p = '?';
 			if (json) {
 				printf("%s\n  {\"name\": ", sessions ? "]}," : "");
 				json_string(name);
@@ -263,6 +267,8 @@ static bool cmdline_value(const char *cmdline, const char *key, char *val,
 
 		p += strspn(p, " \t\n");
 		n = strcspn(p, " \t\n");
+		if (n == 2 && !strncmp(p, "--", 2))
+			break;	/* the rest is for init */
 		if (n > klen && !strncmp(p, key, klen) && p[klen] == '=') {
 			snprintf(val, len, "%.*s", (int)(n - klen - 1), p + klen + 1);
 			found = true;
@@ -272,6 +278,23 @@ static bool cmdline_value(const char *cmdline, const char *key, char *val,
 	return found;
 }
 
+/* A boolean as the kernel's kstrtobool() reads it: 1, 0, or -1. */
+static int str_bool(const char *v)
+{
+	switch (v[0]) {
+	case 'y': case 'Y': case '1':
+		return 1;
+	case 'n': case 'N': case '0':
+		return 0;
+	case 'o': case 'O':
+		if (v[1] == 'n' || v[1] == 'N')
+			return 1;
+		if (v[1] == 'f' || v[1] == 'F')
+			return 0;
+	}
+	return -1;
+}
+
 /* Whether @next keeps @key on as @here has it; else why not, in @why. */
 static bool cmdline_keeps(const char *here, const char *next,
 			  const char *key, char *why, size_t len)
@@ -279,12 +302,12 @@ static bool cmdline_keeps(const char *here, const char *next,
 	char val[16];
 
 	if (cmdline_value(next, key, val, sizeof(val))) {
-		if (!strcmp(val, "on") || !strcmp(val, "1") || !strcmp(val, "y"))
+		if (str_bool(val) == 1)
 			return true;
 		snprintf(why, len, "it has %s=%s", key, val);
 		return false;
 	}
-	if (cmdline_value(here, key, val, sizeof(val)) && !strcmp(val, "on")) {
+	if (cmdline_value(here, key, val, sizeof(val)) && str_bool(val) == 1) {
 		snprintf(why, len, "it lacks the %s=on this kernel was booted with",
 			 key);
 		return false;
@@ -420,6 +443,8 @@ static int cmd_exec(bool force)
 	if (next_kernel_loaded() != 1)
 		return fail("no kernel is loaded: luoctl load KERNEL first");
 
+	/* Before luod saves its state: sessions created meanwhile are not in it. */
+	sync();
 	sock = luod_connect(sock_path);
 	if (sock < 0 && !force)
 		return fail("%s",
@@ -433,7 +458,6 @@ static int cmd_exec(bool force)
 				    msg);
 	}
 
-	sync();
 	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
 		LINUX_REBOOT_CMD_KEXEC, NULL);
 	err = errno;
@@ -471,7 +495,8 @@ static int cmd_session(int argc, char **argv)
 	int opt, target = 3, sock, fd, incoming;
 
 	optind = 0;	/* glibc: start afresh, argv[0] is the command */
-	while ((opt = getopt_long(argc, argv, "+crf:", opts, NULL)) != -1) {
+	/* Options anywhere before "--"; PROGRAM's own come after it. */
+	while ((opt = getopt_long(argc, argv, "crf:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			flags |= LUOD_SESSION_CREATE;

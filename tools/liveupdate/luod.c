@@ -20,12 +20,17 @@
  *        1000         cache-*
  *        @kvm         vm-*
  *
- *    "who" is a user name or uid, or "@" and a group name or gid (the
- *    primary group the client's credentials carry);
+ *    "who" is a user name or uid, or "@" and a group name or gid (any
+ *    group of the client: SO_PEERCRED and SO_PEERGROUPS), names looked up
+ *    in /etc/passwd and /etc/group;
  *  - a session is also tied to the uid that created it: another non-root
- *    user that the policy would allow still gets EACCES. luod carries this
- *    ownership across the live update in its own session (luod.state,
- *    written by LUOD_CMD_PREPARE, which luoctl exec sends).
+ *    user that the policy would allow still gets EACCES, and only that uid
+ *    may create the outgoing session of the name of its incoming one. luod
+ *    carries this ownership across the live update in its own session
+ *    (luod.state, written by LUOD_CMD_PREPARE, which luoctl exec sends),
+ *    and keeps a copy in its socket's directory for a luod restarted in
+ *    the same boot. A session whose owner is unknown is root's;
+ *  - session names are printable characters.
  *
  * The socket is created mode 0660, owned by root and by the group given
  * with --group (default root), in a directory only root can write.
@@ -39,6 +44,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <search.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,8 +52,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -64,6 +72,7 @@
 #define LUOD_STATE_MAGIC	"luod-state-v1\n"
 #define LUOD_CLIENTS_MAX	1024
 #define LUOD_SEND_TIMEOUT_MS	1000	/* for a client to read a reply */
+#define LUOD_STATUS_TIMEOUT_MS	5000	/* ... the whole of a STATUS reply */
 #define NO_OWNER		((uid_t)-1)
 
 /* What a command returns besides 0 and -errno (with the reply filled in). */
@@ -97,11 +106,15 @@ struct rule {
 	char pattern[128];
 };
 
+#define LUOD_GROUPS_MAX		32
+
 struct client {
 	int fd;
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	int nr_groups;			/* supplementary groups, SO_PEERGROUPS */
+	gid_t groups[LUOD_GROUPS_MAX];
 };
 
 static int dev_fd = -1;
@@ -290,7 +303,7 @@ static int parse_id(const char *who, bool group, unsigned int *id)
 /* Read the policy file; a missing file is an empty policy. */
 static int policy_load(const char *path)
 {
-	char line[512], who[128], pattern[sizeof(rules->pattern)];
+	char line[512], who[128], pattern[sizeof(rules->pattern)], extra;
 	int lineno = 0, ret = 0;
 	FILE *f = fopen(path, "re");
 
@@ -306,11 +319,16 @@ static int policy_load(const char *path)
 		int n;
 
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			say("%s:%d: line too long", path, lineno);
+			ret = -EINVAL;
+			break;
+		}
 		while (isspace((unsigned char)*p))
 			p++;
 		if (!*p || *p == '#')
 			continue;
-		n = sscanf(p, "%127s %127s", who, pattern);
+		n = sscanf(p, "%127s %127s %c", who, pattern, &extra);
 		r = realloc(rules, (nr_rules + 1) * sizeof(*rules));
 		if (!r) {
 			ret = -ENOMEM;
@@ -319,9 +337,10 @@ static int policy_load(const char *path)
 		rules = r;
 		r += nr_rules;
 		r->group = who[0] == '@';
-		if (n != 2 || parse_id(who + r->group, r->group, &r->id)) {
+		if (n != 2 || strlen(pattern) == sizeof(pattern) - 1 ||
+		    parse_id(who + r->group, r->group, &r->id)) {
 			say("%s:%d: %s", path, lineno,
-			    "expected \"<user|uid|@group|@gid> <pattern>\" (unknown user or group?)");
+			    "expected \"<user|uid|@group|@gid> <pattern>\" (one pattern a line, users and groups of /etc/passwd and /etc/group)");
 			ret = -EINVAL;
 			break;
 		}
@@ -330,6 +349,18 @@ static int policy_load(const char *path)
 	}
 	fclose(f);
 	return ret;
+}
+
+static bool client_in_group(const struct client *c, gid_t gid)
+{
+	int i;
+
+	if (c->gid == gid)
+		return true;
+	for (i = 0; i < c->nr_groups; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
 }
 
 static bool policy_allows(const struct client *c, const char *name)
@@ -341,7 +372,9 @@ static bool policy_allows(const struct client *c, const char *name)
 	for (i = 0; i < nr_rules; i++) {
 		const struct rule *r = &rules[i];
 
-		if (r->id != (r->group ? c->gid : c->uid))
+		if (!r->group && r->id != c->uid)
+			continue;
+		if (r->group && !client_in_group(c, r->id))
 			continue;
 		if (!fnmatch(r->pattern, name, 0))
 			return true;
@@ -353,8 +386,11 @@ static bool policy_allows(const struct client *c, const char *name)
 static int may_use(const struct client *c, const struct session *s,
 		   struct luod_reply *rep)
 {
-	if (c->uid == 0 || s->owner == NO_OWNER || s->owner == c->uid)
+	if (c->uid == 0 || s->owner == c->uid)
 		return 0;
+	if (s->owner == NO_OWNER)
+		return explain(rep, EACCES, "session '%s' %s", s->name,
+			       "has no known owner (luod lost its state): only root may use it");
 	return explain(rep, EACCES, "session '%s' belongs to uid %u",
 		       s->name, s->owner);
 }
@@ -401,7 +437,7 @@ static int state_save(struct luod_reply *rep)
 	struct liveupdate_session_preserve_fd pa = { .size = sizeof(pa) };
 	struct session **list;
 	long i, count, saved = 0;
-	int mfd, sfd, err;
+	int mfd, sfd, fd, err;
 	FILE *f;
 
 	if (state_fd >= 0) {
@@ -411,7 +447,10 @@ static int state_save(struct luod_reply *rep)
 	mfd = memfd_create("luod.state", MFD_CLOEXEC);
 	if (mfd < 0)
 		return explain(rep, errno, "memfd_create: %s", strerror(errno));
-	f = fdopen(dup(mfd), "w");
+	fd = dup(mfd);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f && fd >= 0)
+		close(fd);
 	list = session_list(&count);
 	if (!f || !list) {
 		err = explain(rep, ENOMEM, "out of memory");
@@ -421,8 +460,10 @@ static int state_save(struct luod_reply *rep)
 	for (i = 0; i < count; i++) {
 		if (list[i]->incoming)
 			continue;
-		fprintf(f, "%d ", list[i]->owner == NO_OWNER ? -1 :
-				  (int)list[i]->owner);
+		if (list[i]->owner == NO_OWNER)
+			fputs("- ", f);
+		else
+			fprintf(f, "%u ", list[i]->owner);
 		put_escaped(f, list[i]->name);
 		fputc('\n', f);
 		saved++;
@@ -461,60 +502,161 @@ out:
 	return err;
 }
 
-/* Read what the previous luod preserved, if anything. */
-static void state_load(void)
+/* This boot's id, for the copy of the state that outlives a restart. */
+static void this_boot_id(char *buf, size_t len)
 {
-	struct liveupdate_session_retrieve_fd ra = { .size = sizeof(ra) };
-	char line[LUOD_NAME_LEN * 4 + 32];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "unknown\n");
+	if (f)
+		fclose(f);
+}
+
+/* The sessions and owners of a state text (after its first line). */
+static long state_parse(char *text)
+{
+	char *line, *save, *name, *end;
+	unsigned long owner;
 	long count = 0;
-	int sfd, err;
-	FILE *f;
 
-	sfd = luo_retrieve(LUOD_STATE_SESSION);
-	if (sfd == -ENOENT)
-		return;		/* a cold boot, or no luoctl exec */
-	if (sfd < 0) {
-		say("cannot retrieve %s: %s; owners of incoming sessions are unknown",
-		    LUOD_STATE_SESSION, strerror(-sfd));
-		return;
-	}
-	ra.token = LUOD_STATE_TOKEN;
-	err = luo_ioctl(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &ra);
-	/* A memfd comes back at the file position it was preserved at. */
-	if (!err && lseek(ra.fd, 0, SEEK_SET))
-		err = -errno;
-	f = err ? NULL : fdopen(ra.fd, "r");
-	if (!f || !fgets(line, sizeof(line), f) ||
-	    strcmp(line, LUOD_STATE_MAGIC)) {
-		say("%s",
-		    "the state of the previous luod is unreadable; owners of incoming sessions are unknown");
-		goto out;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char name[sizeof(line)];
-		int owner;
-
-		if (sscanf(line, "%d %s", &owner, name) != 2)
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		name = strchr(line, ' ');
+		if (!name)
 			continue;
+		*name++ = '\0';
 		get_escaped(name);
+		if (strcmp(line, "-")) {
+			errno = 0;
+			owner = strtoul(line, &end, 10);
+			if (*end || errno || owner >= NO_OWNER)
+				continue;
+		} else {
+			owner = NO_OWNER;
+		}
 		if (!*name || strlen(name) >= LUOD_NAME_LEN ||
 		    session_find(name, true))
 			continue;
-		if (session_add(name, true, -1,
-				owner < 0 ? NO_OWNER : (uid_t)owner))
+		if (session_add(name, true, -1, owner))
 			count++;
 	}
-	say("%ld incoming session(s) from the previous kernel", count);
-out:
-	if (f)
-		fclose(f);
-	else if (!err)
-		close(ra.fd);
-	luo_finish(sfd);
-	close(sfd);
+	return count;
+}
+
+/* Read the whole of @fd from its start, NUL-terminated; free() it. */
+static char *read_all(int fd)
+{
+	size_t len = 0, size = 4096;
+	char *buf = malloc(size + 1), *more;
+	ssize_t n;
+
+	if (!buf || lseek(fd, 0, SEEK_SET))
+		goto err;
+	while ((n = read(fd, buf + len, size - len)) > 0) {
+		len += n;
+		if (len == size) {
+			more = size < (64UL << 20) ? realloc(buf, 2 * size + 1) : NULL;
+			if (!more)
+				goto err;
+			buf = more;
+			size *= 2;
+		}
+	}
+	if (n < 0)
+		goto err;
+	buf[len] = '\0';
+	return buf;
+err:
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Read the state the previous luod preserved, if any, and keep a copy in
+ * @copy (root's only), for a luod restarted in this boot: the preserved
+ * state is finished once read. Without a preserved state, read that copy
+ * if it is from this boot.
+ */
+static void state_load(const char *copy)
+{
+	struct liveupdate_session_retrieve_fd ra = { .size = sizeof(ra) };
+	char id[64], *text = NULL, *body;
+	int sfd, fd;
+
+	this_boot_id(id, sizeof(id));
+	sfd = luo_retrieve(LUOD_STATE_SESSION);
+	if (sfd >= 0) {
+		ra.token = LUOD_STATE_TOKEN;
+		if (!luo_ioctl(sfd, LIVEUPDATE_SESSION_RETRIEVE_FD, &ra)) {
+			text = read_all(ra.fd);
+			close(ra.fd);
+		}
+		luo_finish(sfd);
+		close(sfd);
+		fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+			  O_CLOEXEC, 0600);
+		if (fd >= 0 && text) {
+			if (write(fd, id, strlen(id)) < 0 ||
+			    write(fd, text, strlen(text)) < 0)
+				say("%s: %s", copy, strerror(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+		body = text;
+	} else if (sfd == -ENOENT) {
+		/* No luoctl exec before this boot, or luod restarted. */
+		fd = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		text = read_all(fd);
+		close(fd);
+		body = text && !strncmp(text, id, strlen(id)) ?
+		       text + strlen(id) : NULL;
+		if (!body) {
+			free(text);
+			return;	/* a copy from an earlier boot */
+		}
+	} else {
+		say("cannot retrieve %s: %s; owners of incoming sessions are unknown (root only)",
+		    LUOD_STATE_SESSION, strerror(-sfd));
+		return;
+	}
+	if (!body || strncmp(body, LUOD_STATE_MAGIC, strlen(LUOD_STATE_MAGIC))) {
+		say("%s",
+		    "the state of the previous luod is unreadable; owners of incoming sessions are unknown (root only)");
+	} else {
+		say("%ld incoming session(s) from the previous kernel",
+		    state_parse(body + strlen(LUOD_STATE_MAGIC)));
+	}
+	free(text);
 }
 
 /* ---- commands ---- */
+
+/*
+ * Session names luod handles: 1 to 63 printable characters (so that a
+ * name can go into a log line or onto a terminal as it is), and not
+ * luod's own.
+ */
+static bool name_valid(const char *name, struct luod_reply *rep)
+{
+	const char *c;
+
+	for (c = name; *c; c++) {
+		if (!isprint((unsigned char)*c)) {
+			explain(rep, EINVAL, "%s",
+				"session names are printable characters");
+			return false;
+		}
+	}
+	if (!strcmp(name, LUOD_STATE_SESSION)) {
+		explain(rep, EPERM, "'%s' is luod's own session",
+			LUOD_STATE_SESSION);
+		return false;
+	}
+	return true;
+}
 
 static bool name_ok(struct luod_request *req, struct luod_reply *rep)
 {
@@ -523,12 +665,7 @@ static bool name_ok(struct luod_request *req, struct luod_reply *rep)
 			LUOD_NAME_LEN - 1);
 		return false;
 	}
-	if (!strcmp(req->name, LUOD_STATE_SESSION)) {
-		explain(rep, EPERM, "'%s' is luod's own session",
-			LUOD_STATE_SESSION);
-		return false;
-	}
-	return true;
+	return name_valid(req->name, rep);
 }
 
 /* The incoming session @name: luod's, or retrieved now. NULL: see @rep. */
@@ -578,6 +715,10 @@ static struct session *get_outgoing(const struct client *c, const char *name,
 
 	if (s)
 		return may_use(c, s, rep) ? NULL : s;
+	/* The next session of a name is its incoming session's owner's. */
+	s = session_find(name, true);
+	if (s && may_use(c, s, rep))
+		return NULL;
 
 	fd = luo_create(name);
 	if (fd == -EEXIST) {
@@ -632,6 +773,23 @@ static int cmd_session(const struct client *c, struct luod_request *req,
 	return 0;
 }
 
+/*
+ * Whether @fd is a live update session file, told from its /proc link
+ * ("[luo_session] <name>") so that nothing is asked of the file itself:
+ * a client can attach a file whose operations block (FUSE).
+ */
+static bool is_session_file(int fd)
+{
+	static const char prefix[] = "[luo_session] ";
+	char path[64], link[sizeof(prefix) + LUOD_NAME_LEN];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	return n >= (ssize_t)sizeof(prefix) - 1 &&
+	       !memcmp(link, prefix, sizeof(prefix) - 1);
+}
+
 /* "luo_direction:\tincoming" in the session file's fdinfo? -1 if unknown. */
 static int fdinfo_incoming(int fd)
 {
@@ -659,10 +817,13 @@ static int cmd_adopt(const struct client *c, int fd, struct luod_reply *rep)
 
 	if (fd < 0)
 		return explain(rep, EBADF, "no session file attached");
-	if (fstatfs(fd, &sf) || sf.f_type != LUO_SESSION_MAGIC ||
+	if (!is_session_file(fd) || fstatfs(fd, &sf) ||
+	    sf.f_type != LUO_SESSION_MAGIC ||
 	    luo_ioctl(fd, LIVEUPDATE_SESSION_GET_NAME, &ga))
 		return explain(rep, EINVAL, "not a live update session file");
 	ga.name[sizeof(ga.name) - 1] = '\0';
+	if (!name_valid((char *)ga.name, rep))
+		return -rep->error;
 	incoming = fdinfo_incoming(fd);
 	if (incoming < 0)
 		return explain(rep, EINVAL, "cannot tell whether session '%s' is incoming",
@@ -750,9 +911,22 @@ static int cmd_release(const struct client *c, struct luod_request *req,
  * Send @mh to a client without blocking luod for long: a client that has
  * not read for LUOD_SEND_TIMEOUT_MS is given up on.
  */
-static int client_send(int fd, struct msghdr *mh)
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Send @mh to a client, by @deadline (now_ms() time) at the latest: a
+ * client that does not read is given up on, never waited for longer.
+ */
+static int client_send(int fd, struct msghdr *mh, long long deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	long long left;
 
 	for (;;) {
 		if (sendmsg(fd, mh, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
@@ -761,8 +935,11 @@ static int client_send(int fd, struct msghdr *mh)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		if (poll(&p, 1, LUOD_SEND_TIMEOUT_MS) <= 0)
+		left = deadline - now_ms();
+		if (left <= 0)
 			return -ETIMEDOUT;
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return -errno;
 	}
 }
 
@@ -783,13 +960,14 @@ static int send_reply(int sock, struct luod_reply *rep, int fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	return client_send(sock, &mh);
+	return client_send(sock, &mh, now_ms() + LUOD_SEND_TIMEOUT_MS);
 }
 
 /* ---- status ---- */
 
 struct status_buf {
 	int sock;
+	long long deadline;	/* for the whole reply */
 	char pkt[LUOD_PACKET_MAX];
 	size_t len;
 	int err;
@@ -803,7 +981,7 @@ static void status_flush(struct status_buf *b, bool last)
 
 	rep->flags = last ? 0 : LUOD_REPLY_MORE;
 	if (!b->err)
-		b->err = client_send(b->sock, &mh);
+		b->err = client_send(b->sock, &mh, b->deadline);
 	b->len = sizeof(*rep);
 }
 
@@ -867,6 +1045,7 @@ static int cmd_status(const struct client *c, int sock, struct luod_reply *rep)
 		return explain(rep, ENOMEM, "out of memory");
 	}
 	b->sock = sock;
+	b->deadline = now_ms() + LUOD_STATUS_TIMEOUT_MS;
 	b->len = sizeof(struct luod_reply);
 	for (i = 0; i < count && !b->err; i++) {
 		struct session *s = list[i];
@@ -903,9 +1082,38 @@ static int cmd_status(const struct client *c, int sock, struct luod_reply *rep)
 
 /* ---- clients ---- */
 
+static void *close_fd_thread(void *arg)
+{
+	close((int)(long)arg);
+	return NULL;
+}
+
+/*
+ * Close a file a client attached. Its close() may block for as long as
+ * the client likes (a FUSE flush, a lingering socket), so anything but a
+ * session file is closed by a thread of its own, never by the loop.
+ */
+static void drop_client_fd(int fd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (is_session_file(fd)) {
+		close(fd);
+		return;
+	}
+	if (pthread_attr_init(&attr) ||
+	    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) ||
+	    pthread_create(&t, &attr, close_fd_thread, (void *)(long)fd))
+		close(fd);	/* no thread: close it here after all */
+	pthread_attr_destroy(&attr);
+}
+
+#define LUOD_FDS_MAX		4	/* a request carries at most one */
+
 static void handle(struct client *c)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * LUOD_FDS_MAX)];
 	struct luod_request req;
 	struct luod_reply rep = { 0 };
 	struct iovec iov = { &req, sizeof(req) };
@@ -913,17 +1121,30 @@ static void handle(struct client *c)
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
-	int in_fd = -1, reply_fd = -1, ret;
+	int in_fd = -1, reply_fd = -1, ret, fd, i, nfds;
 	struct cmsghdr *cm;
 	ssize_t n;
 
 	n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	for (cm = CMSG_FIRSTHDR(&mh); n > 0 && cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&in_fd, CMSG_DATA(cm), sizeof(int));
+	/* Every file attached is ours now, also with an empty message. */
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (in_fd < 0)
+				in_fd = fd;
+			else
+				drop_client_fd(fd);
+		}
+	}
 	if (n <= 0) {
+		if (in_fd >= 0)
+			drop_client_fd(in_fd);
 		close(c->fd);
 		c->fd = -1;
 		return;
@@ -958,7 +1179,7 @@ static void handle(struct client *c)
 		}
 	}
 	if (in_fd >= 0)
-		close(in_fd);
+		drop_client_fd(in_fd);
 	if (ret < 0 && verbose)
 		say("pid %d (uid %u): %s", c->pid, c->uid, rep.msg);
 	if (ret == CMD_REPLIED)
@@ -1047,7 +1268,8 @@ static int listen_socket(const char *path, gid_t gid)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	char dir[sizeof(addr.sun_path)], *slash;
-	int sock, probe;
+	int sock, probe, ret;
+	mode_t old_umask;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		say("%s: path too long", path);
@@ -1057,9 +1279,18 @@ static int listen_socket(const char *path, gid_t gid)
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
+		struct stat st;
+
 		*slash = '\0';
 		if (mkdir(dir, 0755) && errno != EEXIST) {
 			say("mkdir %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		/* Nobody else may put anything where the socket goes. */
+		if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid ||
+		    (st.st_mode & 022)) {
+			say("%s must be a directory of root's that only root can write",
+			    dir);
 			return -1;
 		}
 	}
@@ -1073,9 +1304,18 @@ static int listen_socket(const char *path, gid_t gid)
 	unlink(path);
 
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    chown(path, 0, gid) || chmod(path, 0660) || listen(sock, 64)) {
+	if (sock < 0) {
+		say("socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Mode 0660 from the start; the owner set on the socket, no link. */
+	old_umask = umask(0117);
+	ret = bind(sock, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old_umask);
+	if (ret || fchownat(AT_FDCWD, path, 0, gid, AT_SYMLINK_NOFOLLOW) ||
+	    listen(sock, 64)) {
 		say("%s: %s", path, strerror(errno));
+		close(sock);
 		return -1;
 	}
 	return sock;
@@ -1100,8 +1340,10 @@ static const char usage_text[] =
 	"match a line of the policy file, \"<user|uid|@group|@gid> <pattern>\":\n"
 	"    qemu    vm-*\n"
 	"    @kvm    vm-*\n"
-	"and only sessions they created (or that were created by them before the\n"
-	"last live update).\n"
+	"(\"@group\": the client's primary or supplementary groups; names from\n"
+	"/etc/passwd and /etc/group), and only sessions they created (or that\n"
+	"they created before the last live update). A session whose owner luod\n"
+	"does not know is root's.\n"
 	"\n"
 	"If luod exits, every session only it held ends: outgoing sessions are\n"
 	"cancelled, incoming ones finished. Stop it only when no session matters;\n"
@@ -1113,23 +1355,55 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-/* Accept a client on @lsock, identified by its credentials. */
-static void accept_client(int lsock, struct client *clients, int *nr_clients)
+/* The copy of the previous luod's state: next to the socket. */
+static const char *state_copy_path(const char *sock_path)
+{
+	static char path[PATH_MAX];
+	const char *slash = strrchr(sock_path, '/');
+	int dir = slash ? (int)(slash - sock_path) : 1;
+
+	snprintf(path, sizeof(path), "%.*s/owners", dir,
+		 slash ? sock_path : ".");
+	return path;
+}
+
+/* Up to the hard limit: a descriptor per session and per client. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * Accept a client on @lsock, identified by its credentials and groups.
+ * Returns -errno if accept() failed (-EMFILE: out of descriptors).
+ */
+static int accept_client(int lsock, struct client *clients, int *nr_clients)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int fd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+	struct client *c;
 
 	if (fd < 0)
-		return;
+		return -errno;
 	if (*nr_clients == LUOD_CLIENTS_MAX ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
 		close(fd);
-		return;
+		return 0;
 	}
-	clients[(*nr_clients)++] = (struct client){
+	c = &clients[(*nr_clients)++];
+	*c = (struct client){
 		.fd = fd, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid,
 	};
+	len = sizeof(c->groups);
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len))
+		c->nr_groups = len / sizeof(gid_t);
+	return 0;
 }
 
 /* SIGTERM and SIGINT, written by their handler for the poll loop. */
@@ -1149,7 +1423,7 @@ static int serve(int lsock)
 	static struct client clients[LUOD_CLIENTS_MAX];
 	static struct pollfd pfd[LUOD_CLIENTS_MAX + 2];
 	struct sigaction sa = { .sa_handler = on_stop_signal };
-	int i, nr_clients = 0;
+	int i, nr_clients = 0, backoff_ms = 0;
 	unsigned char sig;
 
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK)) {
@@ -1165,8 +1439,9 @@ static int serve(int lsock)
 		for (i = 0; i < nr_clients; i++)
 			pfd[i + 2] = (struct pollfd){ .fd = clients[i].fd,
 						      .events = POLLIN };
-		if (poll(pfd, nr_clients + 2, -1) < 0)
+		if (poll(pfd, nr_clients + 2, backoff_ms ? backoff_ms : -1) < 0)
 			continue;
+		backoff_ms = 0;
 
 		if (pfd[1].revents & POLLIN && read(stop_pipe[0], &sig, 1) == 1)
 			return sig;
@@ -1180,8 +1455,10 @@ static int serve(int lsock)
 			else
 				i++;
 		}
-		if (pfd[0].revents & POLLIN)
-			accept_client(lsock, clients, &nr_clients);
+		/* Out of descriptors: do not spin on the pending connection. */
+		if (pfd[0].revents & POLLIN &&
+		    accept_client(lsock, clients, &nr_clients) == -EMFILE)
+			backoff_ms = 100;
 	}
 }
 
@@ -1231,12 +1508,13 @@ int main(int argc, char **argv)
 
 	if (policy_load(policy))
 		return 1;
+	raise_nofile();
 	if (open_device())
 		return 1;
 	lsock = listen_socket(sock_path, gid);
 	if (lsock < 0)
 		return 1;
-	state_load();
+	state_load(state_copy_path(sock_path));
 	signal(SIGPIPE, SIG_IGN);
 	say("ready on %s (%d policy line(s))", sock_path, nr_rules);
 

@@ -28,6 +28,7 @@
 #define LUOD_SOCKET_PATH	"/run/luod/luod.sock"
 #define LUOD_POLICY_PATH	"/etc/luod.conf"
 #define LUOD_NAME_LEN		LIVEUPDATE_SESSION_NAME_LENGTH
+#define LUOD_CLIENT_TIMEOUT_S	30	/* longest wait for a reply */
 
 /*
  * luod's own session: what it knew before a live update (the sessions and

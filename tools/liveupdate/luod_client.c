@@ -17,12 +17,16 @@
  * luod_connect() - connect to luod
  * @path: its socket, or NULL for LUOD_SOCKET_PATH.
  *
+ * Replies that take longer than %LUOD_CLIENT_TIMEOUT_S seconds fail with
+ * -EAGAIN.
+ *
  * Return: the connected socket, or -errno (-ENOENT or -ECONNREFUSED when
  * luod is not running).
  */
 int luod_connect(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct timeval timeout = { .tv_sec = LUOD_CLIENT_TIMEOUT_S };
 	int sock;
 
 	if (!path)
@@ -34,6 +38,8 @@ int luod_connect(const char *path)
 	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return -errno;
+	/* luod answers at once: do not wait for ever on one that is stuck. */
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
 	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int err = -errno;
 
@@ -107,6 +113,7 @@ static int luod_call(int sock, enum luod_cmd cmd, unsigned int flags,
 	struct luod_request req = { .cmd = cmd, .flags = flags };
 	int err;
 
+	*fd = -1;
 	if (name && strlen(name) >= sizeof(req.name))
 		return -ENAMETOOLONG;
 	if (name)

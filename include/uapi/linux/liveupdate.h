@@ -139,9 +139,8 @@ struct liveupdate_ioctl_retrieve_session {
  * ``ENOENT`` if no subsystem can preserve this kind of file; ``EBUSY`` if
  * the file is already preserved, in any session; ``ELOOP`` if the file's
  * dependencies would make a chain longer than 16 files; ``ENXIO`` if the
- * file's memory was hot-added since boot, or lies above the ``mem=`` of
- * the kernel loaded to be the next one (that kernel would not find it at
- * boot); other errors from the owning subsystem. On any error,
+ * file's memory was hot-added since boot (the next kernel would not find
+ * it at boot); other errors from the owning subsystem. On any error,
  * ``EFAULT`` included, the file was not preserved.
  */
 struct liveupdate_session_preserve_fd {

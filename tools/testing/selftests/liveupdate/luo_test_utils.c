@@ -423,6 +423,7 @@ int luoctl_run(char *out, size_t len, ...)
 {
 	const char *argv[14] = { "luoctl" };
 	int pipefd[2], status, i;
+	char sink[4096];
 	size_t used = 0;
 	va_list ap;
 	ssize_t n;
@@ -443,12 +444,18 @@ int luoctl_run(char *out, size_t len, ...)
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while (used + 1 < len &&
-	       (n = read(pipefd[0], out + used, len - used - 1)) > 0)
-		used += n;
+	if (pid < 0) {
+		close(pipefd[0]);
+		return -1;
+	}
+	/* Read to the end, keeping what fits: luoctl must not block. */
+	while ((n = read(pipefd[0], used + 1 < len ? out + used : sink,
+			 used + 1 < len ? len - used - 1 : sizeof(sink))) > 0)
+		if (used + 1 < len)
+			used += n;
 	out[used] = '\0';
 	close(pipefd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -457,27 +464,30 @@ int luoctl_run(char *out, size_t len, ...)
 
 int luoctl_load_next_stage(int next_stage, char *out, size_t len)
 {
-	char append[160], boot_id[64], buf[65536];
-	int in, fd, ret;
-	ssize_t n;
+	static char cmdline[4096], buf[65536];
+	int in, fd, ret = -1;
+	ssize_t n = -1;
 
+	/* The command line the harness would give, with its stage marker. */
+	if (vmtest_next_cmdline(next_stage, cmdline, sizeof(cmdline)))
+		return -1;
 	/* kexec_file_load() wants a regular file, not the sysfs one. */
 	in = open("/sys/firmware/initrd", O_RDONLY | O_CLOEXEC);
 	fd = open(LUOCTL_INITRD, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || fd < 0)
-		return -1;
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(fd, buf, n) != n)
-			n = -1;
-	close(in);
-	close(fd);
-	if (n < 0 || vmtest_boot_id(boot_id, sizeof(boot_id)) < 0)
-		return -1;
-	snprintf(append, sizeof(append), "vmtest.stage=%d vmtest.prev_boot_id=%s",
-		 next_stage, boot_id);
-	ret = luoctl_run(out, len, "load", VMTEST_KERNEL, "--initrd",
-			 LUOCTL_INITRD, "--reuse-cmdline", "--append", append,
-			 NULL);
+	if (in >= 0 && fd >= 0) {
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, n) != n) {
+				n = -1;
+				break;
+			}
+	}
+	if (in >= 0)
+		close(in);
+	if (fd >= 0)
+		close(fd);
+	if (!n)
+		ret = luoctl_run(out, len, "load", VMTEST_KERNEL, "--initrd",
+				 LUOCTL_INITRD, "--append", cmdline, NULL);
 	unlink(LUOCTL_INITRD);
 	return ret;
 }

@@ -244,6 +244,31 @@ static int vm_client(void *arg)
 	return bad;
 }
 
+/* The fdinfo of session @fd has @needle. */
+static int fdinfo_has(int fd, const char *needle)
+{
+	char path[64], buf[4096];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (vmtest_read_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	return !!strstr(buf, needle);
+}
+
+static int vm_recreate(void *arg)
+{
+	char msg[LUOD_MSG_LEN];
+	int fd;
+
+	(void)arg;
+	fd = session("vm-a", LUOD_SESSION_CREATE, NULL, msg, sizeof(msg));
+	if (fd < 0 || !fdinfo_has(fd, "luo_files:\t0")) {
+		printf("# vm-a: %d %s\n", fd, msg);
+		return 1;
+	}
+	return 0;
+}
+
 /* A session of @arg's name that belongs to another uid: EACCES. */
 static int other_client(void *arg)
 {
@@ -272,17 +297,6 @@ static int next_kernel_loaded(void)
 	if (vmtest_read_file("/sys/kernel/kexec_loaded", buf, sizeof(buf)) < 0)
 		return -1;
 	return atoi(buf);
-}
-
-/* The fdinfo of session @fd has @needle. */
-static int fdinfo_has(int fd, const char *needle)
-{
-	char path[64], buf[4096];
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (vmtest_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	return !!strstr(buf, needle);
 }
 
 static int variant_agent(void)
@@ -323,6 +337,16 @@ static int variant_agent(void)
 	check_err(-EPERM, any_session(LUOD_STATE_SESSION, msg, sizeof(msg)),
 		  "luod's own session is not for clients");
 	check_err(-EINVAL, any_session("", msg, sizeof(msg)), "empty name");
+	check_err(-EINVAL, any_session("two\nlines", msg, sizeof(msg)),
+		  "a name with a control character");
+
+	/* luoctl session NAME -- PROGRAM: the session on fd 3. */
+	setenv("LUOD_TEST_PROBE", "probe", 1);
+	ret = luoctl_run(out, sizeof(out), "session", "probe", "--create",
+			 "--", "/tests/luod_test", "probe-arg", NULL);
+	unsetenv("LUOD_TEST_PROBE");
+	CHECK(!ret && strstr(out, "luod_test: session 'probe' on fd 3"),
+	      "luoctl session runs a program with the session: %s", out);
 
 	mfd = memfd_pattern(7, 1);
 	check_err(0, luo_preserve_fd(a, mfd, 7), "preserve a memfd in cache");
@@ -389,9 +413,13 @@ static int variant_agent(void)
 	}
 	a = any_session("held", msg, sizeof(msg));
 	CHECK(a >= 0 && ino_of(a) == ino_of(held), "held: luod has it again");
-	st = status_json();
-	CHECK(st && !strstr(st, "\"vm-a\"") && !strstr(st, "\"cache\""),
-	      "the sessions only the killed luod held ended with it");
+	/* Their names are free and the sessions new: the kernel ended them. */
+	a = any_session("cache", msg, sizeof(msg));
+	CHECK(a >= 0 && fdinfo_has(a, "luo_files:\t0"),
+	      "cache, which only the killed luod held, ended with it (%s)", msg);
+	close(a);
+	CHECK(!as_user(VM_UID, CLIENT_GID, vm_recreate, NULL),
+	      "vm-a too: uid %d creates it afresh", VM_UID);
 	close(a);
 
 	/* luoctl exec: no kernel; then a freeze veto, and nothing is lost. */
@@ -413,7 +441,9 @@ static int variant_agent(void)
 			 "--force", NULL);
 	CHECK(!ret && next_kernel_loaded() == 1, "... loaded with --force: %s",
 	      out);
-	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL, "--reuse-cmdline", NULL);
+	/* Should the veto fail, the next kernel runs a stage that fails. */
+	ret = luoctl_run(out, sizeof(out), "load", VMTEST_KERNEL,
+			 "--reuse-cmdline", "--append", "vmtest.stage=99", NULL);
 	CHECK(!ret, "luoctl load: %s", out);
 	tf = tf_open(9);
 	if (tf < 0 || tf_write_pattern(tf, 9, 100) ||
@@ -543,6 +573,14 @@ static int variant_kexec(int stage)
 
 	CHECK(!as_user(OTHER_UID, CLIENT_GID, other_client, "vm-1"),
 	      "uid %d cannot take uid %d's session", OTHER_UID, VM_UID);
+	/* A luod restarted in this boot still knows the owners. */
+	ret = stop_luod(SIGTERM);
+	start_luod();
+	st = status_json();
+	CHECK(WIFEXITED(ret) && has_session(st, "vm-1", "incoming", "waiting", "1000"),
+	      "after a restart of luod, vm-1 still waits for uid %d", VM_UID);
+	CHECK(!as_user(OTHER_UID, CLIENT_GID, other_client, "vm-1"),
+	      "... and uid %d still cannot take it", OTHER_UID);
 	CHECK(!as_user(VM_UID, CLIENT_GID, vm_stage2, NULL),
 	      "uid %d gets vm-1 back, byte for byte, and finishes it", VM_UID);
 
@@ -578,10 +616,31 @@ static int variant_kexec(int stage)
 	return 0;
 }
 
+/*
+ * Run by luoctl session (variant agent): the session named in
+ * LUOD_TEST_PROBE must be open on the descriptor LUO_SESSION_FD says.
+ */
+static int session_probe(const char *name)
+{
+	const char *env = getenv("LUO_SESSION_FD");
+	char got[LIVEUPDATE_SESSION_NAME_LENGTH];
+	int fd = env ? atoi(env) : -1;
+
+	if (fd < 0 || luo_get_name(fd, got) || strcmp(got, name)) {
+		printf("luod_test: no session '%s' on fd %s\n", name, env ? env : "-");
+		return 1;
+	}
+	printf("luod_test: session '%s' on fd %d\n", name, fd);
+	return 0;
+}
+
 int main(void)
 {
 	char variant[64] = "agent";
 	int stage = vmtest_stage();
+
+	if (getenv("LUOD_TEST_PROBE"))
+		return session_probe(getenv("LUOD_TEST_PROBE"));
 
 	vmtest_cmdline_get("vmtest.variant", variant, sizeof(variant));
 	ksft_print_header();

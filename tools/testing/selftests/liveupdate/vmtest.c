@@ -204,6 +204,11 @@ err_close_in:
 	return ret;
 }
 
+int vmtest_next_cmdline(int next_stage, char *out, size_t len)
+{
+	return next_cmdline(next_stage, NULL, out, len);
+}
+
 int vmtest_kexec_load(int next_stage)
 {
 	return vmtest_kexec_load_args(next_stage, NULL);

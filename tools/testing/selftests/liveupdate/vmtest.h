@@ -64,6 +64,12 @@ int vmtest_kexec_load(int next_stage);
 int vmtest_kexec_load_args(int next_stage, const char *extra);
 
 /*
+ * The command line vmtest_kexec_load() gives the kernel of stage
+ * @next_stage, for loaders of its own (luoctl load). 0 or -errno.
+ */
+int vmtest_next_cmdline(int next_stage, char *out, size_t len);
+
+/*
  * Free memory in KiB: MemFree plus the pages on the per-CPU free lists,
  * which MemFree leaves out (freed pages of low order land there first),
  * taken while MemFree holds still, so that pages draining from the lists
