@@ -53,8 +53,9 @@
  * including those written into holes between the attempts, reaches the
  * next kernel.
  *
- * Variant "hugetlb": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB), see
- * stage_hugetlb().
+ * Variants "hugetlb" and "hugetlb-cgroup": 2 MiB hugetlb memfds
+ * (CONFIG_LIVEUPDATE_HUGETLB), see stage_hugetlb() and
+ * stage_hugetlb_cgroup().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -2214,6 +2215,113 @@ static int stage_hugetlb_last(int dev)
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
+/*
+ * Variant "hugetlb-cgroup" (CONFIG_CGROUP_HUGETLB): the next kernel
+ * charges restored huge pages to the hugetlb cgroup of the retriever. A
+ * child limited to 2 huge pages retrieves a memfd of 4: ENOMEM, for good,
+ * and the 4 pages are free pages of the pool, charged to nobody. The test
+ * itself, in another cgroup, retrieves a second memfd of 4 pages:
+ * hugetlb.2MB.current grows by 8 MiB, and is back to 0 when it is closed.
+ */
+#define CG_HUGE		CG_ROOT "/luo-hugetlb"
+#define CG_HUGE_LIMITED	CG_ROOT "/luo-hugetlb-4M"
+
+static int stage_hugetlb_cgroup(int stage)
+{
+	int dev, sfd, fd, err, status;
+	char buf[256];
+	struct pool p0;
+	unsigned int i;
+	pid_t pid;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		sfd = luo_create_session(dev, SESSION);
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		for (i = 1; i <= 2; i++) {
+			unsigned int j;
+
+			fd = huge_memfd("charged", HUGE_LEFT);
+			for (j = 0; j < HUGE_LEFT / HP; j++)
+				huge_write(fd, j, 110 + 10 * i + j);
+			err = luo_preserve_fd(sfd, fd, i);
+			REQUIRE(!err, "preserve %u: %s", i, strerror(-err));
+			close(fd);
+		}
+		return kexec_now(stage);
+	}
+
+	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) {
+		printf("# cannot mount cgroup2 (CONFIG_CGROUPS): %m\n");
+		return KSFT_SKIP;
+	}
+	err = vmtest_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
+	REQUIRE(err >= 0, "cgroup.controllers: %s", strerror(-err));
+	if (!strstr(buf, "hugetlb")) {
+		printf("# no hugetlb controller (CONFIG_CGROUP_HUGETLB): \"%s\"\n", buf);
+		return KSFT_SKIP;
+	}
+	err = vmtest_write_file(CG_ROOT "/cgroup.subtree_control", "+hugetlb");
+	REQUIRE(!err, "enable the hugetlb controller: %s", strerror(-err));
+	REQUIRE(!mkdir(CG_HUGE, 0755) && !mkdir(CG_HUGE_LIMITED, 0755),
+		"mkdir: %m");
+	err = vmtest_write_file(CG_HUGE_LIMITED "/hugetlb.2MB.max", "4194304");
+	REQUIRE(!err, "hugetlb.2MB.max: %s", strerror(-err));
+
+	pool_read(&p0, "stage 2, start");
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %m");
+	if (!pid) {
+		cg_join(CG_HUGE_LIMITED);
+		err = luo_retrieve_fd(sfd, 1);
+		printf("# retrieve 8 MiB with hugetlb.2MB.max 4M: %s\n",
+		       err < 0 ? strerror(-err) : "succeeded");
+		_exit(err == -ENOMEM ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "over hugetlb.2MB.max: status %#x", status);
+	CHECK(cg_read_in(CG_HUGE_LIMITED, "hugetlb.2MB.current", NULL) == 0,
+	      "the failed retrieve left pages charged");
+	pool_expect(&p0, 4, 4, 0, "stage 2, failed retrieve");
+	err = luo_retrieve_fd(sfd, 1);
+	CHECK(err == -ENOMEM, "retrieve again: %s", strerror(-err));
+
+	cg_join(CG_HUGE);
+	fd = luo_retrieve_fd(sfd, 2);
+	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+	printf("# retrieved 8 MiB: hugetlb.2MB.current %ld KiB\n",
+	       cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) / 1024);
+	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == (long)HUGE_LEFT,
+	      "hugetlb.2MB.current is not 8 MiB");
+	pool_expect(&p0, 8, 4, 0, "stage 2, retrieved");
+	for (i = 0; i < HUGE_LEFT / HP; i++) {
+		unsigned char *page = malloc(HP), *want = malloc(HP);
+
+		REQUIRE(page && want, "malloc");
+		fill(want, HP, 130 + i);
+		CHECK(pread(fd, page, HP, (off_t)i * HP) == HP &&
+		      !memcmp(page, want, HP), "page %u differs", i);
+		free(page);
+		free(want);
+	}
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	close(fd);
+	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == 0,
+	      "pages still charged after close");
+	pool_expect(&p0, 8, 8, 0, "stage 2, closed");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -2246,6 +2354,8 @@ int main(void)
 		return stage_preserve_race();
 	if (!strcmp(variant, "hugetlb"))
 		return stage_hugetlb(stage);
+	if (!strcmp(variant, "hugetlb-cgroup"))
+		return stage_hugetlb_cgroup(stage);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }
