@@ -53,9 +53,9 @@
  * including those written into holes between the attempts, reaches the
  * next kernel.
  *
- * Variants "hugetlb" and "hugetlb-cgroup": 2 MiB hugetlb memfds
- * (CONFIG_LIVEUPDATE_HUGETLB), see stage_hugetlb() and
- * stage_hugetlb_cgroup().
+ * Variants "hugetlb", "hugetlb-cgroup" and "hugetlb-race": 2 MiB hugetlb
+ * memfds (CONFIG_LIVEUPDATE_HUGETLB), see stage_hugetlb(),
+ * stage_hugetlb_cgroup() and stage_hugetlb_race().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -2322,6 +2322,114 @@ static int stage_hugetlb_cgroup(int stage)
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
+/*
+ * Variant "hugetlb-race": the writer of variant "race-fault" on a hugetlb
+ * memfd, one word per huge page of its holes, while the main thread
+ * reboots: the freeze closes the file to new pages (a fault on a hole gets
+ * SIGBUS) and then picks up every page faulted in before, so the next
+ * kernel finds every page the writer had finished when the reboot began.
+ */
+#define HRACE_DATA	(2 * HP)
+#define HRACE_SIZE	(HRACE_DATA + 28 * HP)
+#define HRACE_MARK	(HRACE_DATA - 4096)
+#define HRACE_SEED	141
+
+static atomic_ulong hrace_done;
+
+static void *hrace_write(void *arg)
+{
+	unsigned long page, first = HRACE_DATA / HP;
+	uint64_t *map = arg;
+
+	for (page = first; ; page++) {
+		if (page == HRACE_SIZE / HP)
+			page = first;
+		if (race_store(&map[page * (HP / 8)], race_word(page)))
+			continue;
+		if (hrace_done < page + 1 - first)
+			hrace_done = page + 1 - first;
+	}
+	return NULL;
+}
+
+static int stage_hugetlb_race(int stage)
+{
+	struct sigaction sa = { .sa_handler = race_sigbus_handler };
+	unsigned long page, n, done, empty = 0, seen = 0;
+	uint64_t *map, *p;
+	unsigned char *buf;
+	int dev, sfd, fd, err;
+	pthread_t t;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "hrace");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		fd = luo_retrieve_fd(sfd, 1);
+		REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+		map = mmap(NULL, HRACE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		REQUIRE(map != MAP_FAILED, "mmap: %m");
+		done = map[HRACE_MARK / 8];
+		CHECK(checksum((void *)map, HRACE_MARK) ==
+		      expected_sum(HRACE_MARK, HRACE_SEED),
+		      "data written before preserve differs");
+		for (page = HRACE_DATA / HP; page < HRACE_SIZE / HP; page++) {
+			p = map + page * (HP / 8);
+			for (n = 1; n < HP / 8 && !p[n]; n++)
+				;
+			if (n < HP / 8 || (p[0] && p[0] != race_word(page))) {
+				CHECK(0, "huge page %lu: garbage", page);
+				break;
+			}
+			if (!p[0]) {
+				empty++;
+				CHECK(page - HRACE_DATA / HP >= done,
+				      "huge page %lu, written before the reboot, is lost",
+				      page);
+				if (failures)
+					break;
+			} else {
+				seen++;
+			}
+		}
+		printf("# %lu huge pages written before the reboot began, %lu in the file, %lu holes\n",
+		       done, seen, empty);
+		munmap(map, HRACE_SIZE);
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	fd = huge_memfd("hrace", HRACE_SIZE);
+	buf = mmap(NULL, HRACE_DATA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(buf != MAP_FAILED, "mmap: %m");
+	fill(buf, HRACE_DATA, HRACE_SEED);
+	munmap(buf, HRACE_DATA);
+	sfd = luo_create_session(dev, "hrace");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
+	map = mmap(NULL, HRACE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	REQUIRE(!sigaction(SIGBUS, &sa, NULL), "sigaction: %m");
+	REQUIRE(!pthread_create(&t, NULL, hrace_write, map), "pthread_create");
+	while (hrace_done < 8)
+		usleep(1000);
+	done = hrace_done;
+	/* Into an existing page of the data (hugetlbfs has no write()). */
+	map[HRACE_MARK / 8] = done;
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -2356,6 +2464,8 @@ int main(void)
 		return stage_hugetlb(stage);
 	if (!strcmp(variant, "hugetlb-cgroup"))
 		return stage_hugetlb_cgroup(stage);
+	if (!strcmp(variant, "hugetlb-race"))
+		return stage_hugetlb_race(stage);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }
