@@ -2396,7 +2396,7 @@ static int stage_hugetlb_race(int stage)
 				seen++;
 			}
 		}
-		printf("# %lu huge pages written before the reboot began, %lu in the file, %lu holes\n",
+		printf("# %lu huge pages written before the reboot, %lu in the file, %lu holes\n",
 		       done, seen, empty);
 		munmap(map, HRACE_SIZE);
 		REQUIRE(!luo_finish(sfd), "finish: %m");
