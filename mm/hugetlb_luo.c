@@ -38,10 +38,20 @@
  * for now). The next kernel must have the huge page size of the file (for
  * example ``hugepagesz=`` for a size that is not the default): retrieving
  * it fails with ``EOPNOTSUPP`` otherwise, and its pages are freed.
+ *
+ * The next kernel checks what it is handed: unknown flags or seals fail
+ * %LIVEUPDATE_SESSION_RETRIEVE_FD with ``EOPNOTSUPP``; a size that is not
+ * a multiple of the page size or beyond %MAX_LFS_FILESIZE, a position
+ * beyond it, records out of order or outside the file, or a record that
+ * does not name a preserved huge page of the file's size fail it with
+ * ``EINVAL``. Each is logged once, the pages of the file go to the free
+ * list of the pool (a block of another size to the page allocator), and
+ * the other files of the session are not affected.
  */
 
 #define pr_fmt(fmt) "hugetlb_luo: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/file.h>
@@ -82,6 +92,12 @@ struct hugetlb_luo {
 	u64 nr_folios;
 	struct hugetlb_luo_folio_ser *records;
 };
+
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+static void hugetlb_luo_test_damage(struct hugetlb_luo *hl);
+#else
+static inline void hugetlb_luo_test_damage(struct hugetlb_luo *hl) { }
+#endif
 
 /* As for memfds: F_SEAL_EXEC on an executable memfd comes with these. */
 #define HUGETLB_LUO_EXEC_SEALS	(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
@@ -335,10 +351,12 @@ static int hugetlb_luo_freeze(struct liveupdate_file_op_args *args)
 		err = hugetlb_luo_add_folios(hl, args->file);
 	if (!err && hl->ser->nr_folios != hl->nr_folios)
 		err = hugetlb_luo_write_records(hl);
-	if (!err)
+	if (!err) {
 		hl->ser->pos = args->file->f_pos;
-	else
+		hugetlb_luo_test_damage(hl);
+	} else {
 		hugetlbfs_seal_folios(inode, false);
+	}
 	inode_unlock(inode);
 	return err;
 }
@@ -403,18 +421,29 @@ hugetlb_luo_restore_folio(const struct hugetlb_luo_folio_ser *record,
 
 /*
  * Take the pages of records[from..nr), which no file will use, into the
- * pool of @h as free pages, or give them back to the page allocator if
- * this kernel has no pool of their size (@h NULL).
+ * pool of @h as free pages. A record that names a preserved block of
+ * another order than @h's (damaged data), or any block if this kernel has
+ * no pool of the file's page size (@h NULL), gives it back to the page
+ * allocator. Records that name nothing restorable, or a page restored
+ * already, are skipped quietly.
  */
-static void hugetlb_luo_discard_records(struct hstate *h, unsigned int order,
+static void hugetlb_luo_discard_records(struct hstate *h,
 					const struct hugetlb_luo_folio_ser *records,
 					u64 from, u64 nr)
 {
 	struct folio *folio;
+	phys_addr_t phys;
+	int order;
 	u64 i;
 
 	for (i = from; i < nr; i++) {
-		folio = hugetlb_luo_restore_folio(&records[i], order);
+		if (!records[i].pfn || records[i].pfn > PHYS_PFN(PHYS_ADDR_MAX))
+			continue;
+		phys = PFN_PHYS(records[i].pfn);
+		order = kho_preserved_order(phys);
+		if (order < 0 || order > MAX_PAGE_ORDER)
+			continue;
+		folio = kho_restore_folio(phys);
 		if (!folio)
 			continue;
 		if (!h || hugetlb_kho_adopt_folio(h, folio, NULL, false))
@@ -564,11 +593,10 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 	file->f_pos = ser->pos;
 
 	for (i = 0; i < ser->nr_folios; i++) {
+		/* On error, records[i] is in the pool or left to discard. */
 		err = hugetlb_luo_insert(h, inode, &records[i]);
-		if (err) {
-			i++;
+		if (err)
 			goto err_fput;
-		}
 		cond_resched();
 	}
 
@@ -587,7 +615,7 @@ err_fput:
 	/* The pages in the page cache go to the pool with the file. */
 	fput(file);
 err_discard:
-	hugetlb_luo_discard_records(h, ser->order, records, i, ser->nr_folios);
+	hugetlb_luo_discard_records(h, records, i, ser->nr_folios);
 err_free_records:
 	vfree(records);
 err_free_ser:
@@ -616,13 +644,68 @@ static void hugetlb_luo_finish(struct liveupdate_file_op_args *args)
 				  sizeof(*records);
 
 			hugetlb_luo_discard_records(hugetlb_luo_hstate(ser->order),
-						    ser->order, records, 0,
+						    records, 0,
 						    min(ser->nr_folios, max));
 			vfree(records);
 		}
 	}
 	kho_restore_free(ser);
 }
+
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+/*
+ * Test-only hook, in debugfs ``hugetlb_luo/damage`` (CONFIG_LIVEUPDATE_TEST):
+ * the next file frozen hands over damaged data, as a broken or hostile
+ * previous kernel could: 1 an unknown header flag, 2 the first two
+ * records in the wrong order, 3 the first record names the second base
+ * page of its huge page (its huge page stays preserved and unrecorded:
+ * one page the next kernel never gets back), 4 a page order the next
+ * kernel has no pool for.
+ */
+enum hugetlb_luo_test_damage {
+	HUGETLB_LUO_DAMAGE_NONE,
+	HUGETLB_LUO_DAMAGE_FLAGS,
+	HUGETLB_LUO_DAMAGE_RECORD_ORDER,
+	HUGETLB_LUO_DAMAGE_PFN,
+	HUGETLB_LUO_DAMAGE_PAGE_SIZE,
+};
+
+static u32 hugetlb_luo_damage;
+
+static void hugetlb_luo_test_damage(struct hugetlb_luo *hl)
+{
+	struct hugetlb_luo_folio_ser tmp;
+
+	switch (xchg(&hugetlb_luo_damage, HUGETLB_LUO_DAMAGE_NONE)) {
+	case HUGETLB_LUO_DAMAGE_FLAGS:
+		hl->ser->flags = BIT(31);
+		break;
+	case HUGETLB_LUO_DAMAGE_RECORD_ORDER:
+		if (hl->ser->nr_folios < 2)
+			break;
+		tmp = hl->records[0];
+		hl->records[0] = hl->records[1];
+		hl->records[1] = tmp;
+		break;
+	case HUGETLB_LUO_DAMAGE_PFN:
+		if (hl->ser->nr_folios)
+			hl->records[0].pfn++;
+		break;
+	case HUGETLB_LUO_DAMAGE_PAGE_SIZE:
+		hl->ser->order = 21;
+		break;
+	}
+}
+
+static void hugetlb_luo_test_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("hugetlb_luo", NULL);
+
+	debugfs_create_u32("damage", 0600, dir, &hugetlb_luo_damage);
+}
+#else
+static inline void hugetlb_luo_test_init(void) { }
+#endif
 
 static const struct liveupdate_file_ops hugetlb_luo_ops = {
 	.can_preserve = hugetlb_luo_can_preserve,
@@ -649,6 +732,8 @@ static int __init hugetlb_luo_init(void)
 	if (err && err != -EOPNOTSUPP)
 		pr_err("cannot register the hugetlb memfd handler: %pe\n",
 		       ERR_PTR(err));
+	if (!err)
+		hugetlb_luo_test_init();
 	return 0;
 }
 late_initcall(hugetlb_luo_init);

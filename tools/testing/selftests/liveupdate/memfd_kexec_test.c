@@ -53,9 +53,10 @@
  * including those written into holes between the attempts, reaches the
  * next kernel.
  *
- * Variants "hugetlb", "hugetlb-cgroup" and "hugetlb-race": 2 MiB hugetlb
- * memfds (CONFIG_LIVEUPDATE_HUGETLB), see stage_hugetlb(),
- * stage_hugetlb_cgroup() and stage_hugetlb_race().
+ * Variants "hugetlb", "hugetlb-cgroup", "hugetlb-race" and
+ * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
+ * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
+ * stage_hugetlb_damaged().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -2430,6 +2431,92 @@ static int stage_hugetlb_race(int stage)
 	return KSFT_FAIL;
 }
 
+/*
+ * Variants "hugetlb-damaged-*": the previous kernel hands over a hugetlb
+ * memfd of 4 huge pages with an unknown header flag, records out of
+ * order, a record naming a page inside a huge page, or a page size the
+ * next kernel has no pool for (test hook). Retrieving it fails with the
+ * errno of the damage and one log line, its pages go to the free list of
+ * the pool (to the page allocator for the page size: MemFree), the page
+ * the damaged record hid stays reserved, and the other memfd of the
+ * session is intact.
+ */
+#define HUGETLB_LUO_DEBUGFS	"/sys/kernel/debug/hugetlb_luo"
+
+static const struct {
+	const char *variant;
+	const char *knob;
+	int err;
+	long pool;	/* pages of the damaged memfd back in the pool */
+} hdamages[] = {
+	{ "hugetlb-damaged-flags", "1", EOPNOTSUPP, 4 },
+	{ "hugetlb-damaged-records", "2", EINVAL, 4 },
+	{ "hugetlb-damaged-pfn", "3", EINVAL, 3 },
+	{ "hugetlb-damaged-pagesize", "4", EOPNOTSUPP, 0 },
+};
+
+static int stage_hugetlb_damaged(int stage, unsigned int d)
+{
+	int dev, sfd, fd, fd2, err;
+	long before, after;
+	unsigned int i;
+	struct pool p0;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		pool_read(&p0, "stage 2, start");
+		sfd = luo_retrieve_session(dev, "hdamaged");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		before = vmtest_mem_free_kib();
+		fd = luo_retrieve_fd(sfd, 1);
+		after = vmtest_mem_free_kib();
+		CHECK(fd == -hdamages[d].err, "damaged memfd: %s, want %s",
+		      strerror(-fd), strerror(hdamages[d].err));
+		CHECK(vmtest_kmsg_has("hugetlb_luo: incoming hugetlb memfd: "),
+		      "no log line for the damaged memfd");
+		pool_expect(&p0, hdamages[d].pool, hdamages[d].pool, 0,
+			    "stage 2, damaged memfd rejected");
+		if (!hdamages[d].pool) {
+			printf("# rejecting it gave back %ld KiB\n", after - before);
+			CHECK(after - before >= (long)(HUGE_LEFT / 1024) * 9 / 10,
+			      "its %lu KiB not given back (%ld)",
+			      HUGE_LEFT / 1024, after - before);
+		}
+		CHECK(luo_retrieve_fd(sfd, 1) == -hdamages[d].err,
+		      "a second retrieve differs");
+		fd2 = luo_retrieve_fd(sfd, 2);
+		REQUIRE(fd2 >= 0, "intact memfd: %s", strerror(-fd2));
+		CHECK(file_sum(fd2, MiB, 0) == expected_sum(MiB, 62),
+		      "intact memfd differs");
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	sfd = luo_create_session(dev, "hdamaged");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	fd = huge_memfd("damaged", HUGE_LEFT);
+	for (i = 0; i < HUGE_LEFT / HP; i++)
+		huge_write(fd, i, 150 + i);
+	fd2 = new_memfd("intact", MiB, 62, 0);
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = luo_preserve_fd(sfd, fd2, 2);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	close(fd);
+	close(fd2);
+	err = vmtest_write_file(HUGETLB_LUO_DEBUGFS "/damage", hdamages[d].knob);
+	if (err == -ENOENT) {
+		printf("# no %s (CONFIG_LIVEUPDATE_TEST)\n", HUGETLB_LUO_DEBUGFS);
+		return KSFT_SKIP;
+	}
+	REQUIRE(!err, "damage: %s", strerror(-err));
+	return kexec_now(stage);
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -2466,6 +2553,9 @@ int main(void)
 		return stage_hugetlb_cgroup(stage);
 	if (!strcmp(variant, "hugetlb-race"))
 		return stage_hugetlb_race(stage);
+	for (i = 0; i < ARRAY_SIZE(hdamages); i++)
+		if (!strcmp(variant, hdamages[i].variant))
+			return stage_hugetlb_damaged(stage, i);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }
