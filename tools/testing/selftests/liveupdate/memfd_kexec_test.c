@@ -53,7 +53,8 @@
  * including those written into holes between the attempts, reaches the
  * next kernel.
  *
- * Variants "hugetlb", "hugetlb-cgroup", "hugetlb-race" and
+ * Variants "hugetlb", "hugetlb-hvo" (the same with the vmemmap of huge
+ * pages optimized), "hugetlb-cgroup", "hugetlb-race" and
  * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
  * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
  * stage_hugetlb_damaged().
@@ -2549,6 +2550,18 @@ int main(void)
 		return stage_preserve_race();
 	if (!strcmp(variant, "hugetlb"))
 		return stage_hugetlb(stage);
+	if (!strcmp(variant, "hugetlb-hvo")) {
+		/* The same with HVO (hugetlb_free_vmemmap=on) in every kernel. */
+		char val[8] = "";
+
+		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
+				 sizeof(val));
+		if (val[0] != '1') {
+			printf("# HVO is off (CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP, hugetlb_free_vmemmap=on)\n");
+			return KSFT_SKIP;
+		}
+		return stage_hugetlb(stage);
+	}
 	if (!strcmp(variant, "hugetlb-cgroup"))
 		return stage_hugetlb_cgroup(stage);
 	if (!strcmp(variant, "hugetlb-race"))
