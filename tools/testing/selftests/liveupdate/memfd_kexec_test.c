@@ -2557,7 +2557,7 @@ int main(void)
 		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
 				 sizeof(val));
 		if (val[0] != '1') {
-			printf("# HVO is off (CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP, hugetlb_free_vmemmap=on)\n");
+			printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
 			return KSFT_SKIP;
 		}
 		return stage_hugetlb(stage);
