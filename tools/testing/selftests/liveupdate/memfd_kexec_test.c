@@ -19,7 +19,8 @@
  *
  * Variant "rejected", one kernel: files the memfd handler must refuse
  * (ENOENT): a hugetlb memfd, which keeps its contents, its token free and
- * its size changeable, a named tmpfs file and a pipe; a memfd too large
+ * its size changeable (without CONFIG_LIVEUPDATE_HUGETLB; with it, the
+ * hugetlb handler takes it), a named tmpfs file and a pipe; a memfd too large
  * for the handover format (EFBIG), after which the memfd is not left
  * frozen, and a preserved memfd offered again through another open file
  * (EBUSY).
@@ -51,6 +52,12 @@
  * hook), then one that succeeds with no new folio since: every folio,
  * including those written into holes between the attempts, reaches the
  * next kernel.
+ *
+ * Variants "hugetlb", "hugetlb-hvo" (the same with the vmemmap of huge
+ * pages optimized), "hugetlb-cgroup", "hugetlb-race" and
+ * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
+ * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
+ * stage_hugetlb_damaged().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -1049,6 +1056,33 @@ static void stage_rejected_hugetlb(int sfd)
 	printf("# hugetlb memfd (%s, HugePages_Total %ld): preserve gives %s\n",
 	       map != MAP_FAILED ? "2 MiB written" : "empty",
 	       luo_meminfo_kib("HugePages_Total"), strerror(-err));
+	if (!err) {
+		/* CONFIG_LIVEUPDATE_HUGETLB: its own handler took it. */
+		char info[4096] = "", path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", sfd);
+		vmtest_read_file(path, info, sizeof(info));
+		CHECK(strstr(info, "token=1 handler=hugetlb-v1"),
+		      "hugetlb memfd preserved by another handler: %s", info);
+		CHECK(ftruncate(fd, 4 * MiB) && errno == EPERM,
+		      "preserved hugetlb memfd not frozen: %m");
+		if (map != MAP_FAILED)
+			munmap(map, 2 * MiB);
+		close(fd);
+		return;
+	}
+	if (err == -ENOMEM) {
+		/*
+		 * CONFIG_LIVEUPDATE_HUGETLB, and the only pool page is in KHO
+		 * scratch with no free one to move it to: the handler refused
+		 * it and left it as it was.
+		 */
+		CHECK(!ftruncate(fd, 4 * MiB), "hugetlb memfd left frozen: %m");
+		if (map != MAP_FAILED)
+			munmap(map, 2 * MiB);
+		close(fd);
+		return;
+	}
 	CHECK(err == -ENOENT, "hugetlb memfd: %s", strerror(-err));
 
 	if (map != MAP_FAILED) {
@@ -1902,6 +1936,588 @@ static int stage_preserve_race(void)
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
+/*
+ * ---- hugetlb memfds (variant "hugetlb", CONFIG_LIVEUPDATE_HUGETLB) ----
+ *
+ * Needs a pool of 2 MiB pages on the command line (hugepages=64). Stage 1
+ * preserves a 64 MiB memfd of random data (sealed, with a position), a
+ * sparse 1 GiB one with three pages written and one 8 MiB memfd in a
+ * second session that the next kernel finishes without retrieving; it
+ * checks the size freeze and that unpreserve gives the pages back, and
+ * writes into a preserved page and, through a new mapping, into a hole.
+ * Stage 2 checks the pool counters, contents, seals and position, that
+ * mapping and closing the files leave HugePages_Rsvd alone and that the
+ * file is an ordinary hugetlb memfd again, then preserves the 64 MiB
+ * memfd once more; stage 3 checks it, and that its pages are free pool
+ * pages once it is closed.
+ */
+#define HP		(2 * MiB)
+#define HUGE_BIG	(64 * MiB)
+#define HUGE_SPARSE	(1 * GiB)
+#define HUGE_LEFT	(8 * MiB)
+#define HUGE_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
+#define HUGE_POS	12345
+
+static const unsigned int huge_sparse_idx[] = { 0, 100, 511 };
+#define HUGE_SPARSE_HOLE	50	/* written after preserve */
+
+struct pool {
+	long total, free, rsvd, surp;
+};
+
+static void pool_read(struct pool *p, const char *when)
+{
+	p->total = luo_meminfo_kib("HugePages_Total");
+	p->free = luo_meminfo_kib("HugePages_Free");
+	p->rsvd = luo_meminfo_kib("HugePages_Rsvd");
+	p->surp = luo_meminfo_kib("HugePages_Surp");
+	printf("# %s: HugePages_Total %ld Free %ld Rsvd %ld Surp %ld\n", when,
+	       p->total, p->free, p->rsvd, p->surp);
+}
+
+static void pool_expect(const struct pool *p, long total, long free,
+			long rsvd, const char *when)
+{
+	struct pool now;
+
+	pool_read(&now, when);
+	CHECK(now.total == p->total + total && now.free == p->free + free &&
+	      now.rsvd == p->rsvd + rsvd && now.surp == p->surp,
+	      "%s: pool %ld/%ld/%ld/%ld, want %+ld/%+ld/%+ld/+0 from %ld/%ld/%ld/%ld",
+	      when, now.total, now.free, now.rsvd, now.surp, total, free, rsvd,
+	      p->total, p->free, p->rsvd, p->surp);
+}
+
+/* Write huge page @idx of @fd through its own shared mapping. */
+static void huge_write(int fd, unsigned int idx, unsigned int seed)
+{
+	unsigned char *map;
+
+	map = mmap(NULL, HP, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)idx * HP);
+	REQUIRE(map != MAP_FAILED, "mmap huge page %u: %m", idx);
+	fill(map, HP, seed);
+	munmap(map, HP);
+}
+
+static int huge_memfd(const char *name, size_t size)
+{
+	int fd = memfd_create(name, MFD_HUGETLB | MFD_ALLOW_SEALING);
+
+	REQUIRE(fd >= 0, "memfd_create(%s, MFD_HUGETLB): %m", name);
+	REQUIRE(!ftruncate(fd, size), "ftruncate %s: %m", name);
+	return fd;
+}
+
+static void huge_check_big(int fd, const char *when)
+{
+	unsigned char *want, *map;
+
+	want = malloc(HUGE_BIG);
+	REQUIRE(want, "malloc");
+	fill(want, HUGE_BIG, 61);
+	memcpy(want + 100, late, sizeof(late));
+	map = mmap(NULL, HUGE_BIG, PROT_READ, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	CHECK(!memcmp(map, want, HUGE_BIG), "%s: 64 MiB hugetlb memfd differs",
+	      when);
+	munmap(map, HUGE_BIG);
+	free(want);
+}
+
+static void huge_check_sparse(int fd, const char *when)
+{
+	unsigned char *page = malloc(HP), *want = malloc(HP);
+	struct stat st;
+	unsigned int i;
+
+	REQUIRE(page && want, "malloc");
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	CHECK(st.st_size == (off_t)HUGE_SPARSE, "%s: sparse size %lld", when,
+	      (long long)st.st_size);
+	CHECK(st.st_blocks * 512 == 4 * (long)HP, "%s: sparse uses %lld bytes",
+	      when, (long long)st.st_blocks * 512);
+	for (i = 0; i < ARRAY_SIZE(huge_sparse_idx); i++) {
+		fill(want, HP, 70 + i);
+		CHECK(pread(fd, page, HP, (off_t)huge_sparse_idx[i] * HP) == HP &&
+		      !memcmp(page, want, HP), "%s: sparse page %u differs",
+		      when, huge_sparse_idx[i]);
+	}
+	fill(want, HP, 79);
+	CHECK(pread(fd, page, HP, (off_t)HUGE_SPARSE_HOLE * HP) == HP &&
+	      !memcmp(page, want, HP),
+	      "%s: page written into a hole after preserve is lost", when);
+	memset(want, 0, HP);
+	CHECK(pread(fd, page, HP, HP) == HP && !memcmp(page, want, HP),
+	      "%s: a hole is not zero", when);
+	free(page);
+	free(want);
+}
+
+static int stage_hugetlb_last(int dev);
+
+static int stage_hugetlb(int stage)
+{
+	int dev, sfd, sfd2, big, sparse, left, fd, err;
+	struct pool p0, p;
+	unsigned char *map;
+	unsigned int i;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		pool_read(&p0, "stage 1, start");
+		REQUIRE(p0.free >= 48, "a pool of 2 MiB pages (hugepages=64)");
+
+		/* Unpreserve gives every page back to the pool. */
+		fd = huge_memfd("unpreserve", HUGE_LEFT);
+		for (i = 0; i < HUGE_LEFT / HP; i++)
+			huge_write(fd, i, 90 + i);
+		sfd = luo_create_session(dev, "hugetlb-unpreserve");
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(sfd);
+		close(fd);
+		pool_expect(&p0, 0, 0, 0, "after unpreserve and close");
+
+		big = huge_memfd("big", HUGE_BIG);
+		map = mmap(NULL, HUGE_BIG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   big, 0);
+		REQUIRE(map != MAP_FAILED, "mmap: %m");
+		fill(map, HUGE_BIG, 61);
+		REQUIRE(!fcntl(big, F_ADD_SEALS, HUGE_SEALS), "F_ADD_SEALS: %m");
+		REQUIRE(lseek(big, HUGE_POS, SEEK_SET) == HUGE_POS, "lseek: %m");
+
+		sparse = huge_memfd("sparse", HUGE_SPARSE);
+		for (i = 0; i < ARRAY_SIZE(huge_sparse_idx); i++)
+			huge_write(sparse, huge_sparse_idx[i], 70 + i);
+
+		left = huge_memfd("left", HUGE_LEFT);
+		for (i = 0; i < HUGE_LEFT / HP; i++)
+			huge_write(left, i, 80 + i);
+
+		sfd = luo_create_session(dev, SESSION);
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		err = luo_preserve_fd(sfd, big, 1);
+		REQUIRE(!err, "preserve big: %s", strerror(-err));
+		err = luo_preserve_fd(sfd, sparse, 2);
+		REQUIRE(!err, "preserve sparse: %s", strerror(-err));
+		sfd2 = luo_create_session(dev, "hugetlb-left");
+		REQUIRE(sfd2 >= 0, "create: %s", strerror(-sfd2));
+		err = luo_preserve_fd(sfd2, left, 1);
+		REQUIRE(!err, "preserve left: %s", strerror(-err));
+		close(left);
+
+		/* The size is frozen; the contents are not. */
+		CHECK(ftruncate(sparse, 2 * HUGE_SPARSE) && errno == EPERM,
+		      "grow a preserved hugetlb memfd: %m");
+		CHECK(ftruncate(sparse, HUGE_SPARSE / 2) && errno == EPERM,
+		      "shrink a preserved hugetlb memfd: %m");
+		CHECK(fallocate(sparse, 0, 5 * HP, HP) && errno == EPERM,
+		      "fallocate a preserved hugetlb memfd: %m");
+		CHECK(fallocate(sparse, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, HP) && errno == EPERM,
+		      "punch a hole into a preserved hugetlb memfd: %m");
+		memcpy(map + 100, late, sizeof(late));
+		munmap(map, HUGE_BIG);
+		/* A fault into a hole: the freeze at reboot picks it up. */
+		huge_write(sparse, HUGE_SPARSE_HOLE, 79);
+		huge_check_big(big, "stage 1");
+		huge_check_sparse(sparse, "stage 1");
+		pool_read(&p, "stage 1, preserved");
+		CHECK(p.free == p0.free - 40 && p.rsvd == p0.rsvd,
+		      "stage 1: %ld pages free, want %ld", p.free,
+		      p0.free - 40);
+		if (failures)
+			return KSFT_FAIL;
+		return kexec_now(stage);
+	}
+
+	if (stage == 3)
+		return stage_hugetlb_last(dev);
+	pool_read(&p0, "stage 2, start");
+
+	/* Never retrieved: its pages join the pool, free. */
+	sfd2 = luo_retrieve_session(dev, "hugetlb-left");
+	REQUIRE(sfd2 >= 0, "retrieve session: %s", strerror(-sfd2));
+	REQUIRE(!luo_finish(sfd2), "finish: %m");
+	close(sfd2);
+	pool_expect(&p0, 4, 4, 0, "stage 2, unretrieved memfd finished");
+
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	big = luo_retrieve_fd(sfd, 1);
+	REQUIRE(big >= 0, "retrieve big: %s", strerror(-big));
+	sparse = luo_retrieve_fd(sfd, 2);
+	REQUIRE(sparse >= 0, "retrieve sparse: %s", strerror(-sparse));
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	/* 32 + 4 pages in use, counted in the pool. */
+	pool_expect(&p0, 4 + 36, 4, 0, "stage 2, retrieved");
+
+	huge_check_big(big, "stage 2");
+	huge_check_sparse(sparse, "stage 2");
+	/* Mapping the restored pages reserves nothing. */
+	pool_expect(&p0, 4 + 36, 4, 0, "stage 2, after mapping them");
+	CHECK(fcntl(big, F_GET_SEALS) == HUGE_SEALS, "seals %#x",
+	      fcntl(big, F_GET_SEALS));
+	CHECK(lseek(big, 0, SEEK_CUR) == HUGE_POS, "position %lld",
+	      (long long)lseek(big, 0, SEEK_CUR));
+	CHECK(ftruncate(big, HUGE_BIG / 2) && errno == EPERM,
+	      "a memfd sealed against shrinking shrinks");
+
+	/* An ordinary hugetlb memfd again: fallocate, punch, write. */
+	CHECK(!fallocate(sparse, 0, 7 * HP, HP), "fallocate: %m");
+	CHECK(!fallocate(sparse, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 7 * HP, HP), "punch: %m");
+	CHECK(!fallocate(sparse, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 100 * HP, HP), "punch a restored page: %m");
+	pool_expect(&p0, 4 + 36, 5, 0, "stage 2, a restored page punched out");
+	huge_write(sparse, 3, 99);
+
+	close(sparse);
+	/* The 32 pages of the big memfd are still in use. */
+	pool_expect(&p0, 4 + 36, 4 + 36 - 32, 0, "stage 2, sparse closed");
+	if (failures)
+		return KSFT_FAIL;
+
+	/* Preserved again, for a third kernel. */
+	sfd = luo_create_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+	err = luo_preserve_fd(sfd, big, 1);
+	REQUIRE(!err, "preserve big again: %s", strerror(-err));
+	close(big);
+	return kexec_now(stage);
+}
+
+static int stage_hugetlb_last(int dev)
+{
+	struct pool p0;
+	int sfd, big;
+
+	pool_read(&p0, "stage 3, start");
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	big = luo_retrieve_fd(sfd, 1);
+	REQUIRE(big >= 0, "retrieve big: %s", strerror(-big));
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	pool_expect(&p0, 32, 0, 0, "stage 3, retrieved");
+	huge_check_big(big, "stage 3");
+	CHECK(fcntl(big, F_GET_SEALS) == HUGE_SEALS, "stage 3: seals %#x",
+	      fcntl(big, F_GET_SEALS));
+	CHECK(lseek(big, 0, SEEK_CUR) == HUGE_POS, "stage 3: position %lld",
+	      (long long)lseek(big, 0, SEEK_CUR));
+	close(big);
+	pool_expect(&p0, 32, 32, 0, "stage 3, closed");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * Variant "hugetlb-cgroup" (CONFIG_CGROUP_HUGETLB): the next kernel
+ * charges restored huge pages to the hugetlb cgroup of the retriever. A
+ * child limited to 2 huge pages retrieves a memfd of 4: ENOMEM, for good,
+ * and the 4 pages are free pages of the pool, charged to nobody. The test
+ * itself, in another cgroup, retrieves a second memfd of 4 pages:
+ * hugetlb.2MB.current grows by 8 MiB, and is back to 0 when it is closed.
+ */
+#define CG_HUGE		CG_ROOT "/luo-hugetlb"
+#define CG_HUGE_LIMITED	CG_ROOT "/luo-hugetlb-4M"
+
+static int stage_hugetlb_cgroup(int stage)
+{
+	int dev, sfd, fd, err, status;
+	char buf[256];
+	struct pool p0;
+	unsigned int i;
+	pid_t pid;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		sfd = luo_create_session(dev, SESSION);
+		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
+		for (i = 1; i <= 2; i++) {
+			unsigned int j;
+
+			fd = huge_memfd("charged", HUGE_LEFT);
+			for (j = 0; j < HUGE_LEFT / HP; j++)
+				huge_write(fd, j, 110 + 10 * i + j);
+			err = luo_preserve_fd(sfd, fd, i);
+			REQUIRE(!err, "preserve %u: %s", i, strerror(-err));
+			close(fd);
+		}
+		return kexec_now(stage);
+	}
+
+	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) {
+		printf("# cannot mount cgroup2 (CONFIG_CGROUPS): %m\n");
+		return KSFT_SKIP;
+	}
+	err = vmtest_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
+	REQUIRE(err >= 0, "cgroup.controllers: %s", strerror(-err));
+	if (!strstr(buf, "hugetlb")) {
+		printf("# no hugetlb controller (CONFIG_CGROUP_HUGETLB): \"%s\"\n", buf);
+		return KSFT_SKIP;
+	}
+	err = vmtest_write_file(CG_ROOT "/cgroup.subtree_control", "+hugetlb");
+	REQUIRE(!err, "enable the hugetlb controller: %s", strerror(-err));
+	REQUIRE(!mkdir(CG_HUGE, 0755) && !mkdir(CG_HUGE_LIMITED, 0755),
+		"mkdir: %m");
+	err = vmtest_write_file(CG_HUGE_LIMITED "/hugetlb.2MB.max", "4194304");
+	REQUIRE(!err, "hugetlb.2MB.max: %s", strerror(-err));
+
+	pool_read(&p0, "stage 2, start");
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %m");
+	if (!pid) {
+		cg_join(CG_HUGE_LIMITED);
+		err = luo_retrieve_fd(sfd, 1);
+		printf("# retrieve 8 MiB with hugetlb.2MB.max 4M: %s\n",
+		       err < 0 ? strerror(-err) : "succeeded");
+		_exit(err == -ENOMEM ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "over hugetlb.2MB.max: status %#x", status);
+	CHECK(cg_read_in(CG_HUGE_LIMITED, "hugetlb.2MB.current", NULL) == 0,
+	      "the failed retrieve left pages charged");
+	pool_expect(&p0, 4, 4, 0, "stage 2, failed retrieve");
+	err = luo_retrieve_fd(sfd, 1);
+	CHECK(err == -ENOMEM, "retrieve again: %s", strerror(-err));
+
+	cg_join(CG_HUGE);
+	fd = luo_retrieve_fd(sfd, 2);
+	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+	printf("# retrieved 8 MiB: hugetlb.2MB.current %ld KiB\n",
+	       cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) / 1024);
+	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == (long)HUGE_LEFT,
+	      "hugetlb.2MB.current is not 8 MiB");
+	pool_expect(&p0, 8, 4, 0, "stage 2, retrieved");
+	for (i = 0; i < HUGE_LEFT / HP; i++) {
+		unsigned char *page = malloc(HP), *want = malloc(HP);
+
+		REQUIRE(page && want, "malloc");
+		fill(want, HP, 130 + i);
+		CHECK(pread(fd, page, HP, (off_t)i * HP) == HP &&
+		      !memcmp(page, want, HP), "page %u differs", i);
+		free(page);
+		free(want);
+	}
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	close(fd);
+	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == 0,
+	      "pages still charged after close");
+	pool_expect(&p0, 8, 8, 0, "stage 2, closed");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * Variant "hugetlb-race": the writer of variant "race-fault" on a hugetlb
+ * memfd, one word per huge page of its holes, while the main thread
+ * reboots: the freeze closes the file to new pages (a fault on a hole gets
+ * SIGBUS) and then picks up every page faulted in before, so the next
+ * kernel finds every page the writer had finished when the reboot began.
+ */
+#define HRACE_DATA	(2 * HP)
+#define HRACE_SIZE	(HRACE_DATA + 28 * HP)
+#define HRACE_MARK	(HRACE_DATA - 4096)
+#define HRACE_SEED	141
+
+static atomic_ulong hrace_done;
+
+static void *hrace_write(void *arg)
+{
+	unsigned long page, first = HRACE_DATA / HP;
+	uint64_t *map = arg;
+
+	for (page = first; ; page++) {
+		if (page == HRACE_SIZE / HP)
+			page = first;
+		if (race_store(&map[page * (HP / 8)], race_word(page)))
+			continue;
+		if (hrace_done < page + 1 - first)
+			hrace_done = page + 1 - first;
+	}
+	return NULL;
+}
+
+static int stage_hugetlb_race(int stage)
+{
+	struct sigaction sa = { .sa_handler = race_sigbus_handler };
+	unsigned long page, n, done, empty = 0, seen = 0;
+	uint64_t *map, *p;
+	unsigned char *buf;
+	int dev, sfd, fd, err;
+	pthread_t t;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		sfd = luo_retrieve_session(dev, "hrace");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		fd = luo_retrieve_fd(sfd, 1);
+		REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+		map = mmap(NULL, HRACE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		REQUIRE(map != MAP_FAILED, "mmap: %m");
+		done = map[HRACE_MARK / 8];
+		CHECK(checksum((void *)map, HRACE_MARK) ==
+		      expected_sum(HRACE_MARK, HRACE_SEED),
+		      "data written before preserve differs");
+		for (page = HRACE_DATA / HP; page < HRACE_SIZE / HP; page++) {
+			p = map + page * (HP / 8);
+			for (n = 1; n < HP / 8 && !p[n]; n++)
+				;
+			if (n < HP / 8 || (p[0] && p[0] != race_word(page))) {
+				CHECK(0, "huge page %lu: garbage", page);
+				break;
+			}
+			if (!p[0]) {
+				empty++;
+				CHECK(page - HRACE_DATA / HP >= done,
+				      "huge page %lu, written before the reboot, is lost",
+				      page);
+				if (failures)
+					break;
+			} else {
+				seen++;
+			}
+		}
+		printf("# %lu huge pages written before the reboot, %lu in the file, %lu holes\n",
+		       done, seen, empty);
+		munmap(map, HRACE_SIZE);
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	fd = huge_memfd("hrace", HRACE_SIZE);
+	buf = mmap(NULL, HRACE_DATA, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(buf != MAP_FAILED, "mmap: %m");
+	fill(buf, HRACE_DATA, HRACE_SEED);
+	munmap(buf, HRACE_DATA);
+	sfd = luo_create_session(dev, "hrace");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = vmtest_kexec_load(stage + 1);
+	REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
+	map = mmap(NULL, HRACE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	REQUIRE(!sigaction(SIGBUS, &sa, NULL), "sigaction: %m");
+	REQUIRE(!pthread_create(&t, NULL, hrace_write, map), "pthread_create");
+	while (hrace_done < 8)
+		usleep(1000);
+	done = hrace_done;
+	/* Into an existing page of the data (hugetlbfs has no write()). */
+	map[HRACE_MARK / 8] = done;
+	fflush(stdout);
+	err = vmtest_kexec_reboot();
+	printf("not ok: reboot(KEXEC) returned: %s\n", strerror(-err));
+	return KSFT_FAIL;
+}
+
+/*
+ * Variants "hugetlb-damaged-*": the previous kernel hands over a hugetlb
+ * memfd of 4 huge pages with an unknown header flag, records out of
+ * order, a record naming a page inside a huge page, or a page size the
+ * next kernel has no pool for (test hook). Retrieving it fails with the
+ * errno of the damage and one log line, its pages go to the free list of
+ * the pool (to the page allocator for the page size: MemFree), the page
+ * the damaged record hid stays reserved, and the other memfd of the
+ * session is intact.
+ */
+#define HUGETLB_LUO_DEBUGFS	"/sys/kernel/debug/hugetlb_luo"
+
+static const struct {
+	const char *variant;
+	const char *knob;
+	int err;
+	long pool;	/* pages of the damaged memfd back in the pool */
+} hdamages[] = {
+	{ "hugetlb-damaged-flags", "1", EOPNOTSUPP, 4 },
+	{ "hugetlb-damaged-records", "2", EINVAL, 4 },
+	{ "hugetlb-damaged-pfn", "3", EINVAL, 3 },
+	{ "hugetlb-damaged-pagesize", "4", EOPNOTSUPP, 0 },
+};
+
+static int stage_hugetlb_damaged(int stage, unsigned int d)
+{
+	int dev, sfd, fd, fd2, err;
+	long before, after;
+	unsigned int i;
+	struct pool p0;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 2) {
+		pool_read(&p0, "stage 2, start");
+		sfd = luo_retrieve_session(dev, "hdamaged");
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		before = vmtest_mem_free_kib();
+		fd = luo_retrieve_fd(sfd, 1);
+		after = vmtest_mem_free_kib();
+		CHECK(fd == -hdamages[d].err, "damaged memfd: %s, want %s",
+		      strerror(-fd), strerror(hdamages[d].err));
+		CHECK(vmtest_kmsg_has("hugetlb_luo: incoming hugetlb memfd: "),
+		      "no log line for the damaged memfd");
+		pool_expect(&p0, hdamages[d].pool, hdamages[d].pool, 0,
+			    "stage 2, damaged memfd rejected");
+		if (!hdamages[d].pool) {
+			printf("# rejecting it gave back %ld KiB\n", after - before);
+			CHECK(after - before >= (long)(HUGE_LEFT / 1024) * 9 / 10,
+			      "its %lu KiB not given back (%ld)",
+			      HUGE_LEFT / 1024, after - before);
+		}
+		CHECK(luo_retrieve_fd(sfd, 1) == -hdamages[d].err,
+		      "a second retrieve differs");
+		fd2 = luo_retrieve_fd(sfd, 2);
+		REQUIRE(fd2 >= 0, "intact memfd: %s", strerror(-fd2));
+		CHECK(file_sum(fd2, MiB, 0) == expected_sum(MiB, 62),
+		      "intact memfd differs");
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	sfd = luo_create_session(dev, "hdamaged");
+	REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+	fd = huge_memfd("damaged", HUGE_LEFT);
+	for (i = 0; i < HUGE_LEFT / HP; i++)
+		huge_write(fd, i, 150 + i);
+	fd2 = new_memfd("intact", MiB, 62, 0);
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	err = luo_preserve_fd(sfd, fd2, 2);
+	REQUIRE(!err, "preserve: %s", strerror(-err));
+	close(fd);
+	close(fd2);
+	err = vmtest_write_file(HUGETLB_LUO_DEBUGFS "/damage", hdamages[d].knob);
+	if (err == -ENOENT) {
+		printf("# no %s (CONFIG_LIVEUPDATE_TEST)\n", HUGETLB_LUO_DEBUGFS);
+		return KSFT_SKIP;
+	}
+	REQUIRE(!err, "damage: %s", strerror(-err));
+	return kexec_now(stage);
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -1932,6 +2548,27 @@ int main(void)
 		return stage_race_fault(stage);
 	if (!strcmp(variant, "preserve-race"))
 		return stage_preserve_race();
+	if (!strcmp(variant, "hugetlb"))
+		return stage_hugetlb(stage);
+	if (!strcmp(variant, "hugetlb-hvo")) {
+		/* The same with HVO (hugetlb_free_vmemmap=on) in every kernel. */
+		char val[8] = "";
+
+		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
+				 sizeof(val));
+		if (val[0] != '1') {
+			printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
+			return KSFT_SKIP;
+		}
+		return stage_hugetlb(stage);
+	}
+	if (!strcmp(variant, "hugetlb-cgroup"))
+		return stage_hugetlb_cgroup(stage);
+	if (!strcmp(variant, "hugetlb-race"))
+		return stage_hugetlb_race(stage);
+	for (i = 0; i < ARRAY_SIZE(hdamages); i++)
+		if (!strcmp(variant, hdamages[i].variant))
+			return stage_hugetlb_damaged(stage, i);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }

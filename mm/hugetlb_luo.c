@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The Live Update for Linux 6.12 authors
+ */
+
+/**
+ * DOC: hugetlb memfd preservation
+ *
+ * The hugetlb file handler keeps a hugetlbfs-backed memfd (``MFD_HUGETLB``)
+ * across a live update without copying it: its huge pages are preserved
+ * with KHO and become pages of the pool of the same size in the next
+ * kernel, in the page cache of a new hugetlb memfd.
+ *
+ * Preserving the file freezes its size: truncate, fallocate and hole
+ * punching fail with ``EPERM`` until the session is closed; the pages can
+ * still be written through a shared mapping. Every huge page the file has
+ * is pinned long term, which moves a page out of KHO scratch memory into
+ * another free page of the pool (preserving fails with ``ENOMEM`` if the
+ * pool has none), and preserved. Holes stay holes. A page the file gets
+ * later, by a fault into a hole, is picked up when the session is frozen
+ * at reboot; from then until the jump a fault into a hole gets ``SIGBUS``.
+ *
+ * In the next kernel the pages count in the pool of their size
+ * (``HugePages_Total``) and are in use while the file has them; closing
+ * the file puts them on the free list of the pool. They are charged to
+ * the hugetlb cgroup of the task that retrieves the file: a task over its
+ * limit gets ``ENOMEM``, and the pages go to the free list. The file's
+ * reservation map records the restored pages as a fault would, so
+ * ``HugePages_Rsvd`` does not change when the file is mapped or closed. If
+ * the file is never retrieved, finishing its session puts its pages on the
+ * free list of the pool.
+ *
+ * Kept: the contents, the size, the file position and the seals (and the
+ * exec class, as for memfds). Not kept: the name, private (copy-on-write)
+ * pages of ``MAP_PRIVATE`` mappings, which are not in the file. Refused:
+ * SysV shared memory, named hugetlbfs files (``ENOENT``); pages above the
+ * largest buddy allocator order, 1 GiB pages on x86_64 (``EOPNOTSUPP``,
+ * for now). The next kernel must have the huge page size of the file (for
+ * example ``hugepagesz=`` for a size that is not the default): retrieving
+ * it fails with ``EOPNOTSUPP`` otherwise, and its pages are freed.
+ *
+ * The next kernel checks what it is handed: unknown flags or seals fail
+ * %LIVEUPDATE_SESSION_RETRIEVE_FD with ``EOPNOTSUPP``; a size that is not
+ * a multiple of the page size or beyond %MAX_LFS_FILESIZE, a position
+ * beyond it, records out of order or outside the file, or a record that
+ * does not name a preserved huge page of the file's size fail it with
+ * ``EINVAL``. Each is logged once, the pages of the file go to the free
+ * list of the pool (a block of another size to the page allocator), and
+ * the other files of the session are not affected.
+ */
+
+#define pr_fmt(fmt) "hugetlb_luo: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/hugetlb_cgroup.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/kexec_handover.h>
+#include <linux/kho/abi/hugetlb.h>
+#include <linux/liveupdate.h>
+#include <linux/memfd.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+#include <uapi/linux/memfd.h>
+
+/**
+ * struct hugetlb_luo - a preserved hugetlb memfd, in the kernel that
+ *                      preserves it
+ * @ser: the preserved header, handed over.
+ * @folios: every pinned and preserved huge page, by its index in the file
+ *          in huge pages.
+ * @nr_folios: number of entries in @folios.
+ * @records: the preserved array of records, describing the first
+ *           @ser->nr_folios pages @folios had; current exactly when
+ *           @ser->nr_folios equals @nr_folios (pages are only added).
+ *
+ * Protected by the inode lock of the file.
+ */
+struct hugetlb_luo {
+	struct hugetlb_luo_ser *ser;
+	struct xarray folios;
+	u64 nr_folios;
+	struct hugetlb_luo_folio_ser *records;
+};
+
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+static void hugetlb_luo_test_damage(struct hugetlb_luo *hl);
+#else
+static inline void hugetlb_luo_test_damage(struct hugetlb_luo *hl) { }
+#endif
+
+/* As for memfds: F_SEAL_EXEC on an executable memfd comes with these. */
+#define HUGETLB_LUO_EXEC_SEALS	(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+/* Whether the memfd with @seals was sealed without exec permission. */
+static bool hugetlb_luo_seals_noexec(u32 seals)
+{
+	return (seals & F_SEAL_EXEC) &&
+	       (seals & HUGETLB_LUO_EXEC_SEALS) != HUGETLB_LUO_EXEC_SEALS;
+}
+
+static bool hugetlb_luo_can_preserve(struct liveupdate_file_handler *handler,
+				     struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	/*
+	 * A hugetlb memfd or an unlinked hugetlbfs file; not the file of a
+	 * SysV shared memory segment, whose operations are not the inode's.
+	 */
+	return is_file_hugepages(file) && file->f_op == inode->i_fop &&
+	       !inode->i_nlink;
+}
+
+static unsigned long hugetlb_luo_get_id(struct file *file)
+{
+	return (unsigned long)file_inode(file);
+}
+
+/* Pin, preserve and record the page @folio of @file found in its cache. */
+static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
+				 struct folio *found)
+{
+	unsigned int order = folio_order(found);
+	loff_t pos = folio_pos(found);
+	unsigned long index = found->index >> order;
+	struct folio *folio;
+	pgoff_t offset;
+	long pinned;
+	int err;
+
+	if (hl->nr_folios && xa_load(&hl->folios, index))
+		return 0;
+
+	/* Long-term pin: moves the page out of KHO scratch (CMA). */
+	pinned = memfd_pin_folios(file, pos, pos + folio_size(found) - 1,
+				  &folio, 1, &offset);
+	if (pinned < 0)
+		return pinned;
+	if (!pinned)
+		return -EIO;
+
+	err = kho_preserve_folio(folio);
+	if (err == -EEXIST)
+		err = -EBUSY;
+	if (err)
+		goto err_unpin;
+	err = xa_err(xa_store(&hl->folios, index, folio, GFP_KERNEL));
+	if (err)
+		goto err_unpreserve;
+	hl->nr_folios++;
+	return 0;
+
+err_unpreserve:
+	kho_unpreserve_folio(folio);
+err_unpin:
+	unpin_folio(folio);
+	return err;
+}
+
+/* Preserve every page of the file that is not preserved yet. */
+static int hugetlb_luo_add_folios(struct hugetlb_luo *hl, struct file *file)
+{
+	struct address_space *mapping = file->f_mapping;
+	struct folio_batch fbatch;
+	pgoff_t start = 0;
+	unsigned int i;
+	int err = 0;
+
+	folio_batch_init(&fbatch);
+	while (!err && filemap_get_folios(mapping, &start, ULONG_MAX, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++)
+			err = hugetlb_luo_add_folio(hl, file, fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return err;
+}
+
+/* Unpreserve and unpin every page of @hl. */
+static void hugetlb_luo_remove_folios(struct hugetlb_luo *hl)
+{
+	struct folio *folio;
+	unsigned long index;
+
+	xa_for_each(&hl->folios, index, folio) {
+		kho_unpreserve_folio(folio);
+		unpin_folio(folio);
+	}
+	xa_destroy(&hl->folios);
+	hl->nr_folios = 0;
+}
+
+/*
+ * Describe the pages of @hl in a new preserved array, and release the
+ * previous one. On error the previous array stays in place.
+ */
+static int hugetlb_luo_write_records(struct hugetlb_luo *hl)
+{
+	struct hugetlb_luo_folio_ser *records = NULL;
+	struct kho_vmalloc desc = {};
+	struct folio *folio;
+	unsigned long index;
+	u64 i = 0;
+	int err;
+
+	if (hl->nr_folios) {
+		records = vcalloc(hl->nr_folios, sizeof(*records));
+		if (!records)
+			return -ENOMEM;
+		xa_for_each(&hl->folios, index, folio) {
+			records[i].pfn = folio_pfn(folio);
+			records[i].index = index;
+			i++;
+		}
+		err = kho_preserve_vmalloc(records, &desc);
+		if (err) {
+			vfree(records);
+			return err;
+		}
+	}
+
+	if (hl->records) {
+		kho_unpreserve_vmalloc(&hl->ser->folios);
+		vfree(hl->records);
+	}
+	hl->records = records;
+	hl->ser->folios = desc;
+	hl->ser->nr_folios = hl->nr_folios;
+	return 0;
+}
+
+static int hugetlb_luo_preserve(struct liveupdate_file_op_args *args)
+{
+	struct file *file = args->file;
+	struct inode *inode = file_inode(file);
+	struct hstate *h = hstate_file(file);
+	struct hugetlb_luo_ser *ser;
+	struct hugetlb_luo *hl;
+	int seals, err;
+
+	/* Gigantic pages need KHO support that is not there yet. */
+	if (huge_page_order(h) > MAX_PAGE_ORDER)
+		return -EOPNOTSUPP;
+
+	hl = kzalloc(sizeof(*hl), GFP_KERNEL_ACCOUNT);
+	if (!hl)
+		return -ENOMEM;
+	xa_init(&hl->folios);
+
+	ser = kho_alloc_preserve(sizeof(*ser));
+	if (IS_ERR(ser)) {
+		err = PTR_ERR(ser);
+		goto err_free;
+	}
+	hl->ser = ser;
+
+	inode_lock(inode);
+	hugetlbfs_freeze(inode, true);
+
+	seals = memfd_get_seals(file);
+	if (seals < 0) {
+		err = seals;
+		goto err_unfreeze;
+	}
+	if (seals & ~HUGETLB_LUO_ALL_SEALS) {
+		err = -EOPNOTSUPP;
+		goto err_unfreeze;
+	}
+	/* The next kernel would make it executable: see memfd_luo.c. */
+	if ((seals & F_SEAL_EXEC) && !(inode->i_mode & 0111) &&
+	    !hugetlb_luo_seals_noexec(seals)) {
+		err = -EOPNOTSUPP;
+		goto err_unfreeze;
+	}
+
+	ser->size = i_size_read(inode);
+	ser->pos = file->f_pos;
+	ser->seals = seals;
+	ser->order = huge_page_order(h);
+
+	err = hugetlb_luo_add_folios(hl, file);
+	if (err)
+		goto err_remove;
+	err = hugetlb_luo_write_records(hl);
+	if (err)
+		goto err_remove;
+	inode_unlock(inode);
+
+	args->serialized_data = virt_to_phys(ser);
+	args->private_data = hl;
+	return 0;
+
+err_remove:
+	hugetlb_luo_remove_folios(hl);
+err_unfreeze:
+	hugetlbfs_freeze(inode, false);
+	inode_unlock(inode);
+	kho_unpreserve_free(ser);
+err_free:
+	kfree(hl);
+	return err;
+}
+
+/* As memfd_luo: the reboot must not wait for ever for the inode lock. */
+#define HUGETLB_LUO_LOCK_WAIT_MS	1000
+
+static int hugetlb_luo_freeze_lock(struct inode *inode)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(HUGETLB_LUO_LOCK_WAIT_MS);
+
+	while (!inode_trylock(inode)) {
+		if (time_after(jiffies, end) || fatal_signal_pending(current))
+			return -EBUSY;
+		usleep_range(5000, 10000);
+	}
+	return 0;
+}
+
+/*
+ * Close the file to new pages, then pick up the pages it got since it was
+ * preserved, and write the records if they are not current.
+ */
+static int hugetlb_luo_freeze(struct liveupdate_file_op_args *args)
+{
+	struct inode *inode = file_inode(args->file);
+	struct hugetlb_luo *hl = args->private_data;
+	unsigned int order = hl->ser->order;
+	int err;
+
+	err = hugetlb_luo_freeze_lock(inode);
+	if (err) {
+		pr_warn("freeze: inode %lu stays locked by another task\n",
+			inode->i_ino);
+		return err;
+	}
+
+	hugetlbfs_seal_folios(inode, true);
+	if (READ_ONCE(inode->i_mapping->nrpages) != hl->nr_folios << order)
+		err = hugetlb_luo_add_folios(hl, args->file);
+	if (!err && hl->ser->nr_folios != hl->nr_folios)
+		err = hugetlb_luo_write_records(hl);
+	if (!err) {
+		hl->ser->pos = args->file->f_pos;
+		hugetlb_luo_test_damage(hl);
+	} else {
+		hugetlbfs_seal_folios(inode, false);
+	}
+	inode_unlock(inode);
+	return err;
+}
+
+static void hugetlb_luo_unfreeze(struct liveupdate_file_op_args *args)
+{
+	hugetlbfs_seal_folios(file_inode(args->file), false);
+}
+
+static void hugetlb_luo_unpreserve(struct liveupdate_file_op_args *args)
+{
+	struct inode *inode = file_inode(args->file);
+	struct hugetlb_luo *hl = args->private_data;
+
+	inode_lock(inode);
+	if (hl->records) {
+		kho_unpreserve_vmalloc(&hl->ser->folios);
+		vfree(hl->records);
+	}
+	hugetlb_luo_remove_folios(hl);
+	hugetlbfs_seal_folios(inode, false);
+	hugetlbfs_freeze(inode, false);
+	inode_unlock(inode);
+
+	kho_unpreserve_free(hl->ser);
+	kfree(hl);
+}
+
+/* The header the previous kernel left, if it is sound. */
+static struct hugetlb_luo_ser *hugetlb_luo_incoming(u64 data)
+{
+	if (kho_preserved_order(data) < 0)
+		return NULL;
+	return phys_to_virt(data);
+}
+
+/* The hstate of pages of @order in this kernel, or NULL. */
+static struct hstate *hugetlb_luo_hstate(u32 order)
+{
+	if (order > MAX_PAGE_ORDER || order < 1)
+		return NULL;
+	return size_to_hstate(PAGE_SIZE << order);
+}
+
+/*
+ * Restore the page of @record, if it names a preserved block of @order;
+ * NULL otherwise (nothing restored).
+ */
+static struct folio *
+hugetlb_luo_restore_folio(const struct hugetlb_luo_folio_ser *record,
+			  unsigned int order)
+{
+	phys_addr_t phys;
+
+	if (!record->pfn || record->pfn > PHYS_PFN(PHYS_ADDR_MAX))
+		return NULL;
+	phys = PFN_PHYS(record->pfn);
+	if (kho_preserved_order(phys) != order)
+		return NULL;
+	return kho_restore_folio(phys);
+}
+
+/*
+ * Take the pages of records[from..nr), which no file will use, into the
+ * pool of @h as free pages. A record that names a preserved block of
+ * another order than @h's (damaged data), or any block if this kernel has
+ * no pool of the file's page size (@h NULL), gives it back to the page
+ * allocator. Records that name nothing restorable, or a page restored
+ * already, are skipped quietly.
+ */
+static void hugetlb_luo_discard_records(struct hstate *h,
+					const struct hugetlb_luo_folio_ser *records,
+					u64 from, u64 nr)
+{
+	struct folio *folio;
+	phys_addr_t phys;
+	int order;
+	u64 i;
+
+	for (i = from; i < nr; i++) {
+		if (!records[i].pfn || records[i].pfn > PHYS_PFN(PHYS_ADDR_MAX))
+			continue;
+		phys = PFN_PHYS(records[i].pfn);
+		order = kho_preserved_order(phys);
+		if (order < 0 || order > MAX_PAGE_ORDER)
+			continue;
+		folio = kho_restore_folio(phys);
+		if (!folio)
+			continue;
+		if (!h || hugetlb_kho_adopt_folio(h, folio, NULL, false))
+			folio_put(folio);
+		cond_resched();
+	}
+}
+
+/*
+ * Put the page of @record into the page cache of @inode, charged to the
+ * hugetlb cgroup of the caller. On error the page is in the pool of @h,
+ * free, or was not restored.
+ */
+static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
+			      const struct hugetlb_luo_folio_ser *record)
+{
+	struct address_space *mapping = inode->i_mapping;
+	struct hugetlb_cgroup *h_cg = NULL;
+	struct folio *folio;
+	u32 hash;
+	int err;
+
+	folio = hugetlb_luo_restore_folio(record, huge_page_order(h));
+	if (!folio) {
+		pr_warn("incoming hugetlb memfd: page %llu is not a preserved huge page\n",
+			record->index);
+		return -EINVAL;
+	}
+
+	err = hugetlb_cgroup_charge_cgroup(hstate_index(h),
+					   pages_per_huge_page(h), &h_cg);
+	if (err) {
+		if (hugetlb_kho_adopt_folio(h, folio, NULL, false))
+			folio_put(folio);
+		return err;
+	}
+	err = hugetlb_kho_adopt_folio(h, folio, h_cg, true);
+	if (err) {
+		hugetlb_cgroup_uncharge_cgroup(hstate_index(h),
+					       pages_per_huge_page(h), h_cg);
+		folio_put(folio);
+		return err;
+	}
+	/* From here on, folio_put() frees it to the pool and uncharges it. */
+	__folio_mark_uptodate(folio);
+
+	err = hugetlb_file_resv_add(inode, record->index, record->index + 1);
+	if (err) {
+		folio_put(folio);
+		return err;
+	}
+	hash = hugetlb_fault_mutex_hash(mapping, record->index);
+	mutex_lock(&hugetlb_fault_mutex_table[hash]);
+	err = hugetlb_add_to_page_cache(folio, mapping, record->index);
+	mutex_unlock(&hugetlb_fault_mutex_table[hash]);
+	if (err) {
+		hugetlb_file_resv_del(inode, record->index, record->index + 1);
+		folio_put(folio);
+		return err;
+	}
+	folio_set_hugetlb_migratable(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+	return 0;
+}
+
+static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
+{
+	struct hugetlb_luo_folio_ser *records = NULL;
+	struct hugetlb_luo_ser *ser;
+	unsigned int flags;
+	struct hstate *h;
+	struct inode *inode;
+	struct file *file;
+	u64 i = 0, nr_pages;
+	int err;
+
+	ser = hugetlb_luo_incoming(args->serialized_data);
+	if (!ser) {
+		pr_warn("incoming hugetlb memfd: header is not preserved memory\n");
+		return -EINVAL;
+	}
+	h = hugetlb_luo_hstate(ser->order);
+
+	if (ser->nr_folios) {
+		records = kho_restore_vmalloc(&ser->folios);
+		if (!records) {
+			pr_warn("incoming hugetlb memfd: page records are not preserved memory\n");
+			err = -EINVAL;
+			goto err_free_ser;
+		}
+		if (ser->nr_folios > (u64)ser->folios.total_pages * PAGE_SIZE /
+				     sizeof(*records)) {
+			pr_warn("incoming hugetlb memfd: %llu page records in %u pages\n",
+				ser->nr_folios, ser->folios.total_pages);
+			err = -EINVAL;
+			goto err_free_records;
+		}
+	}
+
+	/* From here on, a rejected file gives its pages back. */
+	if ((ser->seals & ~HUGETLB_LUO_ALL_SEALS) || ser->flags ||
+	    ser->reserved) {
+		pr_warn("incoming hugetlb memfd: unknown seals %#x or flags %#x\n",
+			ser->seals & ~HUGETLB_LUO_ALL_SEALS, ser->flags);
+		err = -EOPNOTSUPP;
+		goto err_discard;
+	}
+	if (!h) {
+		pr_warn("incoming hugetlb memfd: no pool of pages of order %u\n",
+			ser->order);
+		err = -EOPNOTSUPP;
+		goto err_discard;
+	}
+	if (ser->size > (u64)MAX_LFS_FILESIZE ||
+	    ser->pos > (u64)MAX_LFS_FILESIZE ||
+	    !IS_ALIGNED(ser->size, huge_page_size(h))) {
+		pr_warn("incoming hugetlb memfd: size %llu or position %llu out of range\n",
+			ser->size, ser->pos);
+		err = -EINVAL;
+		goto err_discard;
+	}
+	nr_pages = ser->size >> huge_page_shift(h);
+	for (i = 0; i < ser->nr_folios; i++) {
+		if (records[i].index >= nr_pages ||
+		    (i && records[i].index <= records[i - 1].index)) {
+			pr_warn("incoming hugetlb memfd: page record %llu (index %llu) out of order or outside the file\n",
+				i, records[i].index);
+			err = -EINVAL;
+			i = 0;
+			goto err_discard;
+		}
+	}
+	i = 0;
+
+	flags = MFD_HUGETLB | MFD_ALLOW_SEALING |
+		(huge_page_shift(h) << MFD_HUGE_SHIFT);
+	if (hugetlb_luo_seals_noexec(ser->seals))
+		flags |= MFD_NOEXEC_SEAL;
+	file = memfd_alloc_file("memfd:", flags);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto err_discard;
+	}
+	inode = file_inode(file);
+	i_size_write(inode, ser->size);
+	file->f_pos = ser->pos;
+
+	for (i = 0; i < ser->nr_folios; i++) {
+		/* On error, records[i] is in the pool or left to discard. */
+		err = hugetlb_luo_insert(h, inode, &records[i]);
+		if (err)
+			goto err_fput;
+		cond_resched();
+	}
+
+	if (ser->seals) {
+		err = memfd_add_seals(file, ser->seals);
+		if (err)
+			goto err_fput;
+	}
+
+	vfree(records);
+	kho_restore_free(ser);
+	args->file = file;
+	return 0;
+
+err_fput:
+	/* The pages in the page cache go to the pool with the file. */
+	fput(file);
+err_discard:
+	hugetlb_luo_discard_records(h, records, i, ser->nr_folios);
+err_free_records:
+	vfree(records);
+err_free_ser:
+	kho_restore_free(ser);
+	return err;
+}
+
+/* A file that was never retrieved: its pages go to the pool, free. */
+static void hugetlb_luo_finish(struct liveupdate_file_op_args *args)
+{
+	struct hugetlb_luo_folio_ser *records;
+	struct hugetlb_luo_ser *ser;
+
+	/* A failed retrieve released everything it could already. */
+	if (args->retrieve_status)
+		return;
+
+	ser = hugetlb_luo_incoming(args->serialized_data);
+	if (!ser)
+		return;
+
+	if (ser->nr_folios) {
+		records = kho_restore_vmalloc(&ser->folios);
+		if (records) {
+			u64 max = (u64)ser->folios.total_pages * PAGE_SIZE /
+				  sizeof(*records);
+
+			hugetlb_luo_discard_records(hugetlb_luo_hstate(ser->order),
+						    records, 0,
+						    min(ser->nr_folios, max));
+			vfree(records);
+		}
+	}
+	kho_restore_free(ser);
+}
+
+#if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+/*
+ * Test-only hook, in debugfs ``hugetlb_luo/damage`` (CONFIG_LIVEUPDATE_TEST):
+ * the next file frozen hands over damaged data, as a broken or hostile
+ * previous kernel could: 1 an unknown header flag, 2 the first two
+ * records in the wrong order, 3 the first record names the second base
+ * page of its huge page (its huge page stays preserved and unrecorded:
+ * one page the next kernel never gets back), 4 a page order the next
+ * kernel has no pool for.
+ */
+enum hugetlb_luo_test_damage {
+	HUGETLB_LUO_DAMAGE_NONE,
+	HUGETLB_LUO_DAMAGE_FLAGS,
+	HUGETLB_LUO_DAMAGE_RECORD_ORDER,
+	HUGETLB_LUO_DAMAGE_PFN,
+	HUGETLB_LUO_DAMAGE_PAGE_SIZE,
+};
+
+static u32 hugetlb_luo_damage;
+
+static void hugetlb_luo_test_damage(struct hugetlb_luo *hl)
+{
+	struct hugetlb_luo_folio_ser tmp;
+
+	switch (xchg(&hugetlb_luo_damage, HUGETLB_LUO_DAMAGE_NONE)) {
+	case HUGETLB_LUO_DAMAGE_FLAGS:
+		hl->ser->flags = BIT(31);
+		break;
+	case HUGETLB_LUO_DAMAGE_RECORD_ORDER:
+		if (hl->ser->nr_folios < 2)
+			break;
+		tmp = hl->records[0];
+		hl->records[0] = hl->records[1];
+		hl->records[1] = tmp;
+		break;
+	case HUGETLB_LUO_DAMAGE_PFN:
+		if (hl->ser->nr_folios)
+			hl->records[0].pfn++;
+		break;
+	case HUGETLB_LUO_DAMAGE_PAGE_SIZE:
+		hl->ser->order = 21;
+		break;
+	}
+}
+
+static void hugetlb_luo_test_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("hugetlb_luo", NULL);
+
+	debugfs_create_u32("damage", 0600, dir, &hugetlb_luo_damage);
+}
+#else
+static inline void hugetlb_luo_test_init(void) { }
+#endif
+
+static const struct liveupdate_file_ops hugetlb_luo_ops = {
+	.can_preserve = hugetlb_luo_can_preserve,
+	.preserve = hugetlb_luo_preserve,
+	.unpreserve = hugetlb_luo_unpreserve,
+	.freeze = hugetlb_luo_freeze,
+	.unfreeze = hugetlb_luo_unfreeze,
+	.retrieve = hugetlb_luo_retrieve,
+	.finish = hugetlb_luo_finish,
+	.get_id = hugetlb_luo_get_id,
+	.owner = THIS_MODULE,
+};
+
+static struct liveupdate_file_handler hugetlb_luo_handler = {
+	.ops = &hugetlb_luo_ops,
+	.compatible = HUGETLB_LUO_FH_COMPATIBLE,
+};
+
+static int __init hugetlb_luo_init(void)
+{
+	int err;
+
+	err = liveupdate_register_file_handler(&hugetlb_luo_handler);
+	if (err && err != -EOPNOTSUPP)
+		pr_err("cannot register the hugetlb memfd handler: %pe\n",
+		       ERR_PTR(err));
+	if (!err)
+		hugetlb_luo_test_init();
+	return 0;
+}
+late_initcall(hugetlb_luo_init);
