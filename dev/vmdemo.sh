@@ -8,11 +8,15 @@
 # session across kexec, and a new QEMU in the new kernel takes the VM back
 # (see vm_demo.c in tools/testing/selftests/liveupdate/).
 #
-# Two runs: 128 MiB of guest RAM, then 1 GiB (256 MiB of it written by the
+# Runs: 128 MiB of guest RAM, then 1 GiB (256 MiB of it written by the
 # guest), to show that the guest RAM is not copied: the state file and the
 # restore time do not grow with it.
 #
-# VMDEMO_RUNS="<ram MiB>:<fill MiB>:<VM memory> ..." changes the runs;
+# The third is the first again with the guest RAM on a hugetlb memfd of
+# 2 MiB pages (a pool of 80 in the test VM).
+#
+# VMDEMO_RUNS="<ram MiB>:<fill MiB>:<VM memory>[:<2 MiB pool>] ..." changes
+# the runs (a pool puts the guest RAM on a hugetlb memfd);
 # VMDEMO_VARIANT=cpr runs the one-kernel variant instead.
 set -euo pipefail
 : "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
@@ -21,7 +25,7 @@ test=vm_demo
 variant=${VMDEMO_VARIANT:-kexec}
 kernel=${DEMO_KERNEL:-$OBJ/arch/x86/boot/bzImage}
 logdir=${DEMO_LOGS:-$LOGS/vmdemo}
-read -r -a runs <<< "${VMDEMO_RUNS:-128:16:2G 1024:256:3G}"
+read -r -a runs <<< "${VMDEMO_RUNS:-128:16:2G 1024:256:3G 128:16:2G:80}"
 mkdir -p "$logdir"
 
 "$TOP/dev/qemu10.sh"
@@ -40,19 +44,22 @@ echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG} on the host, TCG inside it; logs in 
 rc=0
 summary=()
 for r in "${runs[@]}"; do
-	IFS=: read -r ram fill mem <<< "$r"
-	name=$variant-${ram}M
+	IFS=: read -r ram fill mem pool <<< "$r"
+	name=$variant-${ram}M${pool:+-hugetlb}
+	# A fourth field: guest RAM on a hugetlb memfd, with a pool of that
+	# many 2 MiB pages in the test VM.
+	huge=${pool:+vm_demo.hugetlb=1 hugepagesz=2M hugepages=$pool}
 	echo
-	echo "== guest RAM $ram MiB ($fill MiB written by the guest), test VM $mem =="
+	echo "== guest RAM $ram MiB${pool:+ on a hugetlb memfd (2 MiB pages)} ($fill MiB written by the guest), test VM $mem =="
 	# tsc=reliable: under the nested QEMU's load, the clocksource watchdog
 	# of the test VM drops the TSC for jiffies, whose clock loses time when
 	# TCG starves the vCPU, and the demo's own ms figures with it.
 	"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" -l "$logdir/$name" -i "$list" \
 		-t 400 -m "$mem" ${KVM:+-K} \
-		"$test:$variant kho=on liveupdate=on tsc=reliable vm_demo.ram=$ram vm_demo.fill=$fill" \
+		"$test:$variant kho=on liveupdate=on tsc=reliable vm_demo.ram=$ram vm_demo.fill=$fill${huge:+ $huge}" \
 		> "$logdir/$name.summary" || rc=1
 	log=$logdir/$name/$test-$variant.log
-	line=$(python3 - "$log" "$ram" <<'PY'
+	line=$(python3 - "$log" "$ram${pool:+h}" <<'PY'
 import re, sys
 
 lines = []
@@ -120,5 +127,6 @@ if [ ${#summary[@]} -gt 0 ]; then
 		printf '%5s MiB   %6s KiB   %6s ms   %6s ms (%4s ms)                 %6s s   %6s s\n' \
 			"$ram" "$state" "$save" "$restore" "$incoming" "$boot" "$black"
 	done
+	echo "(h: guest RAM on a hugetlb memfd of 2 MiB pages)"
 fi
 exit $rc

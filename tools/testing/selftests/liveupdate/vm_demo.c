@@ -28,7 +28,8 @@
  * check, and all of it read here from the memfd), and its RAM was not
  * copied (the state file is a small fraction of the guest RAM).
  *
- * Command line: vm_demo.ram=<MiB> (guest RAM, 128), vm_demo.fill=<MiB>
+ * Command line: vm_demo.hugetlb=1 (guest RAM on a hugetlb memfd of 2 MiB
+ * pages; the VM needs a pool), vm_demo.ram=<MiB> (guest RAM, 128), vm_demo.fill=<MiB>
  * (pattern, 16). Every step is a "vm_demo:" line on the console.
  */
 #define _GNU_SOURCE
@@ -45,10 +46,13 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/memfd.h>
 
 #include "../kselftest.h"
 #include "../../../liveupdate/luod.h"
@@ -80,6 +84,7 @@ struct vm {
 	char qbuf[65536];
 	size_t qlen;
 	unsigned int ram_mib;
+	unsigned int hugetlb;	/* guest RAM in 2 MiB hugetlb pages */
 	/* What the guest said */
 	int banners;
 	uint32_t id;
@@ -459,6 +464,16 @@ static void vm_kill(struct vm *vm)
 	}
 }
 
+/* What kind of memfd holds the guest RAM. */
+static const char *ram_kind(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return "unknown";
+	return sf.f_type == HUGETLBFS_MAGIC ? "hugetlb" : "shmem";
+}
+
 /* Boot the guest and save it: QEMU gone, the VM in vm->ram and vm->state. */
 static int vm_boot_and_save(struct vm *vm)
 {
@@ -466,8 +481,8 @@ static int vm_boot_and_save(struct vm *vm)
 	struct stat st;
 	double t0, t1, t2;
 
-	say("QEMU %s: %u MiB guest RAM on memfd %d, state to memfd %d",
-	    qemu_bin, vm->ram_mib, vm->ram, vm->state);
+	say("QEMU %s: %u MiB guest RAM on %s memfd %d, state to memfd %d",
+	    qemu_bin, vm->ram_mib, ram_kind(vm->ram), vm->ram, vm->state);
 	t0 = now_ms();
 	if (vm_start(vm, false))
 		return -1;
@@ -621,6 +636,7 @@ static int vm_init(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->ram_mib = cmdline_mib("vm_demo.ram", "VM_DEMO_RAM", 128);
 	vm->fill_mib = cmdline_mib("vm_demo.fill", "VM_DEMO_FILL", VM_DEMO_FILL_MIB);
+	vm->hugetlb = cmdline_mib("vm_demo.hugetlb", "VM_DEMO_HUGETLB", 0);
 	if (getenv("VM_DEMO_QEMU"))
 		qemu_bin = getenv("VM_DEMO_QEMU");
 	if (getenv("VM_DEMO_GUEST"))
@@ -639,7 +655,9 @@ static int vm_init(struct vm *vm)
 
 static int new_memfds(struct vm *vm)
 {
-	vm->ram = memfd_create("vm-demo-ram", MFD_CLOEXEC);
+	/* vm_demo.hugetlb=1: guest RAM in 2 MiB hugetlb pages. */
+	vm->ram = memfd_create("vm-demo-ram", MFD_CLOEXEC |
+			       (vm->hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
 	vm->state = memfd_create("vm-demo-state", MFD_CLOEXEC);
 	if (vm->ram < 0 || vm->state < 0)
 		return fail("memfd_create: %m");
@@ -771,8 +789,13 @@ static int kexec_stage2(void)
 	vm.counter = counter;
 	vm.ram_mib = st.st_size / VM_DEMO_MIB;
 	fstat(vm.state, &st);
-	say("retrieved session '%s' (%.1f ms): guest RAM %u MiB, state %lld KiB",
-	    VM_NAME, now_ms() - t0, vm.ram_mib, (long long)st.st_size / 1024);
+	say("retrieved session '%s' (%.1f ms): guest RAM %u MiB (%s), state %lld KiB",
+	    VM_NAME, now_ms() - t0, vm.ram_mib, ram_kind(vm.ram),
+	    (long long)st.st_size / 1024);
+	if (vm.hugetlb && strcmp(ram_kind(vm.ram), "hugetlb")) {
+		say("FAIL: the guest RAM came back as a %s memfd", ram_kind(vm.ram));
+		return KSFT_FAIL;
+	}
 	if (vm_restore(&vm)) {
 		vm_kill(&vm);
 		return KSFT_FAIL;
