@@ -104,23 +104,6 @@ static int connect_luod(void)
 
 /* ---- status ---- */
 
-static void unescape(char *s)
-{
-	char *out = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*out++ = (s[1] - '0') << 6 | (s[2] - '0') << 3 |
-				 (s[3] - '0');
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
-
 static void json_string(const char *s)
 {
 	putchar('"');
@@ -179,7 +162,7 @@ static int cmd_status(bool json)
 
 		if (sscanf(line, "session %15s %63s %15s %255s", dir, state,
 			   owner, name) == 4) {
-			unescape(name);
+			luod_name_unescape(name);
 			/* Nothing raw on a terminal (names of an older luod). */
 			for (p = name; !json && *p; p++)
 				if (!isprint((unsigned char)*p))

@@ -397,36 +397,6 @@ static int may_use(const struct client *c, const struct session *s,
 
 /* ---- the state luod hands to the luod of the next kernel ---- */
 
-/* Names are written with \ooo for bytes that are not printable or space. */
-static void put_escaped(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (isgraph(ch) && ch != '\\')
-			fputc(ch, f);
-		else
-			fprintf(f, "\\%03o", ch);
-	}
-}
-
-static void get_escaped(char *s)
-{
-	char *out = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*out++ = (s[1] - '0') << 6 | (s[2] - '0') << 3 |
-				 (s[3] - '0');
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
-
 /*
  * Preserve, in the session luod.state, the list of outgoing sessions and
  * their owners. A state preserved earlier (a reboot that failed or was
@@ -435,6 +405,7 @@ static void get_escaped(char *s)
 static int state_save(struct luod_reply *rep)
 {
 	struct liveupdate_session_preserve_fd pa = { .size = sizeof(pa) };
+	char name[LUOD_NAME_ESCAPED_LEN];
 	struct session **list;
 	long i, count, saved = 0;
 	int mfd, sfd, fd, err;
@@ -464,8 +435,8 @@ static int state_save(struct luod_reply *rep)
 			fputs("- ", f);
 		else
 			fprintf(f, "%u ", list[i]->owner);
-		put_escaped(f, list[i]->name);
-		fputc('\n', f);
+		luod_name_escape(list[i]->name, name, sizeof(name));
+		fprintf(f, "%s\n", name);
 		saved++;
 	}
 	if (fclose(f)) {
@@ -526,7 +497,7 @@ static long state_parse(char *text)
 		if (!name)
 			continue;
 		*name++ = '\0';
-		get_escaped(name);
+		luod_name_unescape(name);
 		if (strcmp(line, "-")) {
 			errno = 0;
 			owner = strtoul(line, &end, 10);
@@ -946,20 +917,12 @@ static int client_send(int fd, struct msghdr *mh, long long deadline)
 /* The reply to a request, with the file @fd if it is not negative. */
 static int send_reply(int sock, struct luod_reply *rep, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[LUOD_FD_CMSG_SPACE];
 	struct iovec iov = { rep, sizeof(*rep) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		luod_attach_fd(&mh, cbuf, fd);
 	return client_send(sock, &mh, now_ms() + LUOD_SEND_TIMEOUT_MS);
 }
 
@@ -1049,22 +1012,12 @@ static int cmd_status(const struct client *c, int sock, struct luod_reply *rep)
 	b->len = sizeof(struct luod_reply);
 	for (i = 0; i < count && !b->err; i++) {
 		struct session *s = list[i];
-		char name[LUOD_NAME_LEN * 4], owner[16] = "-";
-		char *p = name;
-		const char *q;
+		char name[LUOD_NAME_ESCAPED_LEN], owner[16] = "-";
 
-		if (!policy_allows(c, s->name) ||
-		    (c->uid && s->owner != NO_OWNER && s->owner != c->uid))
+		/* What the client may use: see may_use(). */
+		if (!policy_allows(c, s->name) || (c->uid && s->owner != c->uid))
 			continue;
-		for (q = s->name; *q; q++) {
-			unsigned char ch = *q;
-
-			if (isgraph(ch) && ch != '\\')
-				*p++ = ch;
-			else
-				p += sprintf(p, "\\%03o", ch);
-		}
-		*p = '\0';
+		luod_name_escape(s->name, name, sizeof(name));
 		if (s->owner != NO_OWNER)
 			snprintf(owner, sizeof(owner), "%u", s->owner);
 		status_put(b, "session %s %s %s %s\n",

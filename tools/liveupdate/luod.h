@@ -22,6 +22,7 @@
 #define _LUOD_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <linux/liveupdate.h>
 #include <linux/types.h>
 
@@ -105,5 +106,17 @@ int luod_adopt(int sock, int session_fd, char *msg, size_t msg_len);
 int luod_simple(int sock, enum luod_cmd cmd, const char *name,
 		char *msg, size_t msg_len);
 char *luod_status(int sock, char *msg, size_t msg_len);
+
+/*
+ * Session names in luod's texts (status, its saved state): every byte that
+ * is not a printable non-space character, and the backslash, as \ooo.
+ */
+#define LUOD_NAME_ESCAPED_LEN	(LUOD_NAME_LEN * 4)
+void luod_name_escape(const char *name, char *out, size_t len);
+void luod_name_unescape(char *s);
+
+/* Attach the file @fd to @mh, in @cbuf of %LUOD_FD_CMSG_SPACE bytes. */
+#define LUOD_FD_CMSG_SPACE	CMSG_SPACE(sizeof(int))
+void luod_attach_fd(struct msghdr *mh, char *cbuf, int fd);
 
 #endif /* _LUOD_H */

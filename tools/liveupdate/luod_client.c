@@ -3,6 +3,7 @@
  * The client side of luod's protocol (see luod.h), for luoctl and for
  * programs that keep state in live update sessions.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,23 +51,34 @@ int luod_connect(const char *path)
 }
 
 /* Send @req, with @fd attached if it is not negative. */
+/**
+ * luod_attach_fd() - attach a file to a message (SCM_RIGHTS)
+ * @mh: the message, without control data yet.
+ * @cbuf: %LUOD_FD_CMSG_SPACE bytes for the control data.
+ * @fd: the file.
+ */
+void luod_attach_fd(struct msghdr *mh, char *cbuf, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(cbuf, 0, LUOD_FD_CMSG_SPACE);
+	mh->msg_control = cbuf;
+	mh->msg_controllen = LUOD_FD_CMSG_SPACE;
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
 static int luod_send(int sock, const struct luod_request *req, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[LUOD_FD_CMSG_SPACE];
 	struct iovec iov = { (void *)req, sizeof(*req) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		luod_attach_fd(&mh, cbuf, fd);
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
 		return -errno;
 	return 0;
@@ -270,4 +282,47 @@ char *luod_status(int sock, char *msg, size_t msg_len)
 		return NULL;
 	}
 	return text;
+}
+
+/**
+ * luod_name_escape() - a session name as luod's texts write it
+ * @name: the name.
+ * @out: where to write it, NUL-terminated.
+ * @len: size of @out; %LUOD_NAME_ESCAPED_LEN holds any session name.
+ */
+void luod_name_escape(const char *name, char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (; *name && used + 5 <= len; name++) {
+		unsigned char ch = *name;
+
+		if (isgraph(ch) && ch != '\\')
+			out[used++] = ch;
+		else
+			used += snprintf(out + used, len - used, "\\%03o", ch);
+	}
+	if (len)
+		out[used < len ? used : len - 1] = '\0';
+}
+
+/**
+ * luod_name_unescape() - undo luod_name_escape(), in place
+ * @s: the escaped name.
+ */
+void luod_name_unescape(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				 (s[3] - '0');
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
 }

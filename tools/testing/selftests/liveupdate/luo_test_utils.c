@@ -460,6 +460,18 @@ int luoctl_run(char *out, size_t len, ...)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int luoctl_show(const char *prog, const char *what, const char *arg)
+{
+	char out[4096], *line, *save;
+	int ret = luoctl_run(out, sizeof(out), what, arg, NULL);
+
+	for (line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("%s: luoctl %s: %s\n", prog, what, line);
+	fflush(stdout);
+	return ret;
+}
+
 #define LUOCTL_INITRD	"/tmp/luoctl-initrd.cpio"
 
 int luoctl_load_next_stage(int next_stage, char *out, size_t len)

@@ -100,6 +100,11 @@ int luod_stop(pid_t pid, int sig);
  */
 int luoctl_run(char *out, size_t len, ...);
 /*
+ * Run "luoctl @what [@arg]" and print each line of its output as
+ * "@prog: luoctl @what: <line>" (the demos' narration). Its exit status.
+ */
+int luoctl_show(const char *prog, const char *what, const char *arg);
+/*
  * luoctl load of this boot's kernel and initramfs, with this command line
  * and the marker of stage @next_stage (see vmtest.h). Returns luoctl's
  * exit status, its output in @out.

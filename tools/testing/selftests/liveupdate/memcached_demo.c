@@ -461,18 +461,6 @@ static int luod_get_session(unsigned int flags, int *incoming)
 	return sfd;
 }
 
-/* Run luoctl; show what it says, line by line. Its exit status. */
-static int run_luoctl(const char *what, const char *arg)
-{
-	char out[4096], *line, *save;
-	int ret = luoctl_run(out, sizeof(out), what, arg, NULL);
-
-	for (line = strtok_r(out, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		say("luoctl %s: %s", what, line);
-	return ret;
-}
-
 static void load_next_kernel(void)
 {
 	char out[4096];
@@ -539,9 +527,9 @@ static int stage1(void)
 
 	/* luod holds the session: the reboot freezes it. */
 	close(sfd);
-	run_luoctl("status", NULL);
+	luoctl_show("memcached_demo", "status", NULL);
 	say("luoctl exec");
-	ret = run_luoctl("exec", NULL);
+	ret = luoctl_show("memcached_demo", "exec", NULL);
 	die("luoctl exec returned (exit %d)", ret);
 }
 
@@ -567,7 +555,7 @@ static int stage2(void)
 		die("not a new kernel (boot id %s, previous %s)", boot_id, prev);
 
 	luod_start("-v", NULL);
-	run_luoctl("status", NULL);
+	luoctl_show("memcached_demo", "status", NULL);
 	t0 = now_ms();
 	sfd = luod_get_session(LUOD_SESSION_RETRIEVE, &incoming);
 	if (!incoming)
@@ -606,7 +594,7 @@ static int stage2(void)
 		say("all %d keys verified (%.0f ms)", DEMO_KEYS, now_ms() - t0);
 
 	close(sfd);
-	if (run_luoctl("finish", SESSION))
+	if (luoctl_show("memcached_demo", "finish", SESSION))
 		die("luoctl finish %s failed", SESSION);
 	say("session finished; the memfds are ordinary memfds now");
 

@@ -156,18 +156,6 @@ static int vm_session(const char *name, bool *incoming)
 	return sfd;
 }
 
-/* Run luoctl and show what it says, line by line. */
-static int vm_luoctl(const char *what, const char *arg)
-{
-	char out[4096], *line, *save;
-	int ret = luoctl_run(out, sizeof(out), what, arg, NULL);
-
-	for (line = strtok_r(out, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		say("luoctl %s: %s", what, line);
-	return ret;
-}
-
 /* Read what is there from @fd into @buf (of @size, @len used) within @ms. */
 static int fill_buf(int fd, char *buf, size_t size, size_t *len, int ms)
 {
@@ -740,9 +728,9 @@ static int kexec_stage1(void)
 	/* The VMM side lets go: luod holds the session from now on. */
 	close(sfd);
 	close(mfd);
-	vm_luoctl("status", NULL);
+	luoctl_show("vm_demo", "status", NULL);
 	say("luoctl exec");
-	vm_luoctl("exec", NULL);
+	luoctl_show("vm_demo", "exec", NULL);
 	say("FAIL: luoctl exec returned");
 	return KSFT_FAIL;
 }
@@ -765,7 +753,7 @@ static int kexec_stage2(void)
 	if (ret)
 		return ret;
 	luod_start("-v", NULL);
-	vm_luoctl("status", NULL);
+	luoctl_show("vm_demo", "status", NULL);
 	t0 = now_ms();
 	sfd = vm_session(VM_NAME, &incoming);
 	if (sfd < 0 || !incoming) {
@@ -801,7 +789,7 @@ static int kexec_stage2(void)
 		return KSFT_FAIL;
 	}
 	close(sfd);
-	if (vm_luoctl("finish", VM_NAME)) {
+	if (luoctl_show("vm_demo", "finish", VM_NAME)) {
 		say("FAIL: luoctl finish %s", VM_NAME);
 		return KSFT_FAIL;
 	}
