@@ -33,11 +33,12 @@
  * Kept: the contents, the size, the file position and the seals (and the
  * exec class, as for memfds). Not kept: the name, private (copy-on-write)
  * pages of ``MAP_PRIVATE`` mappings, which are not in the file. Refused:
- * SysV shared memory, named hugetlbfs files (``ENOENT``); pages above the
- * largest buddy allocator order, 1 GiB pages on x86_64 (``EOPNOTSUPP``,
- * for now). The next kernel must have the huge page size of the file (for
- * example ``hugepagesz=`` for a size that is not the default): retrieving
- * it fails with ``EOPNOTSUPP`` otherwise, and its pages are freed.
+ * SysV shared memory, named hugetlbfs files (``ENOENT``). Gigantic pages
+ * (1 GiB on x86_64) are kept like the others. The next kernel must have
+ * the huge page size of the file (``hugepagesz=1G`` for 1 GiB pages, and
+ * ``hugepagesz=`` for any size that is not the default): retrieving it
+ * fails with ``EOPNOTSUPP`` otherwise, and its pages go to the page
+ * allocator.
  *
  * The next kernel checks what it is handed: unknown flags or seals fail
  * %LIVEUPDATE_SESSION_RETRIEVE_FD with ``EOPNOTSUPP``; a size that is not
@@ -250,10 +251,6 @@ static int hugetlb_luo_preserve(struct liveupdate_file_op_args *args)
 	struct hugetlb_luo *hl;
 	int seals, err;
 
-	/* Gigantic pages need KHO support that is not there yet. */
-	if (huge_page_order(h) > MAX_PAGE_ORDER)
-		return -EOPNOTSUPP;
-
 	hl = kzalloc(sizeof(*hl), GFP_KERNEL_ACCOUNT);
 	if (!hl)
 		return -ENOMEM;
@@ -396,14 +393,17 @@ static struct hugetlb_luo_ser *hugetlb_luo_incoming(u64 data)
 /* The hstate of pages of @order in this kernel, or NULL. */
 static struct hstate *hugetlb_luo_hstate(u32 order)
 {
-	if (order > MAX_PAGE_ORDER || order < 1)
-		return NULL;
-	return size_to_hstate(PAGE_SIZE << order);
+	struct hstate *h;
+
+	for_each_hstate(h)
+		if (huge_page_order(h) == order)
+			return h;
+	return NULL;
 }
 
 /*
- * Restore the page of @record, if it names a preserved block of @order;
- * NULL otherwise (nothing restored).
+ * Restore the page of @record, frozen, if it names a preserved block of
+ * @order; NULL otherwise (nothing restored).
  */
 static struct folio *
 hugetlb_luo_restore_folio(const struct hugetlb_luo_folio_ser *record,
@@ -416,7 +416,16 @@ hugetlb_luo_restore_folio(const struct hugetlb_luo_folio_ser *record,
 	phys = PFN_PHYS(record->pfn);
 	if (kho_preserved_order(phys) != order)
 		return NULL;
-	return kho_restore_folio(phys);
+	return kho_restore_hugetlb_folio(phys, order);
+}
+
+/* Give the preserved block at @phys of @order to the page allocator. */
+static void hugetlb_luo_free_block(phys_addr_t phys, unsigned int order)
+{
+	struct page *page = kho_restore_pages(phys, 1UL << order);
+
+	if (page)
+		free_contig_range(page_to_pfn(page), 1UL << order);
 }
 
 /*
@@ -441,13 +450,15 @@ static void hugetlb_luo_discard_records(struct hstate *h,
 			continue;
 		phys = PFN_PHYS(records[i].pfn);
 		order = kho_preserved_order(phys);
-		if (order < 0 || order > MAX_PAGE_ORDER)
+		if (order < 0)
 			continue;
-		folio = kho_restore_folio(phys);
-		if (!folio)
-			continue;
-		if (!h || hugetlb_kho_adopt_folio(h, folio, NULL, false))
-			folio_put(folio);
+		if (h && order == huge_page_order(h)) {
+			folio = kho_restore_hugetlb_folio(phys, order);
+			if (folio)
+				hugetlb_kho_adopt_folio(h, folio, NULL, false);
+		} else {
+			hugetlb_luo_free_block(phys, order);
+		}
 		cond_resched();
 	}
 }
@@ -476,17 +487,11 @@ static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 	err = hugetlb_cgroup_charge_cgroup(hstate_index(h),
 					   pages_per_huge_page(h), &h_cg);
 	if (err) {
-		if (hugetlb_kho_adopt_folio(h, folio, NULL, false))
-			folio_put(folio);
+		hugetlb_kho_adopt_folio(h, folio, NULL, false);
 		return err;
 	}
-	err = hugetlb_kho_adopt_folio(h, folio, h_cg, true);
-	if (err) {
-		hugetlb_cgroup_uncharge_cgroup(hstate_index(h),
-					       pages_per_huge_page(h), h_cg);
-		folio_put(folio);
-		return err;
-	}
+	/* Cannot fail: the folio is frozen and of the order of @h. */
+	hugetlb_kho_adopt_folio(h, folio, h_cg, true);
 	/* From here on, folio_put() frees it to the pool and uncharges it. */
 	__folio_mark_uptodate(folio);
 

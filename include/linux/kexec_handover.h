@@ -34,6 +34,7 @@ void kho_unpreserve_free(void *mem);
 void kho_restore_free(void *mem);
 
 struct folio *kho_restore_folio(phys_addr_t phys);
+struct folio *kho_restore_hugetlb_folio(phys_addr_t phys, unsigned int order);
 struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages);
 bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages);
 bool kho_keep_reserved(phys_addr_t phys, unsigned long nr_pages);
@@ -128,6 +129,12 @@ static inline void kho_restore_free(void *mem)
 }
 
 static inline struct folio *kho_restore_folio(phys_addr_t phys)
+{
+	return NULL;
+}
+
+static inline struct folio *kho_restore_hugetlb_folio(phys_addr_t phys,
+						      unsigned int order)
 {
 	return NULL;
 }

@@ -1331,7 +1331,8 @@ out:
  * -EOPNOTSUPP if KHO is disabled;
  * -EAGAIN if KHO is not set up yet (before fs_initcall);
  * -EINVAL if the folio is inside a scratch area, or its order is above
- * %MAX_PAGE_ORDER (the next kernel cannot restore such a folio);
+ * %MAX_PAGE_ORDER and it is not a hugetlb folio (only hugetlb can take a
+ * gigantic folio back, with kho_restore_hugetlb_folio());
  * -ENXIO if the folio is in memory hot-added since boot, which the next
  * kernel does not find at boot;
  * -EEXIST if a page of the folio is already preserved (nothing changes);
@@ -1346,7 +1347,7 @@ int kho_preserve_folio(struct folio *folio)
 	err = kho_out_check();
 	if (err)
 		return err;
-	if (order > MAX_PAGE_ORDER)
+	if (order > MAX_PAGE_ORDER && !folio_test_hugetlb(folio))
 		return -EINVAL;
 	pfn = folio_pfn(folio);
 	err = kho_preservable(pfn, folio_nr_pages(folio));
@@ -1619,17 +1620,27 @@ static int kho_incoming_order(struct page *page)
 	return info & U32_MAX;
 }
 
+/* What kho_init_block() makes of an incoming block. */
+enum kho_block_kind {
+	KHO_BLOCK_PAGES,	/* order-0 pages, one reference each */
+	KHO_BLOCK_FOLIO,	/* a folio with one reference */
+	KHO_BLOCK_FROZEN,	/* a folio with no reference (refcount frozen) */
+};
+
 /* Turn a reserved incoming block into live pages: a folio or order-0 pages. */
-static void kho_init_block(struct page *page, unsigned int order, bool folio)
+static void kho_init_block(struct page *page, unsigned int order,
+			   enum kho_block_kind kind)
 {
 	unsigned long i, nr = 1UL << order;
+	bool folio = kind != KHO_BLOCK_PAGES;
 
 	set_page_private(page, 0);
 	for (i = 0; i < nr; i++) {
 		/* Blocks of page ranges can span memory sections. */
 		struct page *p = nth_page(page, i);
 
-		set_page_count(p, folio && i ? 0 : 1);
+		set_page_count(p, kind == KHO_BLOCK_PAGES ||
+				  (kind == KHO_BLOCK_FOLIO && !i));
 		clear_page_tag_ref(p);
 	}
 	if (folio && order)
@@ -1692,10 +1703,52 @@ struct folio *kho_restore_folio(phys_addr_t phys)
 		pr_warn_ratelimited("no preserved folio at %pa\n", &phys);
 		return NULL;
 	}
-	kho_init_block(page, order, true);
+	kho_init_block(page, order, KHO_BLOCK_FOLIO);
 	return page_folio(page);
 }
 EXPORT_SYMBOL_GPL(kho_restore_folio);
+
+/**
+ * kho_restore_hugetlb_folio() - take back a hugetlb page, frozen
+ * @phys: physical address of the page, as preserved.
+ * @order: the order of the page (huge_page_order() of its hstate).
+ *
+ * For hugetlb only, and the only way back for a gigantic page (above
+ * %MAX_PAGE_ORDER). The folio comes back with a reference count of 0
+ * (frozen), so that no folio_put() can hand it to the page allocator: the
+ * caller makes it a page of its hugetlb pool before anyone else sees it,
+ * and hugetlb frees it from there as it frees its other gigantic pages.
+ *
+ * Fails without changing anything (and at most a rate-limited log line,
+ * never a warning) unless @phys is the head of an incoming block of order
+ * @order (kho_preserved_order()), so it may be given an address from
+ * handover data.
+ *
+ * Context: may sleep.
+ * Return: the folio, frozen, or NULL if no block of @order was preserved at
+ * @phys (including an address inside a block) or it was already restored.
+ */
+struct folio *kho_restore_hugetlb_folio(phys_addr_t phys, unsigned int order)
+{
+	struct page *page;
+	int found = -ENOENT;
+
+	page = pfn_to_page(PHYS_PFN(phys));
+	scoped_guard(spinlock, &kho_restore_lock) {
+		if (order)
+			found = kho_preserved_order(phys);
+		if (found >= 0 && found == order)
+			set_page_private(page, 0);	/* claimed */
+	}
+	if (found < 0 || found != order) {
+		pr_warn_ratelimited("no preserved huge page of order %u at %pa\n",
+				    order, &phys);
+		return NULL;
+	}
+	kho_init_block(page, order, KHO_BLOCK_FROZEN);
+	return page_folio(page);
+}
+EXPORT_SYMBOL_GPL(kho_restore_hugetlb_folio);
 
 /**
  * kho_pages_restorable() - whether kho_restore_pages() would succeed
@@ -1760,7 +1813,7 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	}
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
 		order = page_private(pfn_to_page(pfn)) & U32_MAX;
-		kho_init_block(pfn_to_page(pfn), order, false);
+		kho_init_block(pfn_to_page(pfn), order, KHO_BLOCK_PAGES);
 	}
 	return pfn_to_page(start);
 }

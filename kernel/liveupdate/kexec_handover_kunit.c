@@ -302,15 +302,19 @@ static void kho_restore_without_handover_fails(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, kho_restore_folio(virt_to_phys(mem)));
 	KUNIT_EXPECT_NULL(test, kho_restore_folio(virt_to_phys(mem) + PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, kho_restore_pages(virt_to_phys(mem), 2));
+	KUNIT_EXPECT_NULL(test, kho_restore_hugetlb_folio(virt_to_phys(mem), 1));
+	KUNIT_EXPECT_NULL(test, kho_restore_hugetlb_folio(virt_to_phys(mem), 0));
 	/* Untouched: still this kernel's preserved folio. */
 	KUNIT_EXPECT_EQ(test, kho_preserve_folio(virt_to_folio(mem)), -EEXIST);
 }
 
 /*
- * A folio above MAX_PAGE_ORDER (a gigantic hugetlb folio) is refused: the
- * next kernel could not restore it. No such folio can be allocated here,
- * so a fake one (a head page and the order in the second page) is used;
- * the order is checked before anything else of the folio is looked at.
+ * A folio above MAX_PAGE_ORDER that is not a hugetlb folio is refused:
+ * only hugetlb can take a gigantic folio back in the next kernel
+ * (kho_restore_hugetlb_folio()). No such folio can be allocated here, so
+ * a fake one (a head page and the order in the second page, no page type)
+ * is used; the order is checked before anything else of the folio is
+ * looked at.
  */
 static void kho_preserve_folio_rejects_huge_order(struct kunit *test)
 {

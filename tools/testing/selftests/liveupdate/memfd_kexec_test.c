@@ -57,7 +57,8 @@
  * pages optimized), "hugetlb-cgroup", "hugetlb-race" and
  * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
  * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
- * stage_hugetlb_damaged().
+ * stage_hugetlb_damaged(). Variant "hugetlb-1g": a 1 GiB memfd of 1 GiB
+ * pages across three chained kexecs, see stage_hugetlb_1g().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -99,6 +100,7 @@
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
@@ -2518,6 +2520,246 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
 	return kexec_now(stage);
 }
 
+/*
+ * ---- 1 GiB hugetlb pages (variant "hugetlb-1g") ----
+ *
+ * Needs 1 GiB pages (pdpe1gb) and a pool of one on the command line
+ * (hugepagesz=1G hugepages=1); reports SKIP without. Four kernels: stage
+ * 1 fills a 1 GiB memfd of 1 GiB pages with a pseudo-random stream
+ * (sealed, with a position) and preserves it; stages 2 and 3 retrieve it,
+ * compare every byte with the stream and preserve it again; stage 4
+ * checks it once more and that its page is a free pool page once it is
+ * closed. The pool counters of the 1 GiB size are checked around each
+ * step.
+ *
+ * Variant "hugetlb-1g-finish": a 1 GiB memfd with one word written is
+ * preserved, and the next kernel finishes its session without retrieving
+ * it: its page goes to the free list of the 1 GiB pool.
+ */
+#define HP1G		GiB
+#define HP1G_SYSFS	"/sys/kernel/mm/hugepages/hugepages-1048576kB/"
+#define HP1G_SEED	0x1ce
+#define HP1G_POS	(HP1G - 4321)
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB	(30U << 26)
+#endif
+
+static long hp1g_read(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), HP1G_SYSFS "%s", name);
+	if (vmtest_read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static void hp1g_pool(struct pool *p, const char *when)
+{
+	p->total = hp1g_read("nr_hugepages");
+	p->free = hp1g_read("free_hugepages");
+	p->rsvd = hp1g_read("resv_hugepages");
+	p->surp = hp1g_read("surplus_hugepages");
+	printf("# %s: 1 GiB pages: total %ld free %ld rsvd %ld surplus %ld\n",
+	       when, p->total, p->free, p->rsvd, p->surp);
+}
+
+static void hp1g_expect(const struct pool *p, long total, long free,
+			const char *when)
+{
+	struct pool now;
+
+	hp1g_pool(&now, when);
+	CHECK(now.total == p->total + total && now.free == p->free + free &&
+	      now.rsvd == p->rsvd && now.surp == p->surp,
+	      "%s: 1 GiB pool %ld/%ld/%ld/%ld, want %+ld/%+ld/+0/+0 from %ld/%ld/%ld/%ld",
+	      when, now.total, now.free, now.rsvd, now.surp, total, free,
+	      p->total, p->free, p->rsvd, p->surp);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The stream of the 1 GiB memfd: xorshift64, one word per 8 bytes. */
+static void hp1g_fill(uint64_t *w)
+{
+	uint64_t s = HP1G_SEED;
+	size_t i;
+
+	for (i = 0; i < HP1G / 8; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		w[i] = s;
+	}
+}
+
+/* Every byte of the 1 GiB memfd @fd against the stream. */
+static void hp1g_check(int fd, const char *when)
+{
+	uint64_t s = HP1G_SEED, *w;
+	size_t i, bad = 0, first = 0;
+	double t = now_ms();
+
+	w = mmap(NULL, HP1G, PROT_READ, MAP_SHARED, fd, 0);
+	REQUIRE(w != MAP_FAILED, "mmap the 1 GiB memfd: %m");
+	for (i = 0; i < HP1G / 8; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		if (w[i] != s && !bad++)
+			first = i;
+	}
+	munmap(w, HP1G);
+	printf("# %s: 1 GiB compared in %.0f ms\n", when, now_ms() - t);
+	CHECK(!bad, "%s: %zu of %lu words of the 1 GiB memfd differ, the first at %#zx",
+	      when, bad, HP1G / 8, first * 8);
+	CHECK(fcntl(fd, F_GET_SEALS) == HUGE_SEALS, "%s: seals %#x", when,
+	      fcntl(fd, F_GET_SEALS));
+	CHECK(lseek(fd, 0, SEEK_CUR) == HP1G_POS, "%s: position %lld", when,
+	      (long long)lseek(fd, 0, SEEK_CUR));
+}
+
+static int hp1g_memfd(const char *name)
+{
+	int fd = memfd_create(name, MFD_HUGETLB | MFD_HUGE_1GB |
+				    MFD_ALLOW_SEALING);
+
+	REQUIRE(fd >= 0, "memfd_create(%s, MFD_HUGE_1GB): %m", name);
+	REQUIRE(!ftruncate(fd, HP1G), "ftruncate %s: %m", name);
+	return fd;
+}
+
+/* Preserve @fd as token 1 of a new session @name, timed. */
+static void hp1g_preserve(int dev, int fd, const char *name)
+{
+	double t = now_ms();
+	int sfd, err;
+
+	sfd = luo_create_session(dev, name);
+	REQUIRE(sfd >= 0, "create %s: %s", name, strerror(-sfd));
+	err = luo_preserve_fd(sfd, fd, 1);
+	REQUIRE(!err, "preserve the 1 GiB memfd: %s", strerror(-err));
+	printf("# preserved a 1 GiB memfd of one 1 GiB page in %.1f ms\n",
+	       now_ms() - t);
+}
+
+#define HP1G_STAGES	4
+
+static int stage_hugetlb_1g(int stage)
+{
+	int dev, sfd, fd;
+	struct pool p0;
+	uint64_t *w;
+	double t;
+	char when[32];
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		hp1g_pool(&p0, "stage 1, start");
+		if (p0.free < 1) {
+			printf("# no free 1 GiB page (pdpe1gb, hugepagesz=1G hugepages=1)\n");
+			return KSFT_SKIP;
+		}
+		fd = hp1g_memfd("1g");
+		w = mmap(NULL, HP1G, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		REQUIRE(w != MAP_FAILED, "mmap: %m");
+		t = now_ms();
+		hp1g_fill(w);
+		printf("# 1 GiB filled in %.0f ms\n", now_ms() - t);
+		munmap(w, HP1G);
+		REQUIRE(!fcntl(fd, F_ADD_SEALS, HUGE_SEALS), "F_ADD_SEALS: %m");
+		REQUIRE(lseek(fd, HP1G_POS, SEEK_SET) == HP1G_POS, "lseek: %m");
+		hp1g_expect(&p0, 0, -1, "stage 1, 1 GiB memfd written");
+		hp1g_preserve(dev, fd, SESSION);
+		hp1g_expect(&p0, 0, -1, "stage 1, preserved");
+		if (failures)
+			return KSFT_FAIL;
+		return kexec_now(stage);
+	}
+
+	snprintf(when, sizeof(when), "stage %d", stage);
+	hp1g_pool(&p0, "start");
+	if (p0.total < 0) {
+		printf("not ok: no 1 GiB hstate in stage %d\n", stage);
+		return KSFT_FAIL;
+	}
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	t = now_ms();
+	fd = luo_retrieve_fd(sfd, 1);
+	REQUIRE(fd >= 0, "retrieve the 1 GiB memfd: %s", strerror(-fd));
+	printf("# retrieved a 1 GiB memfd of one 1 GiB page in %.1f ms\n",
+	       now_ms() - t);
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	hp1g_expect(&p0, 1, 0, "retrieved");
+	hp1g_check(fd, when);
+	/* Mapping the restored page reserves nothing. */
+	hp1g_expect(&p0, 1, 0, "after mapping it");
+
+	if (stage < HP1G_STAGES) {
+		hp1g_preserve(dev, fd, SESSION);
+		close(fd);
+		if (failures)
+			return KSFT_FAIL;
+		return kexec_now(stage);
+	}
+	close(fd);
+	hp1g_expect(&p0, 1, 1, "closed");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+static int stage_hugetlb_1g_finish(int stage)
+{
+	int dev, sfd, fd;
+	struct pool p0;
+	uint64_t *w;
+
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	hp1g_pool(&p0, stage == 1 ? "stage 1, start" : "stage 2, start");
+	if (stage == 2) {
+		/* Never retrieved: its page joins the pool, free. */
+		sfd = luo_retrieve_session(dev, SESSION);
+		REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+		REQUIRE(!luo_finish(sfd), "finish: %m");
+		close(sfd);
+		hp1g_expect(&p0, 1, 1, "unretrieved 1 GiB memfd finished");
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	if (p0.free < 1) {
+		printf("# no free 1 GiB page (pdpe1gb, hugepagesz=1G hugepages=1)\n");
+		return KSFT_SKIP;
+	}
+	fd = hp1g_memfd("1g-left");
+	w = mmap(NULL, HP1G, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	REQUIRE(w != MAP_FAILED, "mmap: %m");
+	w[12345] = 0x5eed;
+	munmap(w, HP1G);
+	hp1g_preserve(dev, fd, SESSION);
+	CHECK(ftruncate(fd, 2 * HP1G) && errno == EPERM,
+	      "grow a preserved 1 GiB memfd: %m");
+	close(fd);
+	hp1g_expect(&p0, 0, -1, "stage 1, preserved and closed");
+	if (failures)
+		return KSFT_FAIL;
+	return kexec_now(stage);
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -2564,6 +2806,10 @@ int main(void)
 	}
 	if (!strcmp(variant, "hugetlb-cgroup"))
 		return stage_hugetlb_cgroup(stage);
+	if (!strcmp(variant, "hugetlb-1g"))
+		return stage_hugetlb_1g(stage);
+	if (!strcmp(variant, "hugetlb-1g-finish"))
+		return stage_hugetlb_1g_finish(stage);
 	if (!strcmp(variant, "hugetlb-race"))
 		return stage_hugetlb_race(stage);
 	for (i = 0; i < ARRAY_SIZE(hdamages); i++)
