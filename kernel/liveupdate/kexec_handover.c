@@ -1639,8 +1639,10 @@ static void kho_init_block(struct page *page, unsigned int order,
 		/* Blocks of page ranges can span memory sections. */
 		struct page *p = nth_page(page, i);
 
-		set_page_count(p, kind == KHO_BLOCK_PAGES ||
-				  (kind == KHO_BLOCK_FOLIO && !i));
+		if (kind == KHO_BLOCK_PAGES)
+			set_page_count(p, 1);
+		else
+			set_page_count(p, kind == KHO_BLOCK_FOLIO && !i);
 		clear_page_tag_ref(p);
 	}
 	if (folio && order)

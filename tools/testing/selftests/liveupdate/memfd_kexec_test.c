@@ -57,8 +57,8 @@
  * pages optimized), "hugetlb-cgroup", "hugetlb-race" and
  * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
  * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
- * stage_hugetlb_damaged(). Variant "hugetlb-1g": a 1 GiB memfd of 1 GiB
- * pages across three chained kexecs, see stage_hugetlb_1g().
+ * stage_hugetlb_damaged(). Variants "hugetlb-1g", "hugetlb-1g-hvo" and
+ * "hugetlb-1g-finish": 1 GiB pages, see stage_hugetlb_1g().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -2532,6 +2532,9 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
  * closed. The pool counters of the 1 GiB size are checked around each
  * step.
  *
+ * Variant "hugetlb-1g-hvo": the same with the vmemmap of huge pages
+ * optimized (HVO).
+ *
  * Variant "hugetlb-1g-finish": a 1 GiB memfd with one word written is
  * preserved, and the next kernel finishes its session without retrieving
  * it: its page goes to the free list of the 1 GiB pool.
@@ -2808,6 +2811,18 @@ int main(void)
 		return stage_hugetlb_cgroup(stage);
 	if (!strcmp(variant, "hugetlb-1g"))
 		return stage_hugetlb_1g(stage);
+	if (!strcmp(variant, "hugetlb-1g-hvo")) {
+		/* The same with HVO of the restored 1 GiB page. */
+		char val[8] = "";
+
+		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
+				 sizeof(val));
+		if (val[0] != '1') {
+			printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
+			return KSFT_SKIP;
+		}
+		return stage_hugetlb_1g(stage);
+	}
 	if (!strcmp(variant, "hugetlb-1g-finish"))
 		return stage_hugetlb_1g_finish(stage);
 	if (!strcmp(variant, "hugetlb-race"))
