@@ -49,7 +49,8 @@
  * The first kernel also times writing 1 GiB into a fresh memfd, the
  * reference the preserve and retrieve times are compared with, and with
  * hugetlb scenarios in the run writing 1 GiB (every byte, through mmap)
- * into a fresh hugetlb memfd of each page size: the reference for those.
+ * into a fresh hugetlb memfd of each page size, the faster of two passes:
+ * the reference for those.
  * Lines
  * start with "bench:" for dev/bench.sh, which adds the kexec-to-init time
  * of each boot from the console timestamps.
@@ -232,31 +233,40 @@ static const char *huge_pool(int shift)
 /*
  * The hugetlb reference: every byte of 1 GiB written through a shared
  * mapping of a fresh hugetlb memfd (the faults take and zero the pages).
+ * Twice, each time into a new memfd: the first pass may be the first
+ * touch of that guest memory on the host. The faster pass is the
+ * reference (the stricter one for the ratios).
  */
 static void bench_write_huge(int shift)
 {
+	double t, best = 0;
 	char name[16];
-	int fd, err;
-	double t;
+	int fd, err, i;
 	char *p;
 
 	snprintf(name, sizeof(name), "hugetlb-%s", huge_size(shift));
-	fd = huge_memfd(name, shift);
-	if (fd < 0 || ftruncate(fd, GiB)) {
-		err = errno;
-		goto skip;
+	for (i = 0; i < 2; i++) {
+		fd = huge_memfd(name, shift);
+		if (fd < 0 || ftruncate(fd, GiB)) {
+			err = errno;
+			goto skip;
+		}
+		p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+			goto skip;
+		}
+		t = now();
+		memset(p, 0x5a, GiB);
+		t = now() - t;
+		munmap(p, GiB);
+		close(fd);
+		printf("bench: %s: pass %d: wrote 1 GiB in %.3f ms\n", name,
+		       i + 1, t * 1e3);
+		if (!i || t < best)
+			best = t;
 	}
-	p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		err = errno;
-		goto skip;
-	}
-	t = now();
-	memset(p, 0x5a, GiB);
-	t = now() - t;
-	munmap(p, GiB);
-	close(fd);
-	printf("bench: write %s %.3f ms\n", name, t * 1e3);
+	printf("bench: write %s %.3f ms\n", name, best * 1e3);
 	return;
 skip:
 	if (fd >= 0)
