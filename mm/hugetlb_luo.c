@@ -32,7 +32,9 @@
  *
  * Kept: the contents, the size, the file position and the seals (and the
  * exec class, as for memfds). Not kept: the name, private (copy-on-write)
- * pages of ``MAP_PRIVATE`` mappings, which are not in the file. Refused:
+ * pages of ``MAP_PRIVATE`` mappings, which are not in the file, and pages
+ * beyond the end of the file (``fallocate()`` with ``FALLOC_FL_KEEP_SIZE``),
+ * which a truncate would drop anyway. Refused:
  * SysV shared memory, named hugetlbfs files (``ENOENT``); pages above the
  * largest buddy allocator order, 1 GiB pages on x86_64 (``EOPNOTSUPP``,
  * for now). The next kernel must have the huge page size of the file (for
@@ -44,9 +46,11 @@
  * a multiple of the page size or beyond %MAX_LFS_FILESIZE, a position
  * beyond it, records out of order or outside the file, or a record that
  * does not name a preserved huge page of the file's size fail it with
- * ``EINVAL``. Each is logged once, the pages of the file go to the free
- * list of the pool (a block of another size to the page allocator), and
- * the other files of the session are not affected.
+ * ``EINVAL``. Each is logged once, and the pages the records name go to
+ * the free list of the pool (to the page allocator if this kernel has no
+ * pool of that size). A record that names anything but a preserved huge
+ * page of the file's size leaves that memory alone: it stays reserved,
+ * since it may belong to another incoming file, which is not affected.
  */
 
 #define pr_fmt(fmt) "hugetlb_luo: " fmt
@@ -94,8 +98,10 @@ struct hugetlb_luo {
 };
 
 #if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
+static void hugetlb_luo_test_preserved(struct hugetlb_luo *hl);
 static void hugetlb_luo_test_damage(struct hugetlb_luo *hl);
 #else
+static inline void hugetlb_luo_test_preserved(struct hugetlb_luo *hl) { }
 static inline void hugetlb_luo_test_damage(struct hugetlb_luo *hl) { }
 #endif
 
@@ -169,17 +175,27 @@ err_unpin:
 	return err;
 }
 
-/* Preserve every page of the file that is not preserved yet. */
+/*
+ * Preserve every page of the file that is not preserved yet. Pages beyond
+ * the end of the file (fallocate() with FALLOC_FL_KEEP_SIZE) are not kept:
+ * the size is what the next kernel restores, and the previous kernel drops
+ * them too on the next truncate.
+ */
 static int hugetlb_luo_add_folios(struct hugetlb_luo *hl, struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
+	loff_t size = i_size_read(file_inode(file));
 	struct folio_batch fbatch;
-	pgoff_t start = 0;
+	pgoff_t start = 0, end;
 	unsigned int i;
 	int err = 0;
 
+	if (!size)
+		return 0;
+	/* Page cache indices are in base pages; the size is page aligned. */
+	end = (size >> PAGE_SHIFT) - 1;
 	folio_batch_init(&fbatch);
-	while (!err && filemap_get_folios(mapping, &start, ULONG_MAX, &fbatch)) {
+	while (!err && filemap_get_folios(mapping, &start, end, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++)
 			err = hugetlb_luo_add_folio(hl, file, fbatch.folios[i]);
 		folio_batch_release(&fbatch);
@@ -298,6 +314,7 @@ static int hugetlb_luo_preserve(struct liveupdate_file_op_args *args)
 		goto err_remove;
 	inode_unlock(inode);
 
+	hugetlb_luo_test_preserved(hl);
 	args->serialized_data = virt_to_phys(ser);
 	args->private_data = hl;
 	return 0;
@@ -401,77 +418,78 @@ static struct hstate *hugetlb_luo_hstate(u32 order)
 	return size_to_hstate(PAGE_SIZE << order);
 }
 
+/* Whether @record names a preserved block of @order not restored yet. */
+static bool hugetlb_luo_restorable(const struct hugetlb_luo_folio_ser *record,
+				   unsigned int order)
+{
+	return record->pfn && record->pfn <= PHYS_PFN(PHYS_ADDR_MAX) &&
+	       kho_preserved_order(PFN_PHYS(record->pfn)) == order;
+}
+
 /*
- * Restore the page of @record, if it names a preserved block of @order;
- * NULL otherwise (nothing restored).
+ * Restore the huge page of @record, if it names a preserved block of
+ * @order that is not restored yet; NULL otherwise (nothing restored).
  */
 static struct folio *
 hugetlb_luo_restore_folio(const struct hugetlb_luo_folio_ser *record,
 			  unsigned int order)
 {
-	phys_addr_t phys;
-
-	if (!record->pfn || record->pfn > PHYS_PFN(PHYS_ADDR_MAX))
+	if (!hugetlb_luo_restorable(record, order))
 		return NULL;
-	phys = PFN_PHYS(record->pfn);
-	if (kho_preserved_order(phys) != order)
-		return NULL;
-	return kho_restore_folio(phys);
+	return kho_restore_folio(PFN_PHYS(record->pfn));
 }
 
 /*
- * Take the pages of records[from..nr), which no file will use, into the
- * pool of @h as free pages. A record that names a preserved block of
- * another order than @h's (damaged data), or any block if this kernel has
- * no pool of the file's page size (@h NULL), gives it back to the page
- * allocator. Records that name nothing restorable, or a page restored
- * already, are skipped quietly.
+ * Give back the pages of records[from..nr), which no file will use: into
+ * the pool of @h as free pages, or to the page allocator if this kernel
+ * has no pool of pages of @order (@h NULL). Only a record that names a
+ * preserved block of the file's page size is taken: anything else could be
+ * memory that another incoming file, or this file's header, still uses.
+ *
+ * Return: the number of records skipped for that reason.
  */
-static void hugetlb_luo_discard_records(struct hstate *h,
-					const struct hugetlb_luo_folio_ser *records,
-					u64 from, u64 nr)
+static u64
+hugetlb_luo_discard_records(struct hstate *h, unsigned int order,
+			    const struct hugetlb_luo_folio_ser *records,
+			    u64 from, u64 nr)
 {
 	struct folio *folio;
-	phys_addr_t phys;
-	int order;
-	u64 i;
+	unsigned long pfn, j;
+	struct page *page;
+	u64 i, left = 0;
 
 	for (i = from; i < nr; i++) {
-		if (!records[i].pfn || records[i].pfn > PHYS_PFN(PHYS_ADDR_MAX))
-			continue;
-		phys = PFN_PHYS(records[i].pfn);
-		order = kho_preserved_order(phys);
-		if (order < 0 || order > MAX_PAGE_ORDER)
-			continue;
-		folio = kho_restore_folio(phys);
-		if (!folio)
-			continue;
-		if (!h || hugetlb_kho_adopt_folio(h, folio, NULL, false))
-			folio_put(folio);
+		if (h) {
+			folio = hugetlb_luo_restore_folio(&records[i], order);
+			if (!folio)
+				left++;
+			else if (hugetlb_kho_adopt_folio(h, folio, NULL, false))
+				folio_put(folio);
+		} else if (hugetlb_luo_restorable(&records[i], order)) {
+			pfn = records[i].pfn;
+			page = kho_restore_pages(PFN_PHYS(pfn), 1UL << order);
+			for (j = 0; page && j < 1UL << order; j++)
+				__free_page(pfn_to_page(pfn + j));
+		} else {
+			left++;
+		}
 		cond_resched();
 	}
+	return left;
 }
 
 /*
- * Put the page of @record into the page cache of @inode, charged to the
- * hugetlb cgroup of the caller. On error the page is in the pool of @h,
- * free, or was not restored.
+ * Put @folio, restored for the page at @index, into the page cache of
+ * @inode, charged to the hugetlb cgroup of the caller. On error the page
+ * is on the free list of the pool of @h.
  */
 static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
-			      const struct hugetlb_luo_folio_ser *record)
+			      struct folio *folio, pgoff_t index)
 {
 	struct address_space *mapping = inode->i_mapping;
 	struct hugetlb_cgroup *h_cg = NULL;
-	struct folio *folio;
 	u32 hash;
 	int err;
-
-	folio = hugetlb_luo_restore_folio(record, huge_page_order(h));
-	if (!folio) {
-		pr_warn("incoming hugetlb memfd: page %llu is not a preserved huge page\n",
-			record->index);
-		return -EINVAL;
-	}
 
 	err = hugetlb_cgroup_charge_cgroup(hstate_index(h),
 					   pages_per_huge_page(h), &h_cg);
@@ -490,17 +508,17 @@ static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 	/* From here on, folio_put() frees it to the pool and uncharges it. */
 	__folio_mark_uptodate(folio);
 
-	err = hugetlb_file_resv_add(inode, record->index, record->index + 1);
+	err = hugetlb_file_resv_add(inode, index, index + 1);
 	if (err) {
 		folio_put(folio);
 		return err;
 	}
-	hash = hugetlb_fault_mutex_hash(mapping, record->index);
+	hash = hugetlb_fault_mutex_hash(mapping, index);
 	mutex_lock(&hugetlb_fault_mutex_table[hash]);
-	err = hugetlb_add_to_page_cache(folio, mapping, record->index);
+	err = hugetlb_add_to_page_cache(folio, mapping, index);
 	mutex_unlock(&hugetlb_fault_mutex_table[hash]);
 	if (err) {
-		hugetlb_file_resv_del(inode, record->index, record->index + 1);
+		hugetlb_file_resv_del(inode, index, index + 1);
 		folio_put(folio);
 		return err;
 	}
@@ -515,10 +533,11 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 	struct hugetlb_luo_folio_ser *records = NULL;
 	struct hugetlb_luo_ser *ser;
 	unsigned int flags;
+	struct folio *folio;
 	struct hstate *h;
 	struct inode *inode;
 	struct file *file;
-	u64 i = 0, nr_pages;
+	u64 i = 0, nr = 0, nr_pages;
 	int err;
 
 	ser = hugetlb_luo_incoming(args->serialized_data);
@@ -535,13 +554,15 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 			err = -EINVAL;
 			goto err_free_ser;
 		}
-		if (ser->nr_folios > (u64)ser->folios.total_pages * PAGE_SIZE /
-				     sizeof(*records)) {
+		nr = (u64)ser->folios.total_pages * PAGE_SIZE / sizeof(*records);
+		if (ser->nr_folios > nr) {
+			/* The pages of the records there are go back. */
 			pr_warn("incoming hugetlb memfd: %llu page records in %u pages\n",
 				ser->nr_folios, ser->folios.total_pages);
 			err = -EINVAL;
-			goto err_free_records;
+			goto err_discard;
 		}
+		nr = ser->nr_folios;
 	}
 
 	/* From here on, a rejected file gives its pages back. */
@@ -567,7 +588,7 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 		goto err_discard;
 	}
 	nr_pages = ser->size >> huge_page_shift(h);
-	for (i = 0; i < ser->nr_folios; i++) {
+	for (i = 0; i < nr; i++) {
 		if (records[i].index >= nr_pages ||
 		    (i && records[i].index <= records[i - 1].index)) {
 			pr_warn("incoming hugetlb memfd: page record %llu (index %llu) out of order or outside the file\n",
@@ -592,11 +613,22 @@ static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)
 	i_size_write(inode, ser->size);
 	file->f_pos = ser->pos;
 
-	for (i = 0; i < ser->nr_folios; i++) {
-		/* On error, records[i] is in the pool or left to discard. */
-		err = hugetlb_luo_insert(h, inode, &records[i]);
-		if (err)
+	for (i = 0; i < nr; i++) {
+		folio = hugetlb_luo_restore_folio(&records[i], ser->order);
+		if (!folio) {
+			/* Whatever it names stays as it is. */
+			pr_warn("incoming hugetlb memfd: page %llu is not a preserved huge page\n",
+				records[i].index);
+			err = -EINVAL;
+		} else {
+			/* On error, the page is in the pool. */
+			err = hugetlb_luo_insert(h, inode, folio,
+						 records[i].index);
+		}
+		if (err) {
+			i++;
 			goto err_fput;
+		}
 		cond_resched();
 	}
 
@@ -615,8 +647,7 @@ err_fput:
 	/* The pages in the page cache go to the pool with the file. */
 	fput(file);
 err_discard:
-	hugetlb_luo_discard_records(h, records, i, ser->nr_folios);
-err_free_records:
+	hugetlb_luo_discard_records(h, ser->order, records, i, nr);
 	vfree(records);
 err_free_ser:
 	kho_restore_free(ser);
@@ -628,6 +659,7 @@ static void hugetlb_luo_finish(struct liveupdate_file_op_args *args)
 {
 	struct hugetlb_luo_folio_ser *records;
 	struct hugetlb_luo_ser *ser;
+	u64 nr, left;
 
 	/* A failed retrieve released everything it could already. */
 	if (args->retrieve_status)
@@ -637,17 +669,16 @@ static void hugetlb_luo_finish(struct liveupdate_file_op_args *args)
 	if (!ser)
 		return;
 
-	if (ser->nr_folios) {
-		records = kho_restore_vmalloc(&ser->folios);
-		if (records) {
-			u64 max = (u64)ser->folios.total_pages * PAGE_SIZE /
-				  sizeof(*records);
-
-			hugetlb_luo_discard_records(hugetlb_luo_hstate(ser->order),
-						    records, 0,
-						    min(ser->nr_folios, max));
-			vfree(records);
-		}
+	records = ser->nr_folios ? kho_restore_vmalloc(&ser->folios) : NULL;
+	if (records) {
+		nr = (u64)ser->folios.total_pages * PAGE_SIZE / sizeof(*records);
+		left = hugetlb_luo_discard_records(hugetlb_luo_hstate(ser->order),
+						   ser->order, records, 0,
+						   min(ser->nr_folios, nr));
+		if (left)
+			pr_warn("unretrieved hugetlb memfd: %llu page record(s) name no preserved page of order %u, left reserved\n",
+				left, ser->order);
+		vfree(records);
 	}
 	kho_restore_free(ser);
 }
@@ -660,7 +691,8 @@ static void hugetlb_luo_finish(struct liveupdate_file_op_args *args)
  * records in the wrong order, 3 the first record names the second base
  * page of its huge page (its huge page stays preserved and unrecorded:
  * one page the next kernel never gets back), 4 a page order the next
- * kernel has no pool for.
+ * kernel has no pool for, 5 the first record names the header of the
+ * hugetlb memfd preserved last (another file, if this one was not).
  */
 enum hugetlb_luo_test_damage {
 	HUGETLB_LUO_DAMAGE_NONE,
@@ -668,9 +700,16 @@ enum hugetlb_luo_test_damage {
 	HUGETLB_LUO_DAMAGE_RECORD_ORDER,
 	HUGETLB_LUO_DAMAGE_PFN,
 	HUGETLB_LUO_DAMAGE_PAGE_SIZE,
+	HUGETLB_LUO_DAMAGE_OTHER_HEADER,
 };
 
 static u32 hugetlb_luo_damage;
+static phys_addr_t hugetlb_luo_last_header;
+
+static void hugetlb_luo_test_preserved(struct hugetlb_luo *hl)
+{
+	WRITE_ONCE(hugetlb_luo_last_header, virt_to_phys(hl->ser));
+}
 
 static void hugetlb_luo_test_damage(struct hugetlb_luo *hl)
 {
@@ -693,6 +732,11 @@ static void hugetlb_luo_test_damage(struct hugetlb_luo *hl)
 		break;
 	case HUGETLB_LUO_DAMAGE_PAGE_SIZE:
 		hl->ser->order = 21;
+		break;
+	case HUGETLB_LUO_DAMAGE_OTHER_HEADER:
+		if (hl->ser->nr_folios)
+			hl->records[0].pfn =
+				PHYS_PFN(READ_ONCE(hugetlb_luo_last_header));
 		break;
 	}
 }
