@@ -72,6 +72,10 @@ print()
 for l in lines:
     if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in|froze', l):
         print("  " + l)
+cs = [l.split('clocksource ')[-1] for l in lines if 'Switched to clocksource' in l]
+if any('jiffies' in c for c in cs):
+    print(f"  (guest clocksources: {', '.join(sorted(set(cs)))}; jiffies go in 1 ms steps:"
+          " figures of a few ms are +-1 ms)")
 base = boot.get('none')
 write = fig.get(('write', '1g'))
 print()
