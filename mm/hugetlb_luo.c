@@ -77,6 +77,8 @@
 #include <linux/xarray.h>
 #include <uapi/linux/memfd.h>
 
+#include "hugetlb_luo.h"
+
 /**
  * struct hugetlb_luo - a preserved hugetlb memfd, in the kernel that
  *                      preserves it
@@ -166,6 +168,7 @@ static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
 	if (err)
 		goto err_unpreserve;
 	hl->nr_folios++;
+	hugetlb_luo_pool_count(order, folio_nid(folio), 1);
 	return 0;
 
 err_unpreserve:
@@ -211,6 +214,7 @@ static void hugetlb_luo_remove_folios(struct hugetlb_luo *hl)
 	unsigned long index;
 
 	xa_for_each(&hl->folios, index, folio) {
+		hugetlb_luo_pool_count(folio_order(folio), folio_nid(folio), -1);
 		kho_unpreserve_folio(folio);
 		unpin_folio(folio);
 	}
@@ -418,6 +422,21 @@ static struct hstate *hugetlb_luo_hstate(u32 order)
 	return size_to_hstate(PAGE_SIZE << order);
 }
 
+/*
+ * Make a restored page a page of the pool of @h, and count it out of the
+ * preserved pages the boot pool counted (hugetlb_luo_pool.c).
+ */
+static int hugetlb_luo_adopt(struct hstate *h, struct folio *folio,
+			     struct hugetlb_cgroup *h_cg, bool in_use)
+{
+	int nid = folio_nid(folio), err;
+
+	err = hugetlb_kho_adopt_folio(h, folio, h_cg, in_use);
+	if (!err)
+		hugetlb_luo_pool_adopted(huge_page_order(h), nid);
+	return err;
+}
+
 /* Whether @record names a preserved block of @order not restored yet. */
 static bool hugetlb_luo_restorable(const struct hugetlb_luo_folio_ser *record,
 				   unsigned int order)
@@ -463,7 +482,7 @@ hugetlb_luo_discard_records(struct hstate *h, unsigned int order,
 			folio = hugetlb_luo_restore_folio(&records[i], order);
 			if (!folio)
 				left++;
-			else if (hugetlb_kho_adopt_folio(h, folio, NULL, false))
+			else if (hugetlb_luo_adopt(h, folio, NULL, false))
 				folio_put(folio);
 		} else if (hugetlb_luo_restorable(&records[i], order)) {
 			pfn = records[i].pfn;
@@ -494,11 +513,11 @@ static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 	err = hugetlb_cgroup_charge_cgroup(hstate_index(h),
 					   pages_per_huge_page(h), &h_cg);
 	if (err) {
-		if (hugetlb_kho_adopt_folio(h, folio, NULL, false))
+		if (hugetlb_luo_adopt(h, folio, NULL, false))
 			folio_put(folio);
 		return err;
 	}
-	err = hugetlb_kho_adopt_folio(h, folio, h_cg, true);
+	err = hugetlb_luo_adopt(h, folio, h_cg, true);
 	if (err) {
 		hugetlb_cgroup_uncharge_cgroup(hstate_index(h),
 					       pages_per_huge_page(h), h_cg);
@@ -773,11 +792,18 @@ static int __init hugetlb_luo_init(void)
 	int err;
 
 	err = liveupdate_register_file_handler(&hugetlb_luo_handler);
-	if (err && err != -EOPNOTSUPP)
-		pr_err("cannot register the hugetlb memfd handler: %pe\n",
+	if (err) {
+		if (err != -EOPNOTSUPP)
+			pr_err("cannot register the hugetlb memfd handler: %pe\n",
+			       ERR_PTR(err));
+		return 0;
+	}
+	/* Without it, the next kernel's boot pools do not count the files. */
+	err = liveupdate_register_flb(&hugetlb_luo_handler, &hugetlb_luo_pool_flb);
+	if (err)
+		pr_err("cannot register the hugetlb pool FLB: %pe\n",
 		       ERR_PTR(err));
-	if (!err)
-		hugetlb_luo_test_init();
+	hugetlb_luo_test_init();
 	return 0;
 }
 late_initcall(hugetlb_luo_init);

@@ -35,10 +35,26 @@
  * %HUGETLB_LUO_FH_COMPATIBLE: any change to a structure, a field or a flag
  * needs a new compatible string, and a file is handed over only between
  * kernels with the same string.
+ *
+ * The pool: every preserved hugetlb file depends on the FLB
+ * %HUGETLB_LUO_POOL_COMPATIBLE, whose data is the physical address of one
+ * preserved &struct hugetlb_luo_pool_ser of %HUGETLB_LUO_POOL_SIZE bytes:
+ * how many huge pages of each order the files hold on each NUMA node. The
+ * same blob is the KHO subtree %HUGETLB_LUO_POOL_COMPATIBLE, so that the
+ * next kernel can read it while it allocates its boot pools, before live
+ * update starts: ``hugepages=`` counts the preserved pages, which join
+ * the pool when their files are retrieved or finished. The blob is
+ * versioned by its name.
  */
 
 /* Compatible string of the hugetlb memfd file handler. */
 #define HUGETLB_LUO_FH_COMPATIBLE	"hugetlb-v1"
+
+/* Compatible string of the pool FLB, and name of the KHO subtree. */
+#define HUGETLB_LUO_POOL_COMPATIBLE	"hugetlb-pool-v1"
+
+/* Size of &struct hugetlb_luo_pool_ser with all its entries, in bytes. */
+#define HUGETLB_LUO_POOL_SIZE		4096
 
 /* Seals a preserved hugetlb memfd may have: F_SEAL_SEAL to F_SEAL_EXEC. */
 #define HUGETLB_LUO_ALL_SEALS		0x3f
@@ -83,6 +99,46 @@ struct hugetlb_luo_ser {
 	struct kho_vmalloc folios;
 } __packed;
 
+/**
+ * struct hugetlb_luo_pool_entry - preserved huge pages of one size on a node
+ * @order: the order of the huge pages.
+ * @nid: the NUMA node they are on.
+ * @pages: how many there are; 0 for an unused entry.
+ *
+ * Versioned by %HUGETLB_LUO_POOL_COMPATIBLE.
+ */
+struct hugetlb_luo_pool_entry {
+	u32 order;
+	u32 nid;
+	u64 pages;
+} __packed;
+
+/**
+ * struct hugetlb_luo_pool_ser - the huge pages of all preserved files
+ * @nr_entries: number of entries in use; at most
+ *              %HUGETLB_LUO_POOL_MAX_ENTRIES, each (@order, @nid) once.
+ * @reserved: 0.
+ * @entries: the entries.
+ *
+ * Pages of a (@order, @nid) pair that do not fit are preserved all the
+ * same; the next kernel's boot pool then does not count them.
+ *
+ * Versioned by %HUGETLB_LUO_POOL_COMPATIBLE.
+ */
+struct hugetlb_luo_pool_ser {
+	u32 nr_entries;
+	u32 reserved;
+	struct hugetlb_luo_pool_entry entries[];
+} __packed;
+
+/* Entries that fit in %HUGETLB_LUO_POOL_SIZE. */
+#define HUGETLB_LUO_POOL_MAX_ENTRIES					\
+	((HUGETLB_LUO_POOL_SIZE - sizeof(struct hugetlb_luo_pool_ser)) /	\
+	 sizeof(struct hugetlb_luo_pool_entry))
+
+static_assert(sizeof(struct hugetlb_luo_pool_entry) == 16);
+static_assert(sizeof(struct hugetlb_luo_pool_ser) == 8);
+static_assert(HUGETLB_LUO_POOL_MAX_ENTRIES == 255);
 static_assert(sizeof(struct hugetlb_luo_folio_ser) == 16);
 static_assert(offsetof(struct hugetlb_luo_folio_ser, index) == 8);
 static_assert(sizeof(struct hugetlb_luo_ser) == 56);

@@ -1946,12 +1946,13 @@ static int stage_preserve_race(void)
  * session that the next kernel finishes without retrieving; it
  * checks the size freeze and that unpreserve gives the pages back, and
  * writes into a preserved page and, through a new mapping, into a hole.
- * Stage 2 checks the pool counters (and that nr_hugepages follows
- * HugePages_Total), contents, seals and position, that
- * mapping and closing the files leave HugePages_Rsvd alone and that the
- * file is an ordinary hugetlb memfd again, then preserves the 64 MiB
- * memfd once more; stage 3 checks it, and that its pages are free pool
- * pages once it is closed.
+ * Stage 2 checks the pool counters: the boot pool is hugepages= less the
+ * preserved pages, and the pool is hugepages= again once they are all
+ * back (nr_hugepages follows HugePages_Total); then contents, seals and
+ * position, that mapping and closing the files leave HugePages_Rsvd alone
+ * and that the file is an ordinary hugetlb memfd again, then preserves the
+ * 64 MiB memfd once more; stage 3 checks it and the pool in the same way,
+ * and that its pages are free pool pages once it is closed.
  */
 #define HP		(2 * MiB)
 #define HUGE_BIG	(64 * MiB)
@@ -1960,6 +1961,7 @@ static int stage_preserve_race(void)
 #define HUGE_SEALS	(F_SEAL_SHRINK | F_SEAL_GROW)
 #define HUGE_POS	12345
 #define HUGE_EOF	(4 * MiB)	/* plus one page beyond the end */
+#define HUGE_BOOT_POOL	64		/* hugepages=64 in every kernel */
 
 static const unsigned int huge_sparse_idx[] = { 0, 100, 511 };
 #define HUGE_SPARSE_HOLE	50	/* written after preserve */
@@ -2187,7 +2189,11 @@ static int stage_hugetlb(int stage)
 
 	if (stage == 3)
 		return stage_hugetlb_last(dev);
+	/* hugepages=64 counts the 42 preserved pages: 22 allocated at boot. */
 	pool_read(&p0, "stage 2, start");
+	CHECK(p0.total == HUGE_BOOT_POOL - 42,
+	      "stage 2: a boot pool of %ld pages, want %d", p0.total,
+	      HUGE_BOOT_POOL - 42);
 
 	/* Never retrieved: its pages join the pool, free. */
 	sfd2 = luo_retrieve_session(dev, "hugetlb-left");
@@ -2210,6 +2216,8 @@ static int stage_hugetlb(int stage)
 	/* 32 + 4 + 2 pages in use, counted in the pool. */
 	pool_expect(&p0, 4 + 38, 4, 0, "stage 2, retrieved");
 	pool_check_sysctl("stage 2, retrieved");
+	CHECK(luo_meminfo_kib("HugePages_Total") == HUGE_BOOT_POOL,
+	      "stage 2: the pool is not hugepages= once every file is back");
 	huge_check_eof(eof, "stage 2");
 	close(eof);
 	pool_expect(&p0, 4 + 38, 6, 0, "stage 2, eof closed");
@@ -2255,6 +2263,9 @@ static int stage_hugetlb_last(int dev)
 	int sfd, big;
 
 	pool_read(&p0, "stage 3, start");
+	CHECK(p0.total == HUGE_BOOT_POOL - 32,
+	      "stage 3: a boot pool of %ld pages, want %d", p0.total,
+	      HUGE_BOOT_POOL - 32);
 	sfd = luo_retrieve_session(dev, SESSION);
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
 	big = luo_retrieve_fd(sfd, 1);
@@ -2263,6 +2274,8 @@ static int stage_hugetlb_last(int dev)
 	close(sfd);
 	pool_expect(&p0, 32, 0, 0, "stage 3, retrieved");
 	pool_check_sysctl("stage 3, retrieved");
+	CHECK(luo_meminfo_kib("HugePages_Total") == HUGE_BOOT_POOL,
+	      "stage 3: the pool is not hugepages= once the file is back");
 	huge_check_big(big, "stage 3");
 	CHECK(fcntl(big, F_GET_SEALS) == HUGE_SEALS, "stage 3: seals %#x",
 	      fcntl(big, F_GET_SEALS));
