@@ -202,7 +202,7 @@ kselftest-debug: kernel-debug selftests
 kselftest-distro: kernel-distro selftests
 	@$(TOP)/dev/check.sh kselftest-distro
 
-deb: $(if $(DEBCONFIG),tree,kernel-distro)
+deb: $(if $(DEBCONFIG),tree,kernel-distro) headers
 	@DEBCONFIG=$(DEBCONFIG) $(TOP)/dev/deb.sh
 
 checkpatch: tree

@@ -275,6 +275,36 @@ run_deb() {
 	run_slice "$vmlinuz" "$LOGS/vmtests-deb.list" "$LOGS/deb" kselftest-deb \
 		"${vm[@]}" -t "$DISTRO_TIMEOUT" -a "$DISTRO_APPEND"
 	rm -rf "$tmp"
+	run_deb_tools
+}
+
+# The liveupdate-tools package: luod, luoctl and luod's unit where Debian
+# puts them, and both programs run on this host.
+run_deb_tools() {
+	local deb tmp f ok=1
+	deb=$(ls "$BUILD"/deb/liveupdate-tools_*.deb 2>/dev/null | head -n 1)
+	if [ -z "$deb" ]; then
+		echo "no build/deb/liveupdate-tools_*.deb: run 'make deb'"
+		record fail deb/tools-package
+		return
+	fi
+	tmp=$(mktemp -d)
+	dpkg-deb -x "$deb" "$tmp"
+	for f in usr/sbin/luod usr/sbin/luoctl lib/systemd/system/luod.service; do
+		[ -e "$tmp/$f" ] || { echo "$(basename "$deb"): no /$f"; ok=0; }
+	done
+	if [ "$ok" = 1 ]; then
+		"$tmp/usr/sbin/luoctl" --help 2>&1 | grep -q '^Usage: luoctl' || { echo "luoctl --help fails"; ok=0; }
+		"$tmp/usr/sbin/luod" --help 2>&1 | grep -q '^Usage: luod' || { echo "luod --help fails"; ok=0; }
+		grep -qx 'ExecStart=/usr/sbin/luod $LUOD_ARGS' "$tmp/lib/systemd/system/luod.service" || { echo "luod.service: no ExecStart"; ok=0; }
+	fi
+	echo "$(basename "$deb"): $(dpkg-deb -f "$deb" Package Version | tr '\n' ' ')"
+	if [ "$ok" = 1 ]; then
+		record pass deb/tools-package
+	else
+		record fail deb/tools-package
+	fi
+	rm -rf "$tmp"
 }
 
 run_demo() {

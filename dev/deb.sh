@@ -39,3 +39,31 @@ mv "$obj"/../*.deb "$obj"/../*.buildinfo "$obj"/../*.changes "$out"/
 for d in "$out"/*.deb; do
 	echo "  DEB     build/deb/$(basename "$d") ($(du -h "$d" | cut -f1))"
 done
+
+# luod and luoctl (tools/liveupdate, built for this Debian release) and
+# luod's systemd unit, as liveupdate-tools: what an operator installs next
+# to the kernel.
+tools=$(mktemp -d)
+trap 'rm -rf "$tools"' EXIT
+make -s -C "$SRC/tools/liveupdate" OUTPUT="$tools/build/" \
+	KHDR_INCLUDES="-isystem ${HDR:-$BUILD/headers}/include" \
+	${CCACHE:+CC="ccache gcc"} DESTDIR="$tools/root" install >> "$LOGS/deb-build.log" 2>&1
+mkdir -p "$tools/root/DEBIAN" "$tools/root/usr/share/doc/liveupdate-tools"
+install -m 0644 "$TOP/README.md" "$tools/root/usr/share/doc/liveupdate-tools/README.md"
+cat > "$tools/root/DEBIAN/control" <<CONTROL
+Package: liveupdate-tools
+Version: $release
+Architecture: amd64
+Maintainer: Live Update for Linux 6.12 <liveupdate@localhost>
+Depends: libc6
+Section: admin
+Priority: optional
+Description: live update agent (luod) and its command line (luoctl)
+ luod owns /dev/liveupdate and hands live update sessions to the programs
+ that keep memory across a kernel update; luoctl loads the next kernel,
+ shows what will be carried over, and updates (luoctl exec). Needs
+ linux-image-$release or another kernel with CONFIG_LIVEUPDATE.
+CONTROL
+pkg=$out/liveupdate-tools_${release}_amd64.deb
+dpkg-deb --root-owner-group -Zxz --build "$tools/root" "$pkg" > /dev/null
+echo "  DEB     build/deb/$(basename "$pkg") ($(du -h "$pkg" | cut -f1))"
