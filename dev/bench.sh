@@ -5,7 +5,10 @@
 # as a chain of kexecs in one QEMU VM and print its figures, plus the
 # kexec-to-init time of every boot, taken from the host-side timestamps of
 # the console ("bench: kexec <scenario>" to the next "vmtest: init"), with
-# ratios to the boot that preserved nothing and to writing 1 GiB.
+# ratios to the boot that preserved nothing and to writing 1 GiB. With
+# hugetlb scenarios (make bench-hugetlb), their preserve, retrieve and
+# kexec-to-init times against writing into a fresh hugetlb memfd, and a
+# line per ratio with its target (1/50) and whether it is met.
 #
 # BENCH_KERNEL (a bzImage; default the test kernel), BENCH_MEM (8G),
 # BENCH_VM (more vmtest.sh options), BENCH_ARGS (kernel command line, e.g.
@@ -35,41 +38,65 @@ import re, sys
 ts = lambda l: float(re.match(r'\[\s*([0-9.]+)\]', l).group(1))
 lines = [l.rstrip('\n') for l in open(sys.argv[1], errors='replace')
          if re.match(r'\[\s*[0-9.]+\]', l)]
-boot, pending, fig = {}, None, {}
+boot, kern, pending, fig, skipped = {}, {}, None, {}, {}
 for l in lines:
     m = re.search(r'bench: kexec (\S+)', l)
     if m:
-        pending = (m.group(1), ts(l))
+        pending, linux = (m.group(1), ts(l)), None
         continue
+    if pending and 'Linux version' in l:
+        linux = ts(l)
     if pending and 'vmtest: init stage=' in l:
         name = pending[0]
         while name in boot:
             name += "'"
         boot[name] = ts(l) - pending[1]
+        if linux is not None:
+            kern[name] = ts(l) - linux
         pending = None
     m = re.search(r'bench: (write|preserve|retrieve|finish\+free) (\S+) ([0-9.]+) ms', l)
     if m:
-        fig[(m.group(1), m.group(2))] = float(m.group(3))
+        name = m.group(2)
+        while (m.group(1), name) in fig:
+            name += "'"
+        fig[(m.group(1), name)] = float(m.group(3))
+    m = re.search(r'bench: (?:skipped (\S+)|write (\S+) skipped): (.*)', l)
+    if m:
+        name = m.group(1) or 'write ' + m.group(2)
+        while name in skipped:
+            name += "'"
+        skipped[name] = m.group(3)
     if 'bench: error' in l:
         print(l); sys.exit(1)
 print()
 for l in lines:
     if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in|froze', l):
         print("  " + l)
+cs = [l.split('clocksource ')[-1] for l in lines if 'Switched to clocksource' in l]
+if any('jiffies' in c for c in cs):
+    print(f"  (guest clocksources: {', '.join(sorted(set(cs)))}; jiffies go in 1 ms steps:"
+          " figures of a few ms are +-1 ms)")
 base = boot.get('none')
 write = fig.get(('write', '1g'))
 print()
-print("  kexec to init of the next kernel (host console timestamps)")
+print("  kexec to init of the next kernel (host console timestamps; in brackets")
+print("  from its first line, 'Linux version', to init)")
 for sc, t in boot.items():
     r = f"{t / base:5.2f}x" if base else "-"
-    print(f"    {sc:12s} {t * 1000:8.0f} ms   {r} of 'none'")
+    k = f"({kern[sc] * 1000:5.0f} ms)" if sc in kern else ""
+    why = f"   (skipped: {skipped[sc]})" if sc in skipped else ""
+    print(f"    {sc:14s} {t * 1000:8.0f} ms {k:>10s}   {r} of 'none'{why}")
+huge = [sc for sc in ('hugetlb-2m', 'hugetlb-1g', 'hugetlb-2g-2m', 'hugetlb-2g-1g')
+        if ('preserve', sc) in fig or sc in skipped]
 print()
-print(f"  write 1 GiB into a fresh memfd: {write:.1f} ms" if write else "  no write figure")
-print()
-print("  scenario      preserve ms   retrieve ms   finish ms   preserve/GiB  vs write(1GiB): preserve  retrieve")
+if write or not huge:
+    print(f"  write 1 GiB into a fresh memfd: {write:.1f} ms" if write else "  no write figure")
 sizes = {'1g-4k': 1, '4g-4k': 4, '4g-2m': 4, '1g-2m': 1, '16g-sparse': 16,
          '8g-4k': 8, '8g-2m': 8, 'frag-100k': 200000 / 262144,
          'frag-1m': 2000000 / 262144}
+if any(('preserve', sc) in fig for sc in sizes):
+    print()
+    print("  scenario      preserve ms   retrieve ms   finish ms   preserve/GiB  vs write(1GiB): preserve  retrieve")
 for sc, gib in sizes.items():
     p = fig.get(('preserve', sc)); r = fig.get(('retrieve', sc)); f = fig.get(('finish+free', sc))
     if p is None:
@@ -108,4 +135,75 @@ if any(('create+preserve', sc) in fig for sc in items):
             r = [(fig.get((p, b)), fig.get((p, a))) for p in phases]
             print(f"    {kind + ' 100k/10k':16s}" + "".join(
                 f"{(x / 100000) / (y / 10000):16.2f}x" if x and y else f"{'-':>17s}" for x, y in r))
+
+# hugetlb: preserve and retrieve vs writing the same size into a fresh
+# hugetlb memfd of the same page size; kexec-to-init with 2 GiB preserved
+# over the boots that preserved nothing (means), vs writing 2 GiB. The
+# chain may repeat a scenario: its later runs are named <scenario>'.
+if huge:
+    target = 1 / 50
+    ok = lambda r: "met" if r <= target else "NOT met"
+    nan = float('nan')
+    num = lambda v, w, d: f"{v:{w}.{d}f}" if v is not None else f"{'-':>{w}s}"
+    huge = [sc for sc in boot if sc.rstrip("'") in huge]
+    print("  hugetlb: writing 1 GiB (every byte, through mmap) into a fresh hugetlb memfd,")
+    print("  the faster of two passes")
+    for ps in ('2m', '1g'):
+        w = fig.get(('write', 'hugetlb-' + ps))
+        why = skipped.get('write hugetlb-' + ps)
+        passes = [re.search(r'in ([0-9.]+) ms', l).group(1) for l in lines
+                  if f'bench: hugetlb-{ps}: pass' in l]
+        if w or why:
+            print(f"    {ps} pages: " + (f"{w:.1f} ms (passes: {', '.join(passes)} ms)"
+                                         if w else f"skipped: {why}"))
+    print()
+    print("  scenario         preserve ms   retrieve ms   finish ms   preserve/write  retrieve/write")
+    ratios = []
+    for sc in huge:
+        ps = sc.rstrip("'")[-2:]
+        w = fig.get(('write', 'hugetlb-' + ps))
+        ref = w * (2 if '-2g-' in sc else 1) if w else None
+        if sc in skipped:
+            print(f"    {sc:15s} skipped: {skipped[sc]}")
+            ratios.append((sc, None, None, "skipped: " + skipped[sc]))
+            continue
+        p, r, f = (fig.get((k, sc)) for k in ('preserve', 'retrieve', 'finish+free'))
+        rp = p / ref if ref and p is not None else None
+        rr = r / ref if ref and r is not None else None
+        print(f"    {sc:15s} {num(p, 10, 1)} {num(r, 13, 1)} {num(f, 11, 1)}"
+              f"   {num(rp, 14, 4)}  {num(rr, 14, 4)}")
+        ratios.append((sc, rp, rr, None if ref else "no write figure"))
+    print()
+    print(f"  targets (issue 16): <= 1/50 = {target:.3f} of writing as much into a fresh hugetlb memfd")
+    for sc, rp, rr, why in ratios:
+        if why:
+            print(f"    {sc:15s} preserve/write, retrieve/write: {why}")
+            continue
+        for what, r in (('preserve/write', rp), ('retrieve/write', rr)):
+            print(f"    {sc:15s} {what}: " +
+                  (f"{r:.4f} {ok(r)}" if r is not None else "no figure"))
+    mean = lambda d, names: sum(d[n] for n in names) / len(names) if names else None
+    nones = [sc for sc in boot if sc.rstrip("'") == 'none']
+    for base in ('hugetlb-2g-2m', 'hugetlb-2g-1g'):
+        runs = [sc for sc in boot if sc.rstrip("'") == base]
+        if not runs:
+            continue
+        done = [sc for sc in runs if sc not in skipped]
+        if not done:
+            print(f"    {base:15s} kexec-to-init: skipped: {skipped[runs[0]]}")
+            continue
+        w = fig.get(('write', 'hugetlb-' + base[-2:]))
+        if not nones or not w:
+            print(f"    {base:15s} kexec-to-init: no 'none' boot or no write figure")
+            continue
+        for what, d in (('kexec-to-init', boot), ("'Linux version'-to-init", kern)):
+            a = [sc for sc in done if sc in d]
+            b = [sc for sc in nones if sc in d]
+            if not a or not b:
+                continue
+            extra = mean(d, a) - mean(d, b)
+            r = extra * 1000 / (2 * w)
+            print(f"    {base:15s} {what}: {mean(d, a) * 1000:.0f} ms (mean of {len(a)}),"
+                  f" {extra * 1000:+.0f} ms over 'none' ({mean(d, b) * 1000:.0f} ms, mean of {len(b)}):"
+                  f" {r:+.4f} of writing 2 GiB {ok(r)}")
 PY

@@ -51,7 +51,9 @@
  * the free list of the pool (to the page allocator if this kernel has no
  * pool of that size). A record that names anything but a preserved huge
  * page of the file's size leaves that memory alone: it stays reserved,
- * since it may belong to another incoming file, which is not affected.
+ * since it may belong to another incoming file. (A record naming a huge
+ * page of another file of the same page size takes it: that file then
+ * fails to retrieve with ``EINVAL``.)
  */
 
 #define pr_fmt(fmt) "hugetlb_luo: " fmt
@@ -433,7 +435,7 @@ static int hugetlb_luo_adopt(struct hstate *h, struct folio *folio,
 
 	err = hugetlb_kho_adopt_folio(h, folio, h_cg, in_use);
 	if (!err)
-		hugetlb_luo_pool_adopted(huge_page_order(h), nid);
+		hugetlb_luo_pool_released(huge_page_order(h), nid);
 	return err;
 }
 
@@ -487,8 +489,13 @@ hugetlb_luo_discard_records(struct hstate *h, unsigned int order,
 		} else if (hugetlb_luo_restorable(&records[i], order)) {
 			pfn = records[i].pfn;
 			page = kho_restore_pages(PFN_PHYS(pfn), 1UL << order);
-			for (j = 0; page && j < 1UL << order; j++)
+			if (page)
+				hugetlb_luo_pool_released(order, page_to_nid(page));
+			for (j = 0; page && j < 1UL << order; j++) {
 				__free_page(pfn_to_page(pfn + j));
+				if (!(j % 4096))
+					cond_resched();
+			}
 		} else {
 			left++;
 		}

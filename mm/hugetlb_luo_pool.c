@@ -24,10 +24,20 @@
  * node. More preserved pages than N are all kept: the pool then has more
  * than N pages.
  *
+ * The rule is for boot pools only: a pool sized at run time (the
+ * ``vm.nr_hugepages`` sysctl, e.g. from sysctl.conf) is grown on top of
+ * the preserved pages, which then come back on top of it; so are pools of
+ * ``hugetlb_cma=`` and nodes a ``hugepages=<node>:<pages>`` list leaves
+ * out. Counts are kept per node of the preserving kernel: the per-node
+ * rule assumes the same NUMA layout in both kernels.
+ *
  * A preserved page that never joins the pool (its file's data was
  * rejected and the page left reserved) stays counted: when the last
  * hugetlb file is finished, the number of such pages is logged, and the
- * pool is that much smaller than ``hugepages=`` asked.
+ * pool is that much smaller than ``hugepages=`` asked. So it is if live
+ * update does not take the handover over at all (its data rejected, or
+ * no hugetlb handler in the next kernel): the pages and the blob then
+ * stay reserved, and the boot pool is short of them without that line.
  */
 
 #define pr_fmt(fmt) "hugetlb_luo: " fmt
@@ -60,14 +70,18 @@ struct hugetlb_luo_pool {
 /* Protects the counts of the incoming blob, which files retrieve at once. */
 static DEFINE_MUTEX(hugetlb_luo_pool_in_lock);
 
-/* The blob the previous kernel left at @phys, if it is sound; or NULL. */
+/*
+ * The blob the previous kernel left at @phys, if it is sound: a whole
+ * preserved block of its own, not restored yet, with a sane header; or
+ * NULL. Nothing is claimed.
+ */
 static struct hugetlb_luo_pool_ser *hugetlb_luo_pool_incoming(phys_addr_t phys,
 							      size_t size)
 {
 	struct hugetlb_luo_pool_ser *ser;
 
 	if (size != HUGETLB_LUO_POOL_SIZE ||
-	    !kho_is_preserved(phys, DIV_ROUND_UP(size, PAGE_SIZE)))
+	    kho_preserved_order(phys) != get_order(HUGETLB_LUO_POOL_SIZE))
 		return NULL;
 	ser = phys_to_virt(phys);
 	if (ser->nr_entries > HUGETLB_LUO_POOL_MAX_ENTRIES || ser->reserved)
@@ -88,8 +102,12 @@ hugetlb_luo_pool_entry(struct hugetlb_luo_pool_ser *ser, unsigned int order,
 		if (e->order == order && e->nid == nid)
 			return e;
 	}
-	if (!add || ser->nr_entries == HUGETLB_LUO_POOL_MAX_ENTRIES)
+	if (!add)
 		return NULL;
+	if (ser->nr_entries == HUGETLB_LUO_POOL_MAX_ENTRIES) {
+		pr_warn_once("more page sizes and nodes than the pool blob holds: the next kernel's boot pool will not count all preserved pages\n");
+		return NULL;
+	}
 	e = &ser->entries[ser->nr_entries++];
 	e->order = order;
 	e->nid = nid;
@@ -102,8 +120,9 @@ hugetlb_luo_pool_entry(struct hugetlb_luo_pool_ser *ser, unsigned int order,
  * @nid: the node, or %NUMA_NO_NODE for all nodes.
  *
  * For the allocation of the boot pools (hugetlb_hstate_alloc_pages()), in
- * mm_core_init() after kho_memory_init() or in hugetlb_init(). Logs
- * nothing: a missing or unsound blob counts no page.
+ * mm_core_init() after kho_memory_init() or in hugetlb_init(). Reads the
+ * blob in place, without claiming it (the pool FLB does that later).
+ * Logs nothing: a missing or unsound blob counts no page.
  *
  * Return: the number of pages of @order on @nid that preserved hugetlb
  * files hold; 0 if this boot is not a live update.
@@ -165,36 +184,49 @@ static void hugetlb_luo_pool_unpreserve(struct liveupdate_flb_op_args *args)
 {
 	struct hugetlb_luo_pool *pool = args->obj;
 
-	kho_remove_subtree(pool->ser);
-	kho_unpreserve_free(pool->ser);
+	/* Past the point of no return (never expected): keep it handed over. */
+	if (!kho_remove_subtree(pool->ser))
+		kho_unpreserve_free(pool->ser);
 	kfree(pool);
 }
 
-/* In the next kernel: the blob, counting the pages not in a pool yet. */
+/*
+ * In the next kernel: a copy of the counts, to count down the pages not
+ * in a pool yet; the preserved blob is claimed and freed at once.
+ */
 static int hugetlb_luo_pool_retrieve(struct liveupdate_flb_op_args *args)
 {
-	struct hugetlb_luo_pool_ser *ser;
+	struct hugetlb_luo_pool_ser *ser, *copy;
+	struct folio *folio;
 
 	ser = hugetlb_luo_pool_incoming(args->data, HUGETLB_LUO_POOL_SIZE);
-	if (!ser) {
-		pr_warn_once("incoming pool counts are not sound preserved memory\n");
+	folio = ser ? kho_restore_folio(args->data) : NULL;
+	if (!folio) {
+		pr_warn_once("incoming pool counts are not a preserved blob of their own\n");
 		return -EINVAL;
 	}
-	args->obj = ser;
+	/* Claimed: nobody else can change it between the check and the copy. */
+	copy = kmemdup(ser, struct_size(ser, entries, ser->nr_entries),
+		       GFP_KERNEL);
+	folio_put(folio);
+	if (!copy)
+		return -ENOMEM;
+	args->obj = copy;
 	return 0;
 }
 
 static void hugetlb_luo_pool_finish(struct liveupdate_flb_op_args *args)
 {
-	struct hugetlb_luo_pool_ser *ser = args->obj;
+	struct hugetlb_luo_pool_ser *counts = args->obj;
 	u32 i;
 
-	for (i = 0; i < ser->nr_entries; i++)
-		if (ser->entries[i].pages)
-			pr_warn("%llu preserved huge page(s) of order %u on node %u never joined the pool\n",
-				ser->entries[i].pages, ser->entries[i].order,
-				ser->entries[i].nid);
-	kho_restore_free(ser);
+	for (i = 0; i < counts->nr_entries; i++)
+		if (counts->entries[i].pages)
+			pr_warn("%llu preserved huge page(s) of order %u (node %u in the previous kernel) never joined the pool\n",
+				counts->entries[i].pages,
+				counts->entries[i].order,
+				counts->entries[i].nid);
+	kfree(counts);
 }
 
 static const struct liveupdate_flb_ops hugetlb_luo_pool_ops = {
@@ -216,7 +248,9 @@ struct liveupdate_flb hugetlb_luo_pool_flb = {
  * @nid: their node.
  * @nr: how many were preserved (> 0) or unpreserved (< 0).
  *
- * Context: a preserved hugetlb file's callback; the pool FLB is preserved.
+ * Context: may sleep; a preserved hugetlb file's preserve, freeze or
+ * unpreserve, under its inode lock (which comes before the FLB's lock and
+ * &hugetlb_luo_pool.lock); the pool FLB is preserved.
  */
 void hugetlb_luo_pool_count(unsigned int order, int nid, long nr)
 {
@@ -230,28 +264,40 @@ void hugetlb_luo_pool_count(unsigned int order, int nid, long nr)
 	e = hugetlb_luo_pool_entry(pool->ser, order, nid, nr > 0);
 	if (!e)
 		return;
-	if (nr < 0 && e->pages < -nr)
+	if (WARN_ON_ONCE(nr < 0 && e->pages < -nr))
 		e->pages = 0;
 	else
 		e->pages += nr;
 }
 
 /**
- * hugetlb_luo_pool_adopted - a preserved page joined the pool
+ * hugetlb_luo_pool_released - a preserved page is no longer preserved
  * @order: the order of the page.
- * @nid: its node.
+ * @nid: its node in this kernel.
+ *
+ * It joined the pool, or went to the page allocator because this kernel
+ * has no pool of its size. Counted down on the entry of @nid, or on any
+ * entry of @order if the previous kernel's nodes were numbered otherwise.
  *
  * Context: process context, in the next kernel.
  */
-void hugetlb_luo_pool_adopted(unsigned int order, int nid)
+void hugetlb_luo_pool_released(unsigned int order, int nid)
 {
+	struct hugetlb_luo_pool_ser *counts;
 	struct hugetlb_luo_pool_entry *e;
-	struct hugetlb_luo_pool_ser *ser;
+	u32 i;
 
-	if (liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&ser))
+	if (liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&counts))
 		return;
 	scoped_guard(mutex, &hugetlb_luo_pool_in_lock) {
-		e = hugetlb_luo_pool_entry(ser, order, nid, false);
+		e = hugetlb_luo_pool_entry(counts, order, nid, false);
+		if (!e || !e->pages) {
+			e = NULL;
+			for (i = 0; !e && i < counts->nr_entries; i++)
+				if (counts->entries[i].order == order &&
+				    counts->entries[i].pages)
+					e = &counts->entries[i];
+		}
 		if (e && e->pages)
 			e->pages--;
 	}

@@ -64,6 +64,7 @@
 #include <dirent.h>
 #include <linux/compiler.h>
 #include <linux/magic.h>
+#include <linux/stringify.h>
 
 #include "luod.h"
 
@@ -71,6 +72,8 @@
 #define LUOD_STATE_TOKEN	1
 #define LUOD_STATE_MAGIC	"luod-state-v1\n"
 #define LUOD_CLIENTS_MAX	1024
+#define LUOD_MAX_SESSIONS	1024	/* per uid but root's, --max-sessions */
+#define LUOD_MAX_CLIENTS	32	/* connections per uid but root's */
 #define LUOD_SEND_TIMEOUT_MS	1000	/* for a client to read a reply */
 #define LUOD_STATUS_TIMEOUT_MS	5000	/* ... the whole of a STATUS reply */
 #define NO_OWNER		((uid_t)-1)
@@ -121,6 +124,21 @@ static int dev_fd = -1;
 static int state_fd = -1;		/* the luod.state session we made */
 static void *sessions;			/* tsearch() tree of struct session */
 static long nr_sessions;
+
+/*
+ * How many sessions each uid owns, for --max-sessions: a client of the
+ * socket's group must not be able to make luod (and the kernel) keep an
+ * unbounded number of sessions for it.
+ */
+struct owned {
+	uid_t uid;
+	long sessions;
+};
+
+static struct owned *owned;
+static int nr_owned;
+static long max_sessions = LUOD_MAX_SESSIONS;
+static int max_clients = LUOD_MAX_CLIENTS;
 static struct rule *rules;
 static int nr_rules;
 static bool verbose;
@@ -170,9 +188,29 @@ static struct session *session_find(const char *name, bool incoming)
 	return node ? *(struct session **)node : NULL;
 }
 
+/* The sessions @uid owns; NULL if it owns none and @add is false. */
+static long *owned_by(uid_t uid, bool add)
+{
+	struct owned *more;
+	int i;
+
+	for (i = 0; i < nr_owned; i++)
+		if (owned[i].uid == uid)
+			return &owned[i].sessions;
+	if (!add)
+		return NULL;
+	more = realloc(owned, (nr_owned + 1) * sizeof(*owned));
+	if (!more)
+		return NULL;
+	owned = more;
+	owned[nr_owned] = (struct owned){ .uid = uid };
+	return &owned[nr_owned++].sessions;
+}
+
 static struct session *session_add(const char *name, bool incoming, int fd,
 				   uid_t owner)
 {
+	long *count = owned_by(owner, true);
 	struct session *s = calloc(1, sizeof(*s));
 	void *node;
 
@@ -188,11 +226,17 @@ static struct session *session_add(const char *name, bool incoming, int fd,
 		return NULL;
 	}
 	nr_sessions++;
+	if (count)
+		(*count)++;
 	return s;
 }
 
 static void session_del(struct session *s)
 {
+	long *count = owned_by(s->owner, false);
+
+	if (count && *count)
+		(*count)--;
 	tdelete(s, &sessions, session_cmp);
 	if (s->fd >= 0)
 		close(s->fd);
@@ -682,6 +726,7 @@ static struct session *get_outgoing(const struct client *c, const char *name,
 				    struct luod_reply *rep)
 {
 	struct session *s = session_find(name, false);
+	long *count;
 	int fd;
 
 	if (s)
@@ -691,6 +736,12 @@ static struct session *get_outgoing(const struct client *c, const char *name,
 	if (s && may_use(c, s, rep))
 		return NULL;
 
+	count = owned_by(c->uid, false);
+	if (c->uid && count && *count >= max_sessions) {
+		explain(rep, EDQUOT, "uid %u has %ld sessions, the most luod keeps for a user (--max-sessions)",
+			c->uid, *count);
+		return NULL;
+	}
 	fd = luo_create(name);
 	if (fd == -EEXIST) {
 		explain(rep, EEXIST, "outgoing session '%s' %s", name,
@@ -1286,6 +1337,11 @@ static const char usage_text[] =
 	"  -g, --group GROUP   group that may connect (socket mode 0660; default root)\n"
 	"  -p, --policy FILE   which users may use which session names\n"
 	"                      (default " LUOD_POLICY_PATH "; see below)\n"
+	"      --max-sessions N\n"
+	"                      sessions a user other than root may own (default\n"
+	"                      " __stringify(LUOD_MAX_SESSIONS) "); more fail with EDQUOT\n"
+	"      --max-clients N connections a user other than root may have open\n"
+	"                      (default " __stringify(LUOD_MAX_CLIENTS) "); more are closed at once\n"
 	"  -v, --verbose       log every request\n"
 	"  -h, --help          this text\n"
 	"\n"
@@ -1335,6 +1391,19 @@ static void raise_nofile(void)
  * Accept a client on @lsock, identified by its credentials and groups.
  * Returns -errno if accept() failed (-EMFILE: out of descriptors).
  */
+static int clients_of(uid_t uid, const struct client *clients, int nr)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nr; i++)
+		n += clients[i].fd >= 0 && clients[i].uid == uid;
+	return n;
+}
+
+/*
+ * A new client, unless luod has as many as it serves, or as many of its
+ * uid as one user (not root) may have: the connection is then closed.
+ */
 static int accept_client(int lsock, struct client *clients, int *nr_clients)
 {
 	struct ucred cred;
@@ -1345,7 +1414,8 @@ static int accept_client(int lsock, struct client *clients, int *nr_clients)
 	if (fd < 0)
 		return -errno;
 	if (*nr_clients == LUOD_CLIENTS_MAX ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    (cred.uid && clients_of(cred.uid, clients, *nr_clients) >= max_clients)) {
 		close(fd);
 		return 0;
 	}
@@ -1421,13 +1491,17 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "max-sessions", required_argument, NULL, 'S' },
+		{ "max-clients", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	char *end;
 	const char *sock_path = LUOD_SOCKET_PATH, *policy = LUOD_POLICY_PATH;
 	unsigned int gid = 0;
 	int opt, lsock, sig;
+	long max;
 
 	while ((opt = getopt_long(argc, argv, "s:g:p:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1442,6 +1516,22 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			policy = optarg;
+			break;
+		case 'S':
+		case 'C':
+			errno = 0;
+			max = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || max < 1 ||
+			    max > INT_MAX) {
+				say("--%s: not a positive number: %s",
+				    opt == 'S' ? "max-sessions" : "max-clients",
+				    optarg);
+				return 2;
+			}
+			if (opt == 'S')
+				max_sessions = max;
+			else
+				max_clients = max;
 			break;
 		case 'v':
 			verbose = true;

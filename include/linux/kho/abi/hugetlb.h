@@ -102,8 +102,8 @@ struct hugetlb_luo_ser {
 /**
  * struct hugetlb_luo_pool_entry - preserved huge pages of one size on a node
  * @order: the order of the huge pages.
- * @nid: the NUMA node they are on.
- * @pages: how many there are; 0 for an unused entry.
+ * @nid: the NUMA node they are on, in the kernel that preserved them.
+ * @pages: how many there are (may be 0).
  *
  * Versioned by %HUGETLB_LUO_POOL_COMPATIBLE.
  */
@@ -117,11 +117,14 @@ struct hugetlb_luo_pool_entry {
  * struct hugetlb_luo_pool_ser - the huge pages of all preserved files
  * @nr_entries: number of entries in use; at most
  *              %HUGETLB_LUO_POOL_MAX_ENTRIES, each (@order, @nid) once.
+ *              Entries past it are ignored.
  * @reserved: 0.
  * @entries: the entries.
  *
- * Pages of a (@order, @nid) pair that do not fit are preserved all the
- * same; the next kernel's boot pool then does not count them.
+ * One block of its own, allocated with kho_alloc_preserve(), whose
+ * physical address is both the FLB's data and the KHO subtree's. Pages of
+ * an (@order, @nid) pair that does not fit are preserved all the same;
+ * the next kernel's boot pool then does not count them.
  *
  * Versioned by %HUGETLB_LUO_POOL_COMPATIBLE.
  */
@@ -137,7 +140,9 @@ struct hugetlb_luo_pool_ser {
 	 sizeof(struct hugetlb_luo_pool_entry))
 
 static_assert(sizeof(struct hugetlb_luo_pool_entry) == 16);
+static_assert(offsetof(struct hugetlb_luo_pool_entry, pages) == 8);
 static_assert(sizeof(struct hugetlb_luo_pool_ser) == 8);
+static_assert(offsetof(struct hugetlb_luo_pool_ser, entries) == 8);
 static_assert(HUGETLB_LUO_POOL_MAX_ENTRIES == 255);
 static_assert(sizeof(struct hugetlb_luo_folio_ser) == 16);
 static_assert(offsetof(struct hugetlb_luo_folio_ser, index) == 8);

@@ -27,6 +27,19 @@
  *               10,000 or 100,000 sessions, each with a one-page memfd
  *   files-10k, files-100k
  *               10,000 or 100,000 one-page memfds in one session
+ *   hugetlb-2m, hugetlb-1g
+ *               1 GiB hugetlb memfd of 2 MiB pages, or of one 1 GiB page
+ *   hugetlb-2g-2m, hugetlb-2g-1g
+ *               2 GiB hugetlb memfd of 2 MiB or 1 GiB pages (for the
+ *               kexec-to-init time)
+ *
+ * The hugetlb scenarios need a pool of each size on the command line of
+ * every kernel (make bench-hugetlb). Their memfds get one distinct word in
+ * every 4 KiB page, and the next kernel checks every one of those words.
+ * Where a 1 GiB-page memfd cannot be made or preserved (no such pool, or
+ * EOPNOTSUPP from a kernel without 1 GiB-page support), the scenario says
+ * "bench: skipped <name>: <why>" and the kernel kexecs with an empty
+ * session "bench-skipped" instead, so the next kernel knows.
  *
  * The count scenarios time create+preserve, first open of /dev/liveupdate
  * in the next kernel (which reads the incoming sessions), retrieve (and a
@@ -34,17 +47,24 @@
  * ("froze N session(s) in T us").
  *
  * The first kernel also times writing 1 GiB into a fresh memfd, the
- * reference the preserve and retrieve times are compared with. Lines
+ * reference the preserve and retrieve times are compared with, and with
+ * hugetlb scenarios in the run writing 1 GiB (every byte, through mmap)
+ * into a fresh hugetlb memfd of each page size, the faster of two passes:
+ * the reference for those.
+ * Lines
  * start with "bench:" for dev/bench.sh, which adds the kexec-to-init time
  * of each boot from the console timestamps.
  */
 #define _GNU_SOURCE
+#include <asm-generic/hugetlb_encode.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +83,7 @@ struct scenario {
 	int frag;	/* every other page punched out: scattered runs */
 	int sessions;	/* count scenarios: sessions of one memfd each */
 	int files;	/* count scenarios: memfds in one session */
+	int huge;	/* hugetlb memfd: log2 of its page size */
 };
 
 static const struct scenario scenarios[] = {
@@ -80,6 +101,10 @@ static const struct scenario scenarios[] = {
 	{ .name = "sessions-100k",	.sessions = 100000 },
 	{ .name = "files-10k",		.files = 10000 },
 	{ .name = "files-100k",		.files = 100000 },
+	{ .name = "hugetlb-2m",		.size = 1 * GiB, .huge = 21 },
+	{ .name = "hugetlb-1g",		.size = 1 * GiB, .huge = 30 },
+	{ .name = "hugetlb-2g-2m",	.size = 2 * GiB, .huge = 21 },
+	{ .name = "hugetlb-2g-1g",	.size = 2 * GiB, .huge = 30 },
 };
 
 /* The default run: the first six. */
@@ -169,6 +194,143 @@ static int check_memfd(int fd, const struct scenario *sc)
 		if (pread(fd, &c, 1, off) != 1 || c != (char)(off >> 12))
 			bad++;
 	}
+	return bad;
+}
+
+/* 2 MiB pages: log2 21; 1 GiB pages: 30. */
+#define HUGE_2M		21
+#define HUGE_1G		30
+
+static int huge_memfd(const char *name, int shift)
+{
+	return memfd_create(name, MFD_HUGETLB |
+			    (unsigned int)shift << HUGETLB_FLAG_ENCODE_SHIFT);
+}
+
+static const char *huge_size(int shift)
+{
+	return shift == HUGE_1G ? "1g" : "2m";
+}
+
+/* The pool of @shift-sized pages: "total N free M". */
+static const char *huge_pool(int shift)
+{
+	static char line[64];
+	char path[96], total[24] = "?", free[24] = "?";
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages",
+		 (1UL << shift) >> 10);
+	vmtest_read_file(path, total, sizeof(total));
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
+		 (1UL << shift) >> 10);
+	vmtest_read_file(path, free, sizeof(free));
+	total[strcspn(total, "\n")] = 0;
+	free[strcspn(free, "\n")] = 0;
+	snprintf(line, sizeof(line), "total %s free %s", total, free);
+	return line;
+}
+
+/*
+ * The hugetlb reference: every byte of 1 GiB written through a shared
+ * mapping of a fresh hugetlb memfd (the faults take and zero the pages).
+ * Twice, each time into a new memfd: the first pass may be the first
+ * touch of that guest memory on the host. The faster pass is the
+ * reference (the stricter one for the ratios).
+ */
+static void bench_write_huge(int shift)
+{
+	double t, best = 0;
+	char name[16];
+	int fd, err, i;
+	char *p;
+
+	snprintf(name, sizeof(name), "hugetlb-%s", huge_size(shift));
+	for (i = 0; i < 2; i++) {
+		fd = huge_memfd(name, shift);
+		if (fd < 0 || ftruncate(fd, GiB)) {
+			err = errno;
+			goto skip;
+		}
+		p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+			goto skip;
+		}
+		t = now();
+		memset(p, 0x5a, GiB);
+		t = now() - t;
+		munmap(p, GiB);
+		close(fd);
+		printf("bench: %s: pass %d: wrote 1 GiB in %.3f ms\n", name,
+		       i + 1, t * 1e3);
+		if (!i || t < best)
+			best = t;
+	}
+	printf("bench: write %s %.3f ms\n", name, best * 1e3);
+	return;
+skip:
+	if (fd >= 0)
+		close(fd);
+	printf("bench: write %s skipped: %s\n", name, strerror(err));
+}
+
+/* The word of the 4 KiB page at @off of a hugetlb scenario's memfd. */
+static uint64_t huge_word(const struct scenario *sc, size_t off)
+{
+	return ((off >> 12) + 1) * 0x9e3779b97f4a7c15ULL ^ sc->size ^ sc->huge;
+}
+
+/*
+ * A hugetlb memfd for @sc, one word written in each 4 KiB page. Where its
+ * pages are 1 GiB ones, a failure is returned as -errno (no such pool:
+ * the scenario is skipped); any other failure ends the run.
+ */
+static int make_huge_memfd(const struct scenario *sc)
+{
+	int fd, err;
+	size_t off;
+	char *p;
+
+	fd = huge_memfd(sc->name, sc->huge);
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	if (ftruncate(fd, sc->size))
+		die("ftruncate", errno);
+	p = mmap(NULL, sc->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+		close(fd);
+		goto fail;
+	}
+	for (off = 0; off < sc->size; off += 4096)
+		*(uint64_t *)(p + off) = huge_word(sc, off);
+	munmap(p, sc->size);
+	printf("bench: %s: pool of %s pages: %s\n", sc->name,
+	       huge_size(sc->huge), huge_pool(sc->huge));
+	return fd;
+fail:
+	if (sc->huge != HUGE_1G)
+		die("hugetlb memfd (is the pool large enough?)", err);
+	return -err;
+}
+
+/* Words of the 4 KiB pages that differ, or the whole page count. */
+static size_t check_huge_memfd(int fd, const struct scenario *sc)
+{
+	size_t off, bad = 0;
+	struct stat st;
+	char *p;
+
+	if (fstat(fd, &st) || (size_t)st.st_size != sc->size)
+		return sc->size >> 12;
+	p = mmap(NULL, sc->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return sc->size >> 12;
+	for (off = 0; off < sc->size; off += 4096)
+		bad += *(uint64_t *)(p + off) != huge_word(sc, off);
+	munmap(p, sc->size);
 	return bad;
 }
 
@@ -287,9 +449,114 @@ static void pick_scenarios(void)
 	}
 }
 
+/* Whether a scenario of this run has a memfd with pages of log2 @huge. */
+static int run_has(int huge)
+{
+	int i;
+
+	for (i = 0; i < nr_run; i++)
+		if (run[i]->size && run[i]->huge == huge)
+			return 1;
+	return 0;
+}
+
+/*
+ * Retrieve, check and finish what the previous kernel preserved for @sc:
+ * the memfd in session "bench", or nothing in session "bench-skipped".
+ */
+static void retrieve_memfd(int dev, const struct scenario *sc)
+{
+	int sfd, fd = 0, err;
+	size_t bad = 0;
+	double t;
+
+	t = now();
+	sfd = luo_retrieve_session(dev, "bench");
+	if (sfd == -ENOENT && sc->huge) {
+		sfd = luo_retrieve_session(dev, "bench-skipped");
+		if (sfd < 0)
+			die("retrieve session bench or bench-skipped", -sfd);
+		printf("bench: retrieve %s skipped\n", sc->name);
+		err = luo_finish(sfd);
+		if (err)
+			die("finish", -err);
+		close(sfd);
+		return;
+	}
+	if (sfd < 0)
+		die("retrieve session", -sfd);
+	if (sc->size)
+		fd = luo_retrieve_fd(sfd, 1);
+	t = now() - t;
+	if (fd < 0)
+		die("retrieve fd", -fd);
+	printf("bench: retrieve %s %.3f ms\n", sc->name, t * 1e3);
+	if (sc->huge)
+		bad = check_huge_memfd(fd, sc);
+	else if (sc->size)
+		bad = check_memfd(fd, sc);
+	if (bad) {
+		printf("bench: %s: %zu of the checked words differ\n", sc->name, bad);
+		die("retrieved contents differ", EIO);
+	}
+	if (sc->huge)
+		printf("bench: %s: all %zu pages of 4 KiB checked\n", sc->name,
+		       sc->size >> 12);
+	t = now();
+	err = luo_finish(sfd);
+	close(sfd);
+	if (sc->size)
+		close(fd);
+	t = now() - t;
+	if (err)
+		die("finish", -err);
+	printf("bench: finish+free %s %.3f ms\n", sc->name, t * 1e3);
+	if (sc->huge)
+		printf("bench: %s: pool of %s pages after close: %s\n", sc->name,
+		       huge_size(sc->huge), huge_pool(sc->huge));
+}
+
+/*
+ * Session "bench" with the memfd of @sc preserved, or where a 1 GiB-page
+ * memfd cannot be made or preserved, session "bench-skipped" (empty).
+ */
+static int preserve_memfd(int dev, const struct scenario *sc)
+{
+	int sfd, fd, err = 0;
+	double t = 0;
+
+	sfd = luo_create_session(dev, "bench");
+	if (sfd < 0)
+		die("create session", -sfd);
+	if (!sc->size)
+		return sfd;
+	fd = sc->huge ? make_huge_memfd(sc) : make_memfd(sc);
+	if (fd >= 0) {
+		t = now();
+		err = luo_preserve_fd(sfd, fd, 1);
+		t = now() - t;
+		close(fd);
+	}
+	if (sc->huge == HUGE_1G && (fd < 0 || err == -EOPNOTSUPP)) {
+		printf("bench: skipped %s: %s: %s\n", sc->name,
+		       fd < 0 ? "1 GiB-page memfd" : "preserve",
+		       strerror(fd < 0 ? -fd : -err));
+		/* Closing the empty session "bench" ends it. */
+		close(sfd);
+		sfd = luo_create_session(dev, "bench-skipped");
+		if (sfd < 0)
+			die("create session bench-skipped", -sfd);
+		return sfd;
+	}
+	if (err)
+		die("preserve", -err);
+	printf("bench: preserve %s %.3f ms\n", sc->name, t * 1e3);
+	return sfd;
+}
+
 int main(void)
 {
-	int stage = vmtest_stage(), dev, sfd, fd, err;
+	int stage = vmtest_stage(), dev, err;
 	const struct scenario *sc;
 	double t;
 
@@ -301,62 +568,39 @@ int main(void)
 	if (stage > 1 && stage - 2 < nr_run)
 		printf("bench: first open %s %.3f ms\n", run[stage - 2]->name,
 		       (now() - t) * 1e3);
-	if (stage == 1)
-		bench_write();
-
-	if (stage > 1 && stage - 2 < nr_run && count_items(run[stage - 2])) {
-		count_retrieve(dev, run[stage - 2]);
-	} else if (stage > 1 && stage - 2 < nr_run) {
-		sc = run[stage - 2];
-		t = now();
-		sfd = luo_retrieve_session(dev, "bench");
-		if (sfd < 0)
-			die("retrieve session", -sfd);
-		fd = sc->size ? luo_retrieve_fd(sfd, 1) : 0;
-		t = now() - t;
-		if (fd < 0)
-			die("retrieve fd", -fd);
-		printf("bench: retrieve %s %.3f ms\n", sc->name, t * 1e3);
-		if (sc->size && check_memfd(fd, sc))
-			die("retrieved contents differ", EIO);
-		t = now();
-		err = luo_finish(sfd);
-		close(sfd);
-		if (sc->size)
-			close(fd);
-		t = now() - t;
-		if (err)
-			die("finish", -err);
-		printf("bench: finish+free %s %.3f ms\n", sc->name, t * 1e3);
+	if (stage == 1) {
+		/* The memfd reference, unless the run is of hugetlb only. */
+		if (run_has(0) || !(run_has(HUGE_2M) || run_has(HUGE_1G)))
+			bench_write();
+		if (run_has(HUGE_2M))
+			bench_write_huge(HUGE_2M);
+		if (run_has(HUGE_1G))
+			bench_write_huge(HUGE_1G);
 	}
+
+	if (stage > 1 && stage - 2 < nr_run && count_items(run[stage - 2]))
+		count_retrieve(dev, run[stage - 2]);
+	else if (stage > 1 && stage - 2 < nr_run)
+		retrieve_memfd(dev, run[stage - 2]);
 
 	if (stage - 1 >= nr_run)
 		return KSFT_PASS;
 
+	/* The session stays open across the kexec. */
 	sc = run[stage - 1];
-	if (count_items(sc)) {
+	if (count_items(sc))
 		count_setup(dev, sc);
-		goto kexec;
-	}
-	sfd = luo_create_session(dev, "bench");
-	if (sfd < 0)
-		die("create session", -sfd);
-	if (sc->size) {
-		fd = make_memfd(sc);
-		t = now();
-		err = luo_preserve_fd(sfd, fd, 1);
-		t = now() - t;
-		if (err)
-			die("preserve", -err);
-		printf("bench: preserve %s %.3f ms\n", sc->name, t * 1e3);
-		close(fd);
-	}
+	else
+		preserve_memfd(dev, sc);
 
-kexec:
 	err = vmtest_kexec_load(stage + 1);
 	if (err)
 		die("kexec_file_load", -err);
-	printf("bench: kexec %s\n", sc->name);
+	/*
+	 * The name ends with a blank: a kernel message printed before the
+	 * newline reaches the console must not run into it.
+	 */
+	printf("bench: kexec %s (stage %d)\n", sc->name, stage + 1);
 	fflush(stdout);
 	err = vmtest_kexec_reboot();
 	die("reboot", -err);

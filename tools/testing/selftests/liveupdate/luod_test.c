@@ -299,6 +299,53 @@ static int next_kernel_loaded(void)
 	return atoi(buf);
 }
 
+/*
+ * Under --max-sessions 3 --max-clients 2: three sessions, then EDQUOT
+ * until one is released; two connections, and a third is closed.
+ */
+static int quota_client(void *arg)
+{
+	char msg[LUOD_MSG_LEN], name[16];
+	int i, fd, sock[3], failed = 0;
+
+	(void)arg;
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "vm-q%d", i);
+		fd = session(name, LUOD_SESSION_CREATE, NULL, msg, sizeof(msg));
+		failed |= fd < 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = session("vm-q3", LUOD_SESSION_CREATE, NULL, msg, sizeof(msg));
+	if (fd != -EDQUOT || !strstr(msg, "--max-sessions")) {
+		printf("# a fourth session: %d (%s)\n", fd, msg);
+		failed = 1;
+	}
+	failed |= simple(LUOD_CMD_RELEASE, "vm-q0") != 0;
+	fd = session("vm-q3", LUOD_SESSION_CREATE, NULL, msg, sizeof(msg));
+	failed |= fd < 0;
+	if (fd >= 0)
+		close(fd);
+
+	/* Each of the first two is served before the third connects. */
+	for (i = 0; i < 3; i++) {
+		sock[i] = luod_connect(SOCK);
+		fd = sock[i] < 0 ? sock[i] :
+		     luod_session(sock[i], "vm-q1", LUOD_SESSION_CREATE, NULL,
+				  msg, sizeof(msg));
+		if ((fd >= 0) != (i < 2)) {
+			printf("# connection %d: %d (%s)\n", i + 1, fd, msg);
+			failed = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	for (i = 0; i < 3; i++)
+		if (sock[i] >= 0)
+			close(sock[i]);
+	return failed;
+}
+
 static int variant_agent(void)
 {
 	char msg[LUOD_MSG_LEN], out[4096];
@@ -469,6 +516,23 @@ static int variant_agent(void)
 	status = stop_luod(SIGTERM);
 	CHECK(WIFEXITED(status) && !WEXITSTATUS(status) && access(SOCK, F_OK),
 	      "luod exits on SIGTERM and removes its socket");
+
+	/* What one user may make luod keep. */
+	snprintf(msg, sizeof(msg), "%d", CLIENT_GID);
+	luod_pid = luod_start("-g", msg, "-p", POLICY, "--max-sessions", "3",
+			      "--max-clients", "2", NULL);
+	CHECK(!as_user(VM_UID, CLIENT_GID, quota_client, NULL),
+	      "uid %d: 3 sessions, then EDQUOT; 2 connections, a third closed",
+	      VM_UID);
+	for (ret = 0, a = 0; a < 4; a++) {
+		snprintf(out, sizeof(out), "root-%d", a);
+		b = any_session(out, msg, sizeof(msg));
+		ret += b >= 0;
+		if (b >= 0)
+			close(b);
+	}
+	CHECK(ret == 4, "root is not limited: %d of 4 sessions", ret);
+	stop_luod(SIGTERM);
 	close(held);
 	ksft_set_plan(ksft_test_num());
 	ksft_finished();

@@ -2043,6 +2043,23 @@ static void pool_check_sysctl(const char *when)
 	      luo_meminfo_kib("HugePages_Total"));
 }
 
+/*
+ * When the session is finished: the pool FLB logs the preserved pages
+ * that never joined the pool (those a damaged record left reserved).
+ */
+static void huge_check_unjoined(long pages)
+{
+	char line[96];
+
+	snprintf(line, sizeof(line),
+		 "hugetlb_luo: %ld preserved huge page(s) of order 9 ", pages);
+	if (pages)
+		CHECK(vmtest_kmsg_has(line), "no \"%s\" log line", line);
+	else
+		CHECK(!vmtest_kmsg_has("never joined the pool"),
+		      "preserved pages that did not join the pool");
+}
+
 /* The 4 MiB memfd: two pages of data; the page beyond its end is gone. */
 static void huge_check_eof(int fd, const char *when)
 {
@@ -2247,6 +2264,7 @@ static int stage_hugetlb(int stage)
 	close(sparse);
 	/* The 32 pages of the big memfd are still in use. */
 	pool_expect(&p0, 4 + 38, 6 + 36 - 32, 0, "stage 2, sparse closed");
+	huge_check_unjoined(0);
 	if (failures)
 		return KSFT_FAIL;
 
@@ -2592,6 +2610,7 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
 			CHECK(huge_page_is(fd3, i, 160 + i),
 			      "intact hugetlb memfd: page %u differs", i);
 		REQUIRE(!luo_finish(sfd), "finish: %m");
+		huge_check_unjoined(HUGE_LEFT / HP - hdamages[d].pool);
 		return failures ? KSFT_FAIL : KSFT_PASS;
 	}
 
