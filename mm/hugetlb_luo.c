@@ -36,7 +36,9 @@
  * beyond the end of the file (``fallocate()`` with ``FALLOC_FL_KEEP_SIZE``),
  * which a truncate would drop anyway. Refused:
  * SysV shared memory, named hugetlbfs files (``ENOENT``). Gigantic pages
- * (1 GiB on x86_64) are kept like the others. The next kernel must have
+ * (1 GiB on x86_64) are kept like the others, except by a kernel whose
+ * memmap is not virtually contiguous (``CONFIG_SPARSEMEM`` without
+ * ``CONFIG_SPARSEMEM_VMEMMAP``: ``EOPNOTSUPP``). The next kernel must have
  * the huge page size of the file (``hugepagesz=1G`` for 1 GiB pages, and
  * ``hugepagesz=`` for any size that is not the default): retrieving it
  * fails with ``EOPNOTSUPP`` otherwise, and its pages go to the page

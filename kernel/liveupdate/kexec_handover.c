@@ -1316,6 +1316,21 @@ out:
 		pr_info("found kexec handover data\n");
 }
 
+/*
+ * Whether a folio of @order has its struct pages in one piece, as a
+ * compound page needs (prep_compound_page() and hugetlb index them from
+ * the head): always, except with SPARSEMEM without SPARSEMEM_VMEMMAP,
+ * where each memory section has its own memmap.
+ */
+static bool kho_memmap_contiguous(unsigned int order)
+{
+#if defined(CONFIG_SPARSEMEM) && !defined(CONFIG_SPARSEMEM_VMEMMAP)
+	return order <= PFN_SECTION_SHIFT;
+#else
+	return true;
+#endif
+}
+
 /**
  * kho_preserve_folio() - preserve a folio across kexec
  * @folio: the folio; it must not be in a scratch area.
@@ -1328,7 +1343,8 @@ out:
  *
  * Context: may sleep.
  * Return: 0 on success;
- * -EOPNOTSUPP if KHO is disabled;
+ * -EOPNOTSUPP if KHO is disabled, or for a gigantic folio whose struct
+ * pages are not in one piece (SPARSEMEM without SPARSEMEM_VMEMMAP);
  * -EAGAIN if KHO is not set up yet (before fs_initcall);
  * -EINVAL if the folio is inside a scratch area, or its order is above
  * %MAX_PAGE_ORDER and it is not a hugetlb folio (only hugetlb can take a
@@ -1349,6 +1365,8 @@ int kho_preserve_folio(struct folio *folio)
 		return err;
 	if (order > MAX_PAGE_ORDER && !folio_test_hugetlb(folio))
 		return -EINVAL;
+	if (!kho_memmap_contiguous(order))
+		return -EOPNOTSUPP;
 	pfn = folio_pfn(folio);
 	err = kho_preservable(pfn, folio_nr_pages(folio));
 	if (err)
@@ -1724,7 +1742,9 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
  * Fails without changing anything (and at most a rate-limited log line,
  * never a warning) unless @phys is the head of an incoming block of order
  * @order (kho_preserved_order()), so it may be given an address from
- * handover data.
+ * handover data. Also fails for an order whose struct pages are not in one
+ * piece (SPARSEMEM without SPARSEMEM_VMEMMAP), which kho_preserve_folio()
+ * refuses.
  *
  * Context: may sleep.
  * Return: the folio, frozen, or NULL if no block of @order was preserved at
@@ -1737,7 +1757,7 @@ struct folio *kho_restore_hugetlb_folio(phys_addr_t phys, unsigned int order)
 
 	page = pfn_to_page(PHYS_PFN(phys));
 	scoped_guard(spinlock, &kho_restore_lock) {
-		if (order)
+		if (order && kho_memmap_contiguous(order))
 			found = kho_preserved_order(phys);
 		if (found >= 0 && found == order)
 			set_page_private(page, 0);	/* claimed */
