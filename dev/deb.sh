@@ -44,15 +44,18 @@ done
 # luod's systemd unit, as liveupdate-tools: what an operator installs next
 # to the kernel.
 tools=$(mktemp -d)
+mkdir -p "$tools/build"
 trap 'rm -rf "$tools"' EXIT
 make -s -C "$SRC/tools/liveupdate" OUTPUT="$tools/build/" \
 	KHDR_INCLUDES="-isystem ${HDR:-$BUILD/headers}/include" \
 	${CCACHE:+CC="ccache gcc"} DESTDIR="$tools/root" install >> "$LOGS/deb-build.log" 2>&1
 mkdir -p "$tools/root/DEBIAN" "$tools/root/usr/share/doc/liveupdate-tools"
 install -m 0644 "$TOP/README.md" "$tools/root/usr/share/doc/liveupdate-tools/README.md"
+# The version of the kernel package it goes with.
+version=$(dpkg-deb -f "$(ls "$out"/linux-image-*.deb | grep -v -- -dbg_ | head -n 1)" Version)
 cat > "$tools/root/DEBIAN/control" <<CONTROL
 Package: liveupdate-tools
-Version: $release
+Version: $version
 Architecture: amd64
 Maintainer: Live Update for Linux 6.12 <liveupdate@localhost>
 Depends: libc6
@@ -64,6 +67,6 @@ Description: live update agent (luod) and its command line (luoctl)
  shows what will be carried over, and updates (luoctl exec). Needs
  linux-image-$release or another kernel with CONFIG_LIVEUPDATE.
 CONTROL
-pkg=$out/liveupdate-tools_${release}_amd64.deb
+pkg=$out/liveupdate-tools_${version}_amd64.deb
 dpkg-deb --root-owner-group -Zxz --build "$tools/root" "$pkg" > /dev/null
 echo "  DEB     build/deb/$(basename "$pkg") ($(du -h "$pkg" | cut -f1))"
