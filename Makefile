@@ -175,9 +175,11 @@ bench-scale: kernel selftests
 # chain boots with pools of 2 GiB of 1 GiB pages and 3 GiB of 2 MiB pages:
 # the preserve pins the pages of a 2 MiB-page memfd, which moves those in
 # KHO scratch memory to free pages of the pool (with 2.5 GiB, a 2 GiB memfd
-# failed ENOMEM in a kernel that had retrieved a 1 GiB page).
-bench-hugetlb: kernel selftests
+# failed ENOMEM in a kernel that had retrieved a 1 GiB page). The distro
+# kernel: 1 GiB pages need SPARSEMEM_VMEMMAP, which the test kernel lacks.
+bench-hugetlb: kernel-distro selftests
 	@BENCH_MEM=10G BENCH_VM="-c qemu64,+pdpe1gb" BENCH_LOGS=$(LOGS)/bench-hugetlb \
+		BENCH_KERNEL=$(OBJDST)/arch/x86/boot/bzImage \
 		BENCH_ARGS="bench.scenarios=none,hugetlb-2m,hugetlb-1g,hugetlb-2g-2m,none,hugetlb-2g-1g,none,hugetlb-2g-2m,hugetlb-2g-1g,none hugepagesz=2M hugepages=1536 hugepagesz=1G hugepages=2" \
 		$(TOP)/dev/bench.sh
 
