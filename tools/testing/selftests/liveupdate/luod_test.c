@@ -307,6 +307,7 @@ static int quota_client(void *arg)
 {
 	char msg[LUOD_MSG_LEN], name[16];
 	int i, fd, sock[3], failed = 0;
+	bool served;
 
 	(void)arg;
 	for (i = 0; i < 3; i++) {
@@ -333,7 +334,8 @@ static int quota_client(void *arg)
 		fd = sock[i] < 0 ? sock[i] :
 		     luod_session(sock[i], "vm-q1", LUOD_SESSION_CREATE, NULL,
 				  msg, sizeof(msg));
-		if ((fd >= 0) != (i < 2)) {
+		served = fd >= 0;
+		if (served != i < 2) {
 			printf("# connection %d: %d (%s)\n", i + 1, fd, msg);
 			failed = 1;
 		}
