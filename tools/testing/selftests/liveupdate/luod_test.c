@@ -307,7 +307,7 @@ static int quota_client(void *arg)
 {
 	char msg[LUOD_MSG_LEN], name[16];
 	int i, fd, sock[3], failed = 0;
-	bool served;
+	int served, want;
 
 	(void)arg;
 	for (i = 0; i < 3; i++) {
@@ -335,7 +335,8 @@ static int quota_client(void *arg)
 		     luod_session(sock[i], "vm-q1", LUOD_SESSION_CREATE, NULL,
 				  msg, sizeof(msg));
 		served = fd >= 0;
-		if (served != i < 2) {
+		want = i < 2;
+		if (served != want) {
 			printf("# connection %d: %d (%s)\n", i + 1, fd, msg);
 			failed = 1;
 		}
