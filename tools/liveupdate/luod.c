@@ -738,7 +738,8 @@ static struct session *get_outgoing(const struct client *c, const char *name,
 
 	count = owned_by(c->uid, false);
 	if (c->uid && count && *count >= max_sessions) {
-		explain(rep, EDQUOT, "uid %u has %ld sessions, the most luod keeps for a user (--max-sessions)",
+		explain(rep, EDQUOT,
+			"uid %u has %ld sessions, the most luod keeps for a user (--max-sessions)",
 			c->uid, *count);
 		return NULL;
 	}
@@ -1341,7 +1342,7 @@ static const char usage_text[] =
 	"                      sessions a user other than root may own (default\n"
 	"                      " __stringify(LUOD_MAX_SESSIONS) "); more fail with EDQUOT\n"
 	"      --max-clients N connections a user other than root may have open\n"
-	"                      (default " __stringify(LUOD_MAX_CLIENTS) "); more are closed at once\n"
+	"                      (default " __stringify(LUOD_MAX_CLIENTS) "); more are closed\n"
 	"  -v, --verbose       log every request\n"
 	"  -h, --help          this text\n"
 	"\n"
