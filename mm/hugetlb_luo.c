@@ -427,18 +427,18 @@ static struct hstate *hugetlb_luo_hstate(u32 order)
 }
 
 /*
- * Make a restored page a page of the pool of @h, and count it out of the
- * preserved pages the boot pool counted (hugetlb_luo_pool.c).
+ * Make a restored page, frozen and of the order of @h, a page of the pool
+ * of @h, and count it out of the preserved pages the boot pool counted
+ * (hugetlb_luo_pool.c). hugetlb_kho_adopt_folio() fails (and warns) only
+ * on a folio that is not that: a kernel bug, not handover data.
  */
-static int hugetlb_luo_adopt(struct hstate *h, struct folio *folio,
-			     struct hugetlb_cgroup *h_cg, bool in_use)
+static void hugetlb_luo_adopt(struct hstate *h, struct folio *folio,
+			      struct hugetlb_cgroup *h_cg, bool in_use)
 {
-	int nid = folio_nid(folio), err;
+	int nid = folio_nid(folio);
 
-	err = hugetlb_kho_adopt_folio(h, folio, h_cg, in_use);
-	if (!err)
+	if (!hugetlb_kho_adopt_folio(h, folio, h_cg, in_use))
 		hugetlb_luo_pool_released(huge_page_order(h), nid);
-	return err;
 }
 
 /* Whether @record names a preserved block of @order not restored yet. */
@@ -525,7 +525,6 @@ static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 		hugetlb_luo_adopt(h, folio, NULL, false);
 		return err;
 	}
-	/* Cannot fail: the folio is frozen and of the order of @h. */
 	hugetlb_luo_adopt(h, folio, h_cg, true);
 	/* From here on, folio_put() frees it to the pool and uncharges it. */
 	__folio_mark_uptodate(folio);

@@ -1752,17 +1752,17 @@ EXPORT_SYMBOL_GPL(kho_restore_folio);
  */
 struct folio *kho_restore_hugetlb_folio(phys_addr_t phys, unsigned int order)
 {
-	struct page *page;
-	int found = -ENOENT;
+	struct page *page = NULL;
 
-	page = pfn_to_page(PHYS_PFN(phys));
 	scoped_guard(spinlock, &kho_restore_lock) {
-		if (order && kho_memmap_contiguous(order))
-			found = kho_preserved_order(phys);
-		if (found >= 0 && found == order)
+		/* Checked before its struct page is looked at. */
+		if (order && kho_memmap_contiguous(order) &&
+		    kho_preserved_order(phys) == order) {
+			page = pfn_to_page(PHYS_PFN(phys));
 			set_page_private(page, 0);	/* claimed */
+		}
 	}
-	if (found < 0 || found != order) {
+	if (!page) {
 		pr_warn_ratelimited("no preserved huge page of order %u at %pa\n",
 				    order, &phys);
 		return NULL;

@@ -2943,6 +2943,18 @@ static int stage_hugetlb_1g_finish(int stage)
 	return kexec_now(stage);
 }
 
+/* Whether HVO is on (hugetlb_free_vmemmap=on); says so if it is not. */
+static int hvo_on(void)
+{
+	char val[8] = "";
+
+	vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
+			 sizeof(val));
+	if (val[0] != '1')
+		printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
+	return val[0] == '1';
+}
+
 int main(void)
 {
 	char variant[64] = "contents";
@@ -2975,32 +2987,17 @@ int main(void)
 		return stage_preserve_race();
 	if (!strcmp(variant, "hugetlb"))
 		return stage_hugetlb(stage);
-	if (!strcmp(variant, "hugetlb-hvo")) {
+	if (!strcmp(variant, "hugetlb-hvo"))
 		/* The same with HVO (hugetlb_free_vmemmap=on) in every kernel. */
-		char val[8] = "";
-
-		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
-				 sizeof(val));
-		if (val[0] != '1') {
-			printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
-			return KSFT_SKIP;
-		}
-		return stage_hugetlb(stage);
-	}
+		return hvo_on() ? stage_hugetlb(stage) : KSFT_SKIP;
 	if (!strcmp(variant, "hugetlb-cgroup"))
 		return stage_hugetlb_cgroup(stage);
 	if (!strcmp(variant, "hugetlb-1g"))
 		return stage_hugetlb_1g(stage);
 	if (!strcmp(variant, "hugetlb-1g-hvo")) {
 		/* The same with HVO of the restored 1 GiB page. */
-		char val[8] = "";
-
-		vmtest_read_file("/proc/sys/vm/hugetlb_optimize_vmemmap", val,
-				 sizeof(val));
-		if (val[0] != '1') {
-			printf("# HVO is off (hugetlb_free_vmemmap=on)\n");
+		if (!hvo_on())
 			return KSFT_SKIP;
-		}
 		hp1g_hvo = 1;
 		return stage_hugetlb_1g(stage);
 	}
