@@ -1207,6 +1207,122 @@ static const struct noexec_case noexec_cases[] = {
 };
 
 /*
+ * Variant "freeze-added": the freeze at reboot finds the folios a memfd
+ * got since it was preserved by the mark shmem puts on them, at a cost in
+ * proportion to them, not to the file. Memfd 1 (64 MiB, every other page
+ * populated) gets 100 pages in its holes after the preserve: their records
+ * go into the room the record array has. Memfd 2 (8 pages of 4 MiB) gets
+ * its other 1016 pages: more than that room, so its array is written
+ * anew. The next kernel checks every page of both, and that the holes left
+ * are holes (st_blocks). The console shows the freeze ("luo: froze").
+ * memfd.fadd_mib=<n> on the command line makes memfd 1 <n> MiB, to time
+ * the freeze of a larger file.
+ */
+#define FADD_PG		4096UL
+#define FADD_PAGES	(fadd_mib * MiB / FADD_PG)
+#define FADD_NEW	100
+#define FADD2_PAGES	(4 * MiB / FADD_PG)
+#define FADD2_OLD	8
+
+/* Page @page of @fd gets the pattern of (@seed, @page). */
+static void fadd_write(int fd, unsigned long page, unsigned int seed)
+{
+	unsigned char buf[FADD_PG];
+
+	fill(buf, sizeof(buf), seed * 1048576 + page);
+	REQUIRE(pwrite(fd, buf, sizeof(buf), page * FADD_PG) == sizeof(buf),
+		"write page %lu: %m", page);
+}
+
+/* Whether page @page of @fd has the pattern of (@seed, @page), or zeroes. */
+static int fadd_page_is(int fd, unsigned long page, unsigned int seed,
+			int zero)
+{
+	unsigned char buf[FADD_PG], want[FADD_PG];
+
+	if (zero)
+		memset(want, 0, sizeof(want));
+	else
+		fill(want, sizeof(want), seed * 1048576 + page);
+	return pread(fd, buf, sizeof(buf), page * FADD_PG) == sizeof(buf) &&
+	       !memcmp(buf, want, sizeof(buf));
+}
+
+static unsigned long fadd_mib = 64;
+
+/* Pages of memfd 1 that hold data: the even ones, and the first odd ones. */
+static int fadd_populated(unsigned long page)
+{
+	return !(page & 1) || page < 2 * FADD_NEW;
+}
+
+static int stage_freeze_added(int stage)
+{
+	unsigned long page, bad = 0;
+	int dev, sfd, fd, fd2, err;
+	char val[16];
+	struct stat st;
+
+	if (vmtest_cmdline_get("memfd.fadd_mib", val, sizeof(val)) > 0 &&
+	    atol(val) > 0)
+		fadd_mib = atol(val);
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		sfd = luo_create_session(dev, "fadd");
+		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+		fd = memfd_create("fadd", 0);
+		fd2 = memfd_create("fadd2", 0);
+		REQUIRE(fd >= 0 && fd2 >= 0, "memfd_create: %m");
+		REQUIRE(!ftruncate(fd, FADD_PAGES * FADD_PG) &&
+			!ftruncate(fd2, FADD2_PAGES * FADD_PG), "ftruncate: %m");
+		for (page = 0; page < FADD_PAGES; page += 2)
+			fadd_write(fd, page, 1);
+		for (page = 0; page < FADD2_OLD; page++)
+			fadd_write(fd2, page, 2);
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve 1: %s", strerror(-err));
+		err = luo_preserve_fd(sfd, fd2, 2);
+		REQUIRE(!err, "preserve 2: %s", strerror(-err));
+		/* New folios, in holes, after the preserve. */
+		for (page = 1; page < 2 * FADD_NEW; page += 2)
+			fadd_write(fd, page, 1);
+		for (page = FADD2_OLD; page < FADD2_PAGES; page++)
+			fadd_write(fd2, page, 2);
+		close(fd);
+		close(fd2);
+		return kexec_now(stage);
+	}
+
+	sfd = luo_retrieve_session(dev, "fadd");
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	fd = luo_retrieve_fd(sfd, 1);
+	REQUIRE(fd >= 0, "retrieve 1: %s", strerror(-fd));
+	fd2 = luo_retrieve_fd(sfd, 2);
+	REQUIRE(fd2 >= 0, "retrieve 2: %s", strerror(-fd2));
+	for (page = 0; page < FADD_PAGES; page++)
+		if (!fadd_page_is(fd, page, 1, !fadd_populated(page)) && !bad++)
+			printf("# memfd 1: page %lu differs\n", page);
+	CHECK(!bad, "memfd 1: %lu page(s) differ", bad);
+	bad = 0;
+	for (page = 0; page < FADD2_PAGES; page++)
+		if (!fadd_page_is(fd2, page, 2, 0) && !bad++)
+			printf("# memfd 2: page %lu differs\n", page);
+	CHECK(!bad, "memfd 2: %lu page(s) differ", bad);
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	CHECK((unsigned long)st.st_blocks * 512 ==
+	      (FADD_PAGES / 2 + FADD_NEW) * FADD_PG,
+	      "memfd 1 has %lld KiB, want %lu KiB: holes filled or pages lost",
+	      (long long)st.st_blocks / 2,
+	      (FADD_PAGES / 2 + FADD_NEW) * FADD_PG / 1024);
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
  * Whether vm.memfd_noexec exists: 1, or 0 without CONFIG_PID_NS (the
  * sysctl is per pid namespace). When it exists it must read 0 (the
  * default: memfds without an exec flag are executable).
@@ -3150,6 +3266,8 @@ int main(void)
 		return stage_noexec(stage);
 	if (!strcmp(variant, "freeze-retry"))
 		return stage_freeze_retry(stage);
+	if (!strcmp(variant, "freeze-added"))
+		return stage_freeze_added(stage);
 	for (i = 0; i < ARRAY_SIZE(damages); i++)
 		if (!strcmp(variant, damages[i].variant))
 			return stage_damaged(stage, i);
