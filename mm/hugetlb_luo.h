@@ -22,14 +22,15 @@ unsigned long hugetlb_pool_grow(struct hstate *h, int nid, unsigned long count);
 /* For mm/hugetlb.c's boot pools; see mm/hugetlb_luo_pool.c. */
 #ifdef CONFIG_LIVEUPDATE_HUGETLB
 unsigned long __init hugetlb_luo_boot_pages(unsigned int order, int nid);
-void __init hugetlb_luo_boot_discounted(struct hstate *h, unsigned long pages);
+void __init hugetlb_luo_boot_discounted(struct hstate *h, int nid,
+					unsigned long pages);
 #else
 static inline unsigned long hugetlb_luo_boot_pages(unsigned int order, int nid)
 {
 	return 0;
 }
 
-static inline void hugetlb_luo_boot_discounted(struct hstate *h,
+static inline void hugetlb_luo_boot_discounted(struct hstate *h, int nid,
 					       unsigned long pages)
 {
 }

@@ -43,6 +43,10 @@
  * (LUO then finishes the FLBs of the files it gives up). The preserved
  * pages themselves stay reserved in those cases.
  *
+ * Pages that come back after their pool was grown in their stead (the
+ * pool FLB's own data was unusable while the files were not) are kept:
+ * the pool then has more than N pages.
+ *
  * ``hugetlb_luo_boot_pool=off`` turns the rule off: ``hugepages=`` pages
  * are then allocated in full at boot and preserved pages come back on top.
  */
@@ -80,15 +84,18 @@ struct hugetlb_luo_pool {
 
 /*
  * Protects the counts of the incoming blob, which files retrieve at once,
- * and hugetlb_luo_pool_owed[].
+ * and hugetlb_luo_pool_owed.
  */
 static DEFINE_MUTEX(hugetlb_luo_pool_in_lock);
 
 /*
- * Per hstate: the pages a boot pool left to preserved pages and that have
- * not joined it yet. Written at boot, then under hugetlb_luo_pool_in_lock.
+ * Per hstate and node: the pages a boot pool left to preserved pages and
+ * that have not joined it yet; column %HUGETLB_LUO_ANY_NODE for a pool
+ * sized for all nodes at once (hugepages=N). Written at boot, then under
+ * hugetlb_luo_pool_in_lock. Like the per-node counts of struct hstate.
  */
-static unsigned long hugetlb_luo_pool_owed[HUGE_MAX_HSTATE];
+#define HUGETLB_LUO_ANY_NODE	MAX_NUMNODES
+static unsigned int hugetlb_luo_pool_owed[HUGE_MAX_HSTATE][MAX_NUMNODES + 1];
 
 /* hugetlb_luo_boot_pool=: whether hugepages= counts preserved pages. */
 static bool hugetlb_luo_boot_rule __initdata = true;
@@ -182,13 +189,18 @@ unsigned long __init hugetlb_luo_boot_pages(unsigned int order, int nid)
 /**
  * hugetlb_luo_boot_discounted - a boot pool left pages to preserved pages
  * @h: the hstate of the pool.
- * @pages: how many pages hugepages= asked for that were not allocated.
+ * @nid: the node whose count hugepages= gave, or %NUMA_NO_NODE.
+ * @pages: how many pages it asked for that were not allocated.
  *
  * Context: boot, when the pool of @h is allocated.
  */
-void __init hugetlb_luo_boot_discounted(struct hstate *h, unsigned long pages)
+void __init hugetlb_luo_boot_discounted(struct hstate *h, int nid,
+					unsigned long pages)
 {
-	hugetlb_luo_pool_owed[hstate_index(h)] += pages;
+	unsigned int *owed = &hugetlb_luo_pool_owed[hstate_index(h)]
+			[nid == NUMA_NO_NODE ? HUGETLB_LUO_ANY_NODE : nid];
+
+	*owed = min_t(unsigned long, UINT_MAX, *owed + pages);
 }
 
 static struct hstate *hugetlb_luo_pool_hstate(unsigned int order)
@@ -201,28 +213,28 @@ static struct hstate *hugetlb_luo_pool_hstate(unsigned int order)
 	return NULL;
 }
 
-/*
- * Up to @pages preserved pages of @order will not join the pool: allocate
- * in their stead the pages the boot pool left to them, on node @nid of the
- * previous kernel if this one has memory there.
- */
-static void hugetlb_luo_pool_repay(unsigned int order, u32 nid, u64 pages)
+/* Take up to @pages from what the pool of @h is owed on column @col. */
+static unsigned long hugetlb_luo_pool_take(struct hstate *h, int col,
+					   u64 pages)
 {
-	struct hstate *h = hugetlb_luo_pool_hstate(order);
-	unsigned long owed, added;
-	char size[32];
-	int node;
+	unsigned int *owed = &hugetlb_luo_pool_owed[hstate_index(h)][col];
+	unsigned long n = min_t(u64, pages, *owed);
 
 	lockdep_assert_held(&hugetlb_luo_pool_in_lock);
-	if (!h)
-		return;
-	owed = min_t(u64, pages, hugetlb_luo_pool_owed[hstate_index(h)]);
+	*owed -= n;
+	return n;
+}
+
+/* Grow the pool of @h by @owed pages on @nid (or any node), and say so. */
+static void hugetlb_luo_pool_grow(struct hstate *h, int nid,
+				  unsigned long owed)
+{
+	unsigned long added;
+	char size[32];
+
 	if (!owed)
 		return;
-	hugetlb_luo_pool_owed[hstate_index(h)] -= owed;
-
-	node = nid < nr_node_ids && node_state(nid, N_MEMORY) ? nid : NUMA_NO_NODE;
-	added = hugetlb_pool_grow(h, node, owed);
+	added = hugetlb_pool_grow(h, nid, owed);
 	string_get_size(huge_page_size(h), 1, STRING_UNITS_2, size, sizeof(size));
 	if (added == owed)
 		pr_info("allocated %lu %s page(s) for the pool in place of preserved pages that did not come back\n",
@@ -230,6 +242,28 @@ static void hugetlb_luo_pool_repay(unsigned int order, u32 nid, u64 pages)
 	else
 		pr_warn("allocated only %lu of %lu %s page(s) for the pool in place of preserved pages that did not come back\n",
 			added, owed, size);
+}
+
+/*
+ * Up to @pages preserved pages of @order, of node @nid in the previous
+ * kernel, will not join the pool: allocate in their stead the pages the
+ * boot pool left to them, on that node if this kernel has memory there.
+ */
+static void hugetlb_luo_pool_repay(unsigned int order, u32 nid, u64 pages)
+{
+	struct hstate *h = hugetlb_luo_pool_hstate(order);
+	int node = NUMA_NO_NODE;
+	unsigned long owed = 0;
+
+	lockdep_assert_held(&hugetlb_luo_pool_in_lock);
+	if (!h)
+		return;
+	if (nid < nr_node_ids && node_state(nid, N_MEMORY)) {
+		node = nid;
+		owed = hugetlb_luo_pool_take(h, node, pages);
+	}
+	owed += hugetlb_luo_pool_take(h, HUGETLB_LUO_ANY_NODE, pages - owed);
+	hugetlb_luo_pool_grow(h, node, owed);
 }
 
 static int hugetlb_luo_pool_preserve(struct liveupdate_flb_op_args *args)
@@ -379,8 +413,9 @@ void hugetlb_luo_pool_released(unsigned int order, int nid)
 
 	if (h) {
 		guard(mutex)(&hugetlb_luo_pool_in_lock);
-		if (hugetlb_luo_pool_owed[hstate_index(h)])
-			hugetlb_luo_pool_owed[hstate_index(h)]--;
+		if (nid < 0 || nid >= nr_node_ids ||
+		    !hugetlb_luo_pool_take(h, nid, 1))
+			hugetlb_luo_pool_take(h, HUGETLB_LUO_ANY_NODE, 1);
 	}
 	if (liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&counts))
 		return;
@@ -399,23 +434,35 @@ void hugetlb_luo_pool_released(unsigned int order, int nid)
 	liveupdate_flb_put_incoming(&hugetlb_luo_pool_flb);
 }
 
+/* Whether a boot pool is owed preserved pages. */
+static bool __init hugetlb_luo_pool_owes(void)
+{
+	struct hstate *h;
+	int col;
+
+	for_each_hstate(h)
+		for (col = 0; col <= HUGETLB_LUO_ANY_NODE; col++)
+			if (hugetlb_luo_pool_owed[hstate_index(h)][col])
+				return true;
+	return false;
+}
+
 /*
  * If live update did not take the handover over (LUO is off, or rejected
  * its data at boot), no file will bring the preserved pages back: allocate
- * what the boot pools left to them now. After luo_late_stop(), which
- * discards the sessions of a consistent handover with liveupdate=off and
- * so finishes the pool FLB itself.
+ * what the boot pools left to them now. This runs after luo_late_stop()
+ * (both are late_initcall_sync; kernel/ links before mm/), which discards
+ * the sessions of a consistent handover with liveupdate=off and so
+ * finishes the pool FLB itself; either order would do, since the FLB is
+ * then still taken over here.
  */
 static int __init hugetlb_luo_pool_late(void)
 {
 	struct hugetlb_luo_pool_ser *counts;
-	bool owed = false;
 	struct hstate *h;
-	int err;
+	int err, nid;
 
-	for_each_hstate(h)
-		owed |= hugetlb_luo_pool_owed[hstate_index(h)] != 0;
-	if (!owed)
+	if (!hugetlb_luo_pool_owes())
 		return 0;
 
 	err = liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&counts);
@@ -426,9 +473,14 @@ static int __init hugetlb_luo_pool_late(void)
 	pr_warn("live update did not take the preserved huge pages over (%pe)\n",
 		ERR_PTR(err));
 	guard(mutex)(&hugetlb_luo_pool_in_lock);
-	for_each_hstate(h)
-		hugetlb_luo_pool_repay(huge_page_order(h), NUMA_NO_NODE,
-				       hugetlb_luo_pool_owed[hstate_index(h)]);
+	for_each_hstate(h) {
+		for_each_node_state(nid, N_MEMORY)
+			hugetlb_luo_pool_grow(h, nid,
+					      hugetlb_luo_pool_take(h, nid, U64_MAX));
+		hugetlb_luo_pool_grow(h, NUMA_NO_NODE,
+				      hugetlb_luo_pool_take(h, HUGETLB_LUO_ANY_NODE,
+							    U64_MAX));
+	}
 	return 0;
 }
 late_initcall_sync(hugetlb_luo_pool_late);

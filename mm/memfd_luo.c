@@ -121,9 +121,15 @@ struct memfd_luo {
 #if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
 static void memfd_luo_test_damage(struct memfd_luo *mf);
 static bool memfd_luo_test_fail_records(void);
+static u64 memfd_luo_full_walks;
+static inline void memfd_luo_test_count_full_walk(void)
+{
+	memfd_luo_full_walks++;
+}
 #else
 static inline void memfd_luo_test_damage(struct memfd_luo *mf) { }
 static inline bool memfd_luo_test_fail_records(void) { return false; }
+static inline void memfd_luo_test_count_full_walk(void) { }
 #endif
 
 /*
@@ -257,9 +263,15 @@ static bool memfd_luo_next_added(struct address_space *mapping,
 	return entry;
 }
 
-/* Clear %SHMEM_TAG_ADDED_FROZEN at the @nr indices of @index[]. */
-static void memfd_luo_clear_added(struct address_space *mapping,
-				  const pgoff_t *index, unsigned int nr)
+/* Clear %SHMEM_TAG_ADDED_FROZEN at @index. */
+static void memfd_luo_clear_added(struct address_space *mapping, pgoff_t index)
+{
+	xa_clear_mark(&mapping->i_pages, index, SHMEM_TAG_ADDED_FROZEN);
+}
+
+/* Clear %SHMEM_TAG_ADDED_FROZEN on @nr folios, under one lock. */
+static void memfd_luo_clear_added_folios(struct address_space *mapping,
+					 struct folio **folios, unsigned int nr)
 {
 	XA_STATE(xas, &mapping->i_pages, 0);
 	unsigned int i;
@@ -268,9 +280,30 @@ static void memfd_luo_clear_added(struct address_space *mapping,
 		return;
 	xas_lock_irq(&xas);
 	for (i = 0; i < nr; i++) {
-		xas_set(&xas, index[i]);
+		xas_set(&xas, folios[i]->index);
 		if (xas_load(&xas))
 			xas_clear_mark(&xas, SHMEM_TAG_ADDED_FROZEN);
+	}
+	xas_unlock_irq(&xas);
+}
+
+/* Clear every %SHMEM_TAG_ADDED_FROZEN left on the file. */
+static void memfd_luo_clear_all_added(struct address_space *mapping)
+{
+	XA_STATE(xas, &mapping->i_pages, 0);
+	void *entry;
+
+	if (!xa_marked(&mapping->i_pages, SHMEM_TAG_ADDED_FROZEN))
+		return;
+	xas_lock_irq(&xas);
+	xas_for_each_marked(&xas, entry, ULONG_MAX, SHMEM_TAG_ADDED_FROZEN) {
+		xas_clear_mark(&xas, SHMEM_TAG_ADDED_FROZEN);
+		if (need_resched()) {
+			xas_pause(&xas);
+			xas_unlock_irq(&xas);
+			cond_resched();
+			xas_lock_irq(&xas);
+		}
 	}
 	xas_unlock_irq(&xas);
 }
@@ -336,8 +369,8 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 	loff_t start = (loff_t)*index << PAGE_SHIFT;
 	loff_t end = (loff_t)(*index + nr) << PAGE_SHIFT;
 	struct folio *folios[MEMFD_LUO_BATCH];
-	pgoff_t offset, indices[MEMFD_LUO_BATCH];
 	unsigned int i, n = 0;
+	pgoff_t offset;
 	long pinned;
 	int err;
 
@@ -384,11 +417,10 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 	for (i = 0; i < n; i++) {
 		memfd_luo_prepare_folio(folios[i]);
 		mf->nr_pages += folio_nr_pages(folios[i]);
-		indices[i] = folios[i]->index;
 	}
 	memfd_luo_append_records(mf, folios, n);
 	mf->nr_folios += n;
-	memfd_luo_clear_added(file->f_mapping, indices, n);
+	memfd_luo_clear_added_folios(file->f_mapping, folios, n);
 	return 0;
 
 err_unpreserve:
@@ -425,7 +457,7 @@ static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file,
 			break;
 		if (!nr) {
 			/* Preserved already, or gone: not new any more. */
-			memfd_luo_clear_added(mapping, &index, 1);
+			memfd_luo_clear_added(mapping, index);
 			index++;
 			continue;
 		}
@@ -594,11 +626,25 @@ err_free:
  */
 #define MEMFD_LUO_LOCK_WAIT_MS	1000
 
-/* Whether every page of the file is preserved. */
+/*
+ * Whether every page of the file is preserved. The two counts are read
+ * under the locks that change them (in the order of shmem_seal_folios()):
+ * a swap-in or swap-out changes one, then the other, in the order that
+ * over-counts in between, so that a snapshot taken between the two steps
+ * can only send the caller walking, never make it miss a page.
+ */
 static bool memfd_luo_complete(struct inode *inode, struct memfd_luo *mf)
 {
-	return READ_ONCE(inode->i_mapping->nrpages) +
-	       READ_ONCE(SHMEM_I(inode)->swapped) == mf->nr_pages;
+	struct shmem_inode_info *info = SHMEM_I(inode);
+	struct address_space *mapping = inode->i_mapping;
+	unsigned long pages;
+
+	spin_lock(&info->lock);
+	xa_lock_irq(&mapping->i_pages);
+	pages = mapping->nrpages + info->swapped;
+	xa_unlock_irq(&mapping->i_pages);
+	spin_unlock(&info->lock);
+	return pages == mf->nr_pages;
 }
 
 static int memfd_luo_freeze_lock(struct inode *inode)
@@ -640,10 +686,13 @@ static int memfd_luo_freeze(struct liveupdate_file_op_args *args)
 
 	/* No folio can appear from here on, so the walk sees them all. */
 	shmem_seal_folios(inode, true);
-	if (!memfd_luo_complete(inode, mf))
+	if (xa_marked(&inode->i_mapping->i_pages, SHMEM_TAG_ADDED_FROZEN) ||
+	    !memfd_luo_complete(inode, mf))
 		err = memfd_luo_add_folios(mf, args->file, true);
-	if (!err && !memfd_luo_complete(inode, mf))
+	if (!err && !memfd_luo_complete(inode, mf)) {
+		memfd_luo_test_count_full_walk();
 		err = memfd_luo_add_folios(mf, args->file, false);
+	}
 	if (!err && mf->ser->nr_folios != mf->nr_folios)
 		err = memfd_luo_write_records(mf);
 	if (!err) {
@@ -677,6 +726,8 @@ static void memfd_luo_unpreserve(struct liveupdate_file_op_args *args)
 	memfd_luo_remove_folios(mf);
 	shmem_seal_folios(inode, false);
 	shmem_freeze(inode, false);
+	/* A later F_SEAL_WRITE scans this tag too (memfd_wait_for_pins()). */
+	memfd_luo_clear_all_added(inode->i_mapping);
 	inode_unlock(inode);
 
 	kho_unpreserve_free(mf->ser);
@@ -955,6 +1006,8 @@ static void memfd_luo_finish(struct liveupdate_file_op_args *args)
  *   the first record, 4 the first record names a new folio of an order
  *   the page cache does not take (the folio it named stays preserved and
  *   unrecorded: one folio the next kernel never gets back).
+ * - ``full_walks`` (read only): freezes that had to walk a whole file
+ *   because the pages it got since preserve did not all carry their mark.
  */
 enum memfd_luo_test_damage {
 	MEMFD_LUO_DAMAGE_NONE,
@@ -1016,6 +1069,7 @@ static void memfd_luo_test_init(void)
 	debugfs_create_u32("fail_records", 0600, dir,
 			   &memfd_luo_fail_records_count);
 	debugfs_create_u32("damage", 0600, dir, &memfd_luo_damage);
+	debugfs_create_u64("full_walks", 0400, dir, &memfd_luo_full_walks);
 }
 #else
 static inline void memfd_luo_test_init(void) { }

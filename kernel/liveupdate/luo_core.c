@@ -43,9 +43,10 @@
  * - If the data handed over by the previous kernel is corrupted or of
  *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
  *   fails with ``EIO`` for the rest of this boot, and the preserved memory
- *   stays reserved; the FLBs handed over are finished, since none of their
- *   files will be. The kernel does not panic; a plain reboot or kexec
- *   gets the machine back to a clean state.
+ *   stays reserved. If it is the sessions that turn out unusable (read on
+ *   the first open), the FLBs handed over are finished, since none of
+ *   their files will be. The kernel does not panic; a plain reboot or
+ *   kexec gets the machine back to a clean state.
  * - If the handed-over sessions are consistent but nobody can take them
  *   over in this boot (``liveupdate=off``, or LUO cannot set itself up),
  *   LUO *discards* them at late_initcall_sync: every incoming session is

@@ -26,6 +26,8 @@
  *     folios (struct kho_vmalloc) ---> struct memfd_luo_folio_ser[nr_folios]
  *                                        pfn, flags, index
  *
+ * The records are in no particular order, and the preserved area may have
+ * room for more than nr_folios of them: only the first nr_folios count.
  * Each folio is preserved as a whole, with the order it had; the next
  * kernel learns the order from KHO. Only folios the file had are recorded:
  * a hole of the file has no record and is a hole again after the live

@@ -1213,11 +1213,16 @@ static const struct noexec_case noexec_cases[] = {
  * populated) gets 100 pages in its holes after the preserve: their records
  * go into the room the record array has. Memfd 2 (8 pages of 4 MiB) gets
  * its other 1016 pages: more than that room, so its array is written
- * anew. The next kernel checks every page of both, and that the holes left
- * are holes (st_blocks). The console shows the freeze ("luo: froze").
+ * anew. Half of memfd 1's new pages come before a reboot whose freeze a
+ * test file fails (so the memfds are frozen and unfrozen again), the rest
+ * after it: that first freeze must have found all of them by their mark,
+ * without walking a whole file (memfd_luo's full_walks count). The next
+ * kernel checks every page of both, and that the holes left are holes
+ * (st_blocks). The console shows the freeze ("luo: froze").
  * memfd.fadd_mib=<n> on the command line makes memfd 1 <n> MiB, to time
  * the freeze of a larger file.
  */
+#define MEMFD_LUO_DEBUGFS	"/sys/kernel/debug/memfd_luo"
 #define FADD_PG		4096UL
 #define FADD_PAGES	(fadd_mib * MiB / FADD_PG)
 #define FADD_NEW	100
@@ -1259,7 +1264,7 @@ static int fadd_populated(unsigned long page)
 static int stage_freeze_added(int stage)
 {
 	unsigned long page, bad = 0;
-	int dev, sfd, fd, fd2, err;
+	int dev, sfd, fd, fd2, tf, err;
 	char val[16];
 	struct stat st;
 
@@ -1287,13 +1292,39 @@ static int stage_freeze_added(int stage)
 		REQUIRE(!err, "preserve 1: %s", strerror(-err));
 		err = luo_preserve_fd(sfd, fd2, 2);
 		REQUIRE(!err, "preserve 2: %s", strerror(-err));
+		tf = tf_open(3);
+		REQUIRE(tf >= 0, "test file: %s", strerror(-tf));
+		REQUIRE(!tf_set_fault(tf, LUO_TEST_FAULT_FREEZE, EDOM, 1),
+			"set fault: %m");
+		err = luo_preserve_fd(sfd, tf, 3);
+		REQUIRE(!err, "preserve the test file: %s", strerror(-err));
+		err = vmtest_kexec_load(stage + 1);
+		REQUIRE(!err, "kexec_file_load: %s", strerror(-err));
+
 		/* New folios, in holes, after the preserve. */
-		for (page = 1; page < 2 * FADD_NEW; page += 2)
+		for (page = 1; page < FADD_NEW; page += 2)
 			fadd_write(fd, page, 1);
 		for (page = FADD2_OLD; page < FADD2_PAGES; page++)
 			fadd_write(fd2, page, 2);
+		err = vmtest_kexec_reboot();
+		CHECK(err == -EDOM, "reboot with a failing test file: %s",
+		      strerror(-err));
+		err = vmtest_read_file(MEMFD_LUO_DEBUGFS "/full_walks", val,
+				       sizeof(val));
+		if (err == -ENOENT) {
+			printf("# no %s (CONFIG_LIVEUPDATE_TEST)\n",
+			       MEMFD_LUO_DEBUGFS);
+			return KSFT_SKIP;
+		}
+		REQUIRE(err >= 0, "full_walks: %s", strerror(-err));
+		CHECK(atol(val) == 0, "the freeze walked %ld whole file(s)",
+		      atol(val));
+		for (page = FADD_NEW + 1; page < 2 * FADD_NEW; page += 2)
+			fadd_write(fd, page, 1);
 		close(fd);
 		close(fd2);
+		if (failures)
+			return KSFT_FAIL;
 		return kexec_now(stage);
 	}
 
@@ -1487,7 +1518,6 @@ static int stage_noexec(int stage)
 /* ---- A failed freeze, then a retried one (variant "freeze-retry") ---- */
 
 #define RETRY_PAGES		16	/* 8 written, then holes */
-#define MEMFD_LUO_DEBUGFS	"/sys/kernel/debug/memfd_luo"
 
 static void retry_write_page(int fd, unsigned int page)
 {
@@ -2693,7 +2723,9 @@ static int stage_hugetlb_race(int stage)
  * line; the pages its records name go to the free list of the pool, a
  * page a damaged record hid stays reserved, and so does everything a
  * damaged record names: the pages of the wrong page size (MemFree), and
- * the other memfds of the session, which are intact.
+ * the other memfds of the session, which are intact. When the session is
+ * finished, the pool gets fresh pages for the pages that never joined it:
+ * it has its hugepages= pages again.
  */
 #define HUGETLB_LUO_DEBUGFS	"/sys/kernel/debug/hugetlb_luo"
 
@@ -2758,6 +2790,12 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
 			      "intact hugetlb memfd: page %u differs", i);
 		REQUIRE(!luo_finish(sfd), "finish: %m");
 		huge_check_unjoined(HUGE_LEFT / HP - hdamages[d].pool);
+		/* The pool gets fresh pages for those: hugepages= again. */
+		if (hdamages[d].pool < (long)(HUGE_LEFT / HP))
+			CHECK(vmtest_kmsg_has("for the pool in place of preserved pages"),
+			      "no pages allocated for the pages that never joined");
+		pool_expect(&p0, (HUGE_LEFT + HUGE_OTHER) / HP,
+			    HUGE_LEFT / HP, 0, "stage 2, finished");
 		return failures ? KSFT_FAIL : KSFT_PASS;
 	}
 
@@ -2791,15 +2829,13 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
 
 /*
  * Variants "hugetlb-pool-*": the boot pool rule of hugetlb_luo_pool.c where
- * it bends. Stage 1 preserves a memfd of 8 huge pages of data (growing the
- * pool first if hugepages= on the line is smaller) and sets the case up;
- * stage 2 checks HugePages_Total as init finds it and a log line, then,
- * if live update takes the file over, retrieves it (every page checked)
- * and checks the pool after the retrieve and after close:
+ * it bends. Stage 1 preserves a memfd of 8 huge pages of data and sets the
+ * case up; stage 2 checks HugePages_Total as init finds it and a log line,
+ * then, if live update takes the file over, retrieves it (every page
+ * checked) and checks the pool after the retrieve and after close:
  *   -off      hugetlb_luo_boot_pool=off in stage 2: hugepages=16 in full,
  *             the 8 pages come on top
  *   -node     hugepages=0:16, the per-node form: 8 at boot, 16 with them
- *   -small    hugepages=4: none at boot, 8 with them (more than asked)
  *   -luo-off  liveupdate=off in stage 2: the session is discarded, its 8
  *             pages join the pool free: 16, nothing allocated on top
  *   -version  LUO rejects its blob at boot (unknown version): the 8 pages
@@ -2824,8 +2860,6 @@ static const struct {
 	  NULL },
 	{ "hugetlb-pool-node", NULL, NULL, 8, 16, 16,
 	  "HugeTLB: 8 of 16 boot pages of size 2.00 MiB are preserved" },
-	{ "hugetlb-pool-small", NULL, NULL, 0, 8, 8,
-	  "HugeTLB: 4 of 4 boot pages of size 2.00 MiB are preserved" },
 	{ "hugetlb-pool-luo-off", NULL, "liveupdate=off", 16, -1, 16,
 	  "discarded 1 incoming session(s)" },
 	{ "hugetlb-pool-version", "version", NULL, 16, -1, 16,
@@ -2836,7 +2870,6 @@ static const struct {
 
 static int stage_hugetlb_pool(int stage, unsigned int c)
 {
-	char buf[32];
 	int dev, sfd, fd, err;
 	unsigned int i;
 	struct pool p;
@@ -2847,12 +2880,6 @@ static int stage_hugetlb_pool(int stage, unsigned int c)
 			return KSFT_SKIP;
 		REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
 		pool_read(&p, "stage 1");
-		if (p.free < HPOOL_PAGES) {
-			snprintf(buf, sizeof(buf), "%ld",
-				 p.total + HPOOL_PAGES - p.free);
-			err = vmtest_write_file("/proc/sys/vm/nr_hugepages", buf);
-			REQUIRE(!err, "grow the pool: %s", strerror(-err));
-		}
 		sfd = luo_create_session(dev, "hpool");
 		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
 		fd = huge_memfd("pool", HPOOL_PAGES * HP);
