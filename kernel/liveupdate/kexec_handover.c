@@ -1645,26 +1645,45 @@ enum kho_block_kind {
 	KHO_BLOCK_FROZEN,	/* a folio with no reference (refcount frozen) */
 };
 
-/* Turn a reserved incoming block into live pages: a folio or order-0 pages. */
+/*
+ * Turn a reserved incoming block into live pages: a folio or order-0 pages.
+ *
+ * A folio's tails are set up in the pass that sets their counts, instead
+ * of a second pass of prep_compound_page(): a 1 GiB page has 262,144
+ * struct pages (16 MiB), and walking them twice was about half of the time
+ * its retrieve took. The struct pages of a folio are contiguous
+ * (prep_compound_page() relies on that too; for a gigantic folio the
+ * caller checked kho_memmap_contiguous()); only a block of a page range may
+ * span memory sections.
+ */
 static void kho_init_block(struct page *page, unsigned int order,
 			   enum kho_block_kind kind)
 {
 	unsigned long i, nr = 1UL << order;
-	bool folio = kind != KHO_BLOCK_PAGES;
 
 	set_page_private(page, 0);
-	for (i = 0; i < nr; i++) {
-		/* Blocks of page ranges can span memory sections. */
-		struct page *p = nth_page(page, i);
+	if (kind == KHO_BLOCK_PAGES) {
+		for (i = 0; i < nr; i++) {
+			struct page *p = nth_page(page, i);
 
-		if (kind == KHO_BLOCK_PAGES)
 			set_page_count(p, 1);
-		else
-			set_page_count(p, kind == KHO_BLOCK_FOLIO && !i);
-		clear_page_tag_ref(p);
+			clear_page_tag_ref(p);
+		}
+		adjust_managed_page_count(page, nr);
+		return;
 	}
-	if (folio && order)
-		prep_compound_page(page, order);
+
+	set_page_count(page, kind == KHO_BLOCK_FOLIO);
+	clear_page_tag_ref(page);
+	if (order)
+		__folio_set_head((struct folio *)page);
+	for (i = 1; i < nr; i++) {
+		set_page_count(page + i, 0);
+		clear_page_tag_ref(page + i);
+		prep_compound_tail(page, i);
+	}
+	if (order)
+		prep_compound_head(page, order);
 	adjust_managed_page_count(page, nr);
 }
 
