@@ -501,7 +501,8 @@ static int check_ram_kind(struct vm *vm, const char *when)
 	unsigned long page = ram_page(vm->ram);
 
 	if (!vm->hugetlb)
-		return strcmp(kind, "shmem") ? fail("%s: the guest RAM is a %s memfd", when, kind) : 0;
+		return strcmp(kind, "shmem") ?
+		       fail("%s: the guest RAM is a %s memfd", when, kind) : 0;
 	if (strcmp(kind, "hugetlb") || page != vm->hugetlb)
 		return fail("%s: the guest RAM is a %s memfd of %s pages, not hugetlb of %s",
 			    when, kind, page_str(page), page_str(vm->hugetlb));
@@ -720,7 +721,8 @@ static int new_memfds(struct vm *vm)
 		char path[96], buf[32] = "";
 		unsigned long need = (unsigned long)vm->ram_mib * VM_DEMO_MIB / vm->hugetlb;
 
-		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
 			 vm->hugetlb / 1024);
 		vmtest_read_file(path, buf, sizeof(buf));
 		buf[strcspn(buf, "\n")] = 0;
