@@ -23,12 +23,13 @@
  * In the next kernel the pages count in the pool of their size
  * (``HugePages_Total``) and are in use while the file has them; closing
  * the file puts them on the free list of the pool. They are charged to
- * the hugetlb cgroup of the task that retrieves the file: a task over its
- * limit gets ``ENOMEM``, and the pages go to the free list. The file's
- * reservation map records the restored pages as a fault would, so
- * ``HugePages_Rsvd`` does not change when the file is mapped or closed. If
- * the file is never retrieved, finishing its session puts its pages on the
- * free list of the pool.
+ * the hugetlb cgroup of the task that retrieves the file, and to its
+ * memory cgroup if cgroup2 is mounted with ``memory_hugetlb_accounting``:
+ * a task over either limit gets ``ENOMEM``, and the pages go to the free
+ * list. The file's reservation map records the restored pages as a fault
+ * would, so ``HugePages_Rsvd`` does not change when the file is mapped or
+ * closed. If the file is never retrieved, finishing its session puts its
+ * pages on the free list of the pool.
  *
  * Kept: the contents, the size, the file position and the seals (and the
  * exec class, as for memfds). Not kept: the name, private (copy-on-write)
@@ -72,6 +73,7 @@
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/hugetlb.h>
 #include <linux/liveupdate.h>
+#include <linux/memcontrol.h>
 #include <linux/memfd.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -508,24 +510,40 @@ hugetlb_luo_discard_records(struct hstate *h, unsigned int order,
 
 /*
  * Put @folio, restored for the page at @index, into the page cache of
- * @inode, charged to the hugetlb cgroup of the caller. On error the page
- * is on the free list of the pool of @h.
+ * @inode, charged to the hugetlb cgroup of the caller and, if the cgroup
+ * hierarchy accounts hugetlb to memory cgroups (memory_hugetlb_accounting),
+ * to its memory cgroup, as a page allocated by a fault would be. On error
+ * the page is on the free list of the pool of @h.
  */
 static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 			      struct folio *folio, pgoff_t index)
 {
 	struct address_space *mapping = inode->i_mapping;
 	struct hugetlb_cgroup *h_cg = NULL;
+	struct mem_cgroup *memcg;
+	int err, memcg_err;
 	u32 hash;
-	int err;
 
+	/* No OOM kill for a retrieve: ENOMEM, like a fault past the limit. */
+	memcg = get_mem_cgroup_from_current();
+	memcg_err = mem_cgroup_hugetlb_try_charge(memcg,
+						  GFP_KERNEL | __GFP_RETRY_MAYFAIL,
+						  pages_per_huge_page(h));
+	if (memcg_err == -ENOMEM) {
+		err = -ENOMEM;
+		goto err_free;
+	}
 	err = hugetlb_cgroup_charge_cgroup(hstate_index(h),
 					   pages_per_huge_page(h), &h_cg);
 	if (err) {
-		hugetlb_luo_adopt(h, folio, NULL, false);
-		return err;
+		if (!memcg_err)
+			mem_cgroup_cancel_charge(memcg, pages_per_huge_page(h));
+		goto err_free;
 	}
 	hugetlb_luo_adopt(h, folio, h_cg, true);
+	if (!memcg_err)
+		mem_cgroup_commit_charge(folio, memcg);
+	mem_cgroup_put(memcg);
 	/* From here on, folio_put() frees it to the pool and uncharges it. */
 	__folio_mark_uptodate(folio);
 
@@ -547,6 +565,11 @@ static int hugetlb_luo_insert(struct hstate *h, struct inode *inode,
 	folio_unlock(folio);
 	folio_put(folio);
 	return 0;
+
+err_free:
+	mem_cgroup_put(memcg);
+	hugetlb_luo_adopt(h, folio, NULL, false);
+	return err;
 }
 
 static int hugetlb_luo_retrieve(struct liveupdate_file_op_args *args)

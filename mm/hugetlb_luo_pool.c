@@ -32,12 +32,19 @@
  * rule assumes the same NUMA layout in both kernels.
  *
  * A preserved page that never joins the pool (its file's data was
- * rejected and the page left reserved) stays counted: when the last
+ * rejected and the page left reserved) stays counted. When the last
  * hugetlb file is finished, the number of such pages is logged, and the
- * pool is that much smaller than ``hugepages=`` asked. So it is if live
- * update does not take the handover over at all (its data rejected, or
- * no hugetlb handler in the next kernel): the pages and the blob then
- * stay reserved, and the boot pool is short of them without that line.
+ * pool is grown by as many fresh pages as the boot pool left to them, so
+ * that it has the ``hugepages=`` pages after all (fewer if memory is short
+ * by then, which is logged). The same happens for all of them if live
+ * update does not take the handover over: at late_initcall_sync if its
+ * data was rejected at boot (or LUO is off), or when the incoming
+ * sessions fail to deserialize on the first open of ``/dev/liveupdate``
+ * (LUO then finishes the FLBs of the files it gives up). The preserved
+ * pages themselves stay reserved in those cases.
+ *
+ * ``hugetlb_luo_boot_pool=off`` turns the rule off: ``hugepages=`` pages
+ * are then allocated in full at boot and preserved pages come back on top.
  */
 
 #define pr_fmt(fmt) "hugetlb_luo: " fmt
@@ -48,10 +55,14 @@
 #include <linux/io.h>
 #include <linux/kexec_handover.h>
 #include <linux/kho/abi/hugetlb.h>
+#include <linux/kstrtox.h>
 #include <linux/liveupdate.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/numa.h>
 #include <linux/slab.h>
+#include <linux/string_helpers.h>
 
 #include "hugetlb_luo.h"
 
@@ -67,8 +78,26 @@ struct hugetlb_luo_pool {
 	struct hugetlb_luo_pool_ser *ser;
 };
 
-/* Protects the counts of the incoming blob, which files retrieve at once. */
+/*
+ * Protects the counts of the incoming blob, which files retrieve at once,
+ * and hugetlb_luo_pool_owed[].
+ */
 static DEFINE_MUTEX(hugetlb_luo_pool_in_lock);
+
+/*
+ * Per hstate: the pages a boot pool left to preserved pages and that have
+ * not joined it yet. Written at boot, then under hugetlb_luo_pool_in_lock.
+ */
+static unsigned long hugetlb_luo_pool_owed[HUGE_MAX_HSTATE];
+
+/* hugetlb_luo_boot_pool=: whether hugepages= counts preserved pages. */
+static bool hugetlb_luo_boot_rule __initdata = true;
+
+static int __init hugetlb_luo_boot_pool_setup(char *s)
+{
+	return kstrtobool(s, &hugetlb_luo_boot_rule);
+}
+early_param("hugetlb_luo_boot_pool", hugetlb_luo_boot_pool_setup);
 
 /*
  * The blob the previous kernel left at @phys, if it is sound: a whole
@@ -125,7 +154,7 @@ hugetlb_luo_pool_entry(struct hugetlb_luo_pool_ser *ser, unsigned int order,
  * Logs nothing: a missing or unsound blob counts no page.
  *
  * Return: the number of pages of @order on @nid that preserved hugetlb
- * files hold; 0 if this boot is not a live update.
+ * files hold; 0 if this boot is not a live update, or the rule is off.
  */
 unsigned long __init hugetlb_luo_boot_pages(unsigned int order, int nid)
 {
@@ -135,7 +164,8 @@ unsigned long __init hugetlb_luo_boot_pages(unsigned int order, int nid)
 	size_t size;
 	u32 i;
 
-	if (kho_retrieve_subtree(HUGETLB_LUO_POOL_COMPATIBLE, &phys, &size))
+	if (!hugetlb_luo_boot_rule ||
+	    kho_retrieve_subtree(HUGETLB_LUO_POOL_COMPATIBLE, &phys, &size))
 		return 0;
 	ser = hugetlb_luo_pool_incoming(phys, size);
 	if (!ser)
@@ -147,6 +177,59 @@ unsigned long __init hugetlb_luo_boot_pages(unsigned int order, int nid)
 		pages += min_t(u64, ser->entries[i].pages, ULONG_MAX - pages);
 	}
 	return pages;
+}
+
+/**
+ * hugetlb_luo_boot_discounted - a boot pool left pages to preserved pages
+ * @h: the hstate of the pool.
+ * @pages: how many pages hugepages= asked for that were not allocated.
+ *
+ * Context: boot, when the pool of @h is allocated.
+ */
+void __init hugetlb_luo_boot_discounted(struct hstate *h, unsigned long pages)
+{
+	hugetlb_luo_pool_owed[hstate_index(h)] += pages;
+}
+
+static struct hstate *hugetlb_luo_pool_hstate(unsigned int order)
+{
+	struct hstate *h;
+
+	for_each_hstate(h)
+		if (huge_page_order(h) == order)
+			return h;
+	return NULL;
+}
+
+/*
+ * Up to @pages preserved pages of @order will not join the pool: allocate
+ * in their stead the pages the boot pool left to them, on node @nid of the
+ * previous kernel if this one has memory there.
+ */
+static void hugetlb_luo_pool_repay(unsigned int order, u32 nid, u64 pages)
+{
+	struct hstate *h = hugetlb_luo_pool_hstate(order);
+	unsigned long owed, added;
+	char size[32];
+	int node;
+
+	lockdep_assert_held(&hugetlb_luo_pool_in_lock);
+	if (!h)
+		return;
+	owed = min_t(u64, pages, hugetlb_luo_pool_owed[hstate_index(h)]);
+	if (!owed)
+		return;
+	hugetlb_luo_pool_owed[hstate_index(h)] -= owed;
+
+	node = nid < nr_node_ids && node_state(nid, N_MEMORY) ? nid : NUMA_NO_NODE;
+	added = hugetlb_pool_grow(h, node, owed);
+	string_get_size(huge_page_size(h), 1, STRING_UNITS_2, size, sizeof(size));
+	if (added == owed)
+		pr_info("allocated %lu %s page(s) for the pool in place of preserved pages that did not come back\n",
+			added, size);
+	else
+		pr_warn("allocated only %lu of %lu %s page(s) for the pool in place of preserved pages that did not come back\n",
+			added, owed, size);
 }
 
 static int hugetlb_luo_pool_preserve(struct liveupdate_flb_op_args *args)
@@ -215,17 +298,22 @@ static int hugetlb_luo_pool_retrieve(struct liveupdate_flb_op_args *args)
 	return 0;
 }
 
+/* No file depends on the pool any more: pages not back will not come. */
 static void hugetlb_luo_pool_finish(struct liveupdate_flb_op_args *args)
 {
 	struct hugetlb_luo_pool_ser *counts = args->obj;
+	struct hugetlb_luo_pool_entry *e;
 	u32 i;
 
-	for (i = 0; i < counts->nr_entries; i++)
-		if (counts->entries[i].pages)
-			pr_warn("%llu preserved huge page(s) of order %u (node %u in the previous kernel) never joined the pool\n",
-				counts->entries[i].pages,
-				counts->entries[i].order,
-				counts->entries[i].nid);
+	guard(mutex)(&hugetlb_luo_pool_in_lock);
+	for (i = 0; i < counts->nr_entries; i++) {
+		e = &counts->entries[i];
+		if (!e->pages)
+			continue;
+		pr_warn("%llu preserved huge page(s) of order %u (node %u in the previous kernel) never joined the pool\n",
+			e->pages, e->order, e->nid);
+		hugetlb_luo_pool_repay(e->order, e->nid, e->pages);
+	}
 	kfree(counts);
 }
 
@@ -277,16 +365,23 @@ void hugetlb_luo_pool_count(unsigned int order, int nid, long nr)
  *
  * It joined the pool, or went to the page allocator because this kernel
  * has no pool of its size. Counted down on the entry of @nid, or on any
- * entry of @order if the previous kernel's nodes were numbered otherwise.
+ * entry of @order if the previous kernel's nodes were numbered otherwise;
+ * and out of the pages the boot pool left to preserved pages.
  *
  * Context: process context, in the next kernel.
  */
 void hugetlb_luo_pool_released(unsigned int order, int nid)
 {
+	struct hstate *h = hugetlb_luo_pool_hstate(order);
 	struct hugetlb_luo_pool_ser *counts;
 	struct hugetlb_luo_pool_entry *e;
 	u32 i;
 
+	if (h) {
+		guard(mutex)(&hugetlb_luo_pool_in_lock);
+		if (hugetlb_luo_pool_owed[hstate_index(h)])
+			hugetlb_luo_pool_owed[hstate_index(h)]--;
+	}
 	if (liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&counts))
 		return;
 	scoped_guard(mutex, &hugetlb_luo_pool_in_lock) {
@@ -303,3 +398,37 @@ void hugetlb_luo_pool_released(unsigned int order, int nid)
 	}
 	liveupdate_flb_put_incoming(&hugetlb_luo_pool_flb);
 }
+
+/*
+ * If live update did not take the handover over (LUO is off, or rejected
+ * its data at boot), no file will bring the preserved pages back: allocate
+ * what the boot pools left to them now. After luo_late_stop(), which
+ * discards the sessions of a consistent handover with liveupdate=off and
+ * so finishes the pool FLB itself.
+ */
+static int __init hugetlb_luo_pool_late(void)
+{
+	struct hugetlb_luo_pool_ser *counts;
+	bool owed = false;
+	struct hstate *h;
+	int err;
+
+	for_each_hstate(h)
+		owed |= hugetlb_luo_pool_owed[hstate_index(h)] != 0;
+	if (!owed)
+		return 0;
+
+	err = liveupdate_flb_get_incoming(&hugetlb_luo_pool_flb, (void **)&counts);
+	if (!err) {
+		liveupdate_flb_put_incoming(&hugetlb_luo_pool_flb);
+		return 0;
+	}
+	pr_warn("live update did not take the preserved huge pages over (%pe)\n",
+		ERR_PTR(err));
+	guard(mutex)(&hugetlb_luo_pool_in_lock);
+	for_each_hstate(h)
+		hugetlb_luo_pool_repay(huge_page_order(h), NUMA_NO_NODE,
+				       hugetlb_luo_pool_owed[hstate_index(h)]);
+	return 0;
+}
+late_initcall_sync(hugetlb_luo_pool_late);

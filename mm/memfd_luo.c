@@ -104,6 +104,8 @@
  *           @ser->nr_folios folios @folios had. The folios are only ever
  *           added to, so the records are current exactly when
  *           @ser->nr_folios equals @nr_folios.
+ * @records_cap: the number of records @records has room for. Folios added
+ *               after it was written are appended while there is room.
  *
  * Protected by the inode lock of the file.
  */
@@ -113,6 +115,7 @@ struct memfd_luo {
 	u64 nr_folios;
 	unsigned long nr_pages;
 	struct memfd_luo_folio_ser *records;
+	u64 records_cap;
 };
 
 #if IS_ENABLED(CONFIG_LIVEUPDATE_TEST)
@@ -162,12 +165,14 @@ static unsigned long memfd_luo_get_id(struct file *file)
 /*
  * Find the first run of adjacent page-cache entries (folios or swap entries)
  * at or after *@start that are not preserved yet, at most %MEMFD_LUO_BATCH
- * entries long. Sets *@start to the first index of the run.
+ * entries long; if @here, only a run that starts at *@start. Sets *@start
+ * to the first index of the run, if there is one.
  *
  * Return: the number of pages the run covers; 0 if there is none.
  */
 static pgoff_t memfd_luo_next_run(struct memfd_luo *mf,
-				  struct address_space *mapping, pgoff_t *start)
+				  struct address_space *mapping, pgoff_t *start,
+				  bool here)
 {
 	XA_STATE(xas, &mapping->i_pages, *start);
 	pgoff_t first = 0, next = 0;
@@ -185,13 +190,15 @@ static pgoff_t memfd_luo_next_run(struct memfd_luo *mf,
 		index = round_down(xas.xa_index, pages);
 		if (nr && index != next)
 			break;
+		if (here && !nr && index != *start)
+			break;
 		if (!mf->nr_folios || !xa_load(&mf->folios, index)) {
 			if (!nr)
 				first = index;
 			next = index + pages;
 			if (++nr == MEMFD_LUO_BATCH)
 				break;
-		} else if (nr) {
+		} else if (nr || here) {
 			break;
 		}
 		if (need_resched()) {
@@ -201,7 +208,8 @@ static pgoff_t memfd_luo_next_run(struct memfd_luo *mf,
 	}
 	rcu_read_unlock();
 
-	*start = first;
+	if (nr)
+		*start = first;
 	return next - first;
 }
 
@@ -225,6 +233,69 @@ static void memfd_luo_prepare_folio(struct folio *folio)
 	}
 	folio_mark_dirty(folio);
 	folio_unlock(folio);
+}
+
+/*
+ * The first entry at or after *@start that was added while the file was
+ * frozen (%SHMEM_TAG_ADDED_FROZEN): sets *@start to its index.
+ *
+ * Return: whether there is one.
+ */
+static bool memfd_luo_next_added(struct address_space *mapping,
+				 pgoff_t *start)
+{
+	XA_STATE(xas, &mapping->i_pages, *start);
+	void *entry;
+
+	rcu_read_lock();
+	do {
+		entry = xas_find_marked(&xas, ULONG_MAX, SHMEM_TAG_ADDED_FROZEN);
+	} while (xas_retry(&xas, entry));
+	if (entry)
+		*start = round_down(xas.xa_index, 1UL << xas_get_order(&xas));
+	rcu_read_unlock();
+	return entry;
+}
+
+/* Clear %SHMEM_TAG_ADDED_FROZEN at the @nr indices of @index[]. */
+static void memfd_luo_clear_added(struct address_space *mapping,
+				  const pgoff_t *index, unsigned int nr)
+{
+	XA_STATE(xas, &mapping->i_pages, 0);
+	unsigned int i;
+
+	if (!xa_marked(&mapping->i_pages, SHMEM_TAG_ADDED_FROZEN))
+		return;
+	xas_lock_irq(&xas);
+	for (i = 0; i < nr; i++) {
+		xas_set(&xas, index[i]);
+		if (xas_load(&xas))
+			xas_clear_mark(&xas, SHMEM_TAG_ADDED_FROZEN);
+	}
+	xas_unlock_irq(&xas);
+}
+
+/*
+ * Describe @nr folios just preserved at the end of @mf->records, if the
+ * records are current and have room for them; otherwise they are written
+ * anew later (memfd_luo_write_records()).
+ */
+static void memfd_luo_append_records(struct memfd_luo *mf,
+				     struct folio **folios, unsigned int nr)
+{
+	struct memfd_luo_folio_ser *record;
+	unsigned int i;
+
+	if (!mf->records || mf->ser->nr_folios != mf->nr_folios ||
+	    mf->nr_folios + nr > mf->records_cap)
+		return;
+	record = &mf->records[mf->nr_folios];
+	for (i = 0; i < nr; i++, record++) {
+		record->pfn = folio_pfn(folios[i]);
+		record->flags = MEMFD_LUO_FOLIO_DIRTY | MEMFD_LUO_FOLIO_UPTODATE;
+		record->index = folios[i]->index;
+	}
+	mf->ser->nr_folios += nr;
 }
 
 /* Record @nr preserved folios in @mf->folios, by index, under one lock. */
@@ -265,8 +336,8 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 	loff_t start = (loff_t)*index << PAGE_SHIFT;
 	loff_t end = (loff_t)(*index + nr) << PAGE_SHIFT;
 	struct folio *folios[MEMFD_LUO_BATCH];
+	pgoff_t offset, indices[MEMFD_LUO_BATCH];
 	unsigned int i, n = 0;
-	pgoff_t offset;
 	long pinned;
 	int err;
 
@@ -313,8 +384,11 @@ static int memfd_luo_add_run(struct memfd_luo *mf, struct file *file,
 	for (i = 0; i < n; i++) {
 		memfd_luo_prepare_folio(folios[i]);
 		mf->nr_pages += folio_nr_pages(folios[i]);
+		indices[i] = folios[i]->index;
 	}
+	memfd_luo_append_records(mf, folios, n);
 	mf->nr_folios += n;
+	memfd_luo_clear_added(file->f_mapping, indices, n);
 	return 0;
 
 err_unpreserve:
@@ -331,14 +405,30 @@ err_unpin:
  * A large folio can go to swap whole, as one multi-index swap entry: its
  * run covers all its pages, and memfd_pin_folios() brings them back one
  * by one.
+ *
+ * If @added, only the runs that start with an entry added since the file
+ * was frozen (%SHMEM_TAG_ADDED_FROZEN) are looked at: the cost is then in
+ * proportion to the new folios, not to the file.
  */
-static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file)
+static int memfd_luo_add_folios(struct memfd_luo *mf, struct file *file,
+				bool added)
 {
 	struct address_space *mapping = file->f_mapping;
 	pgoff_t index = 0, nr;
 	int err;
 
-	while ((nr = memfd_luo_next_run(mf, mapping, &index))) {
+	for (;;) {
+		if (added && !memfd_luo_next_added(mapping, &index))
+			break;
+		nr = memfd_luo_next_run(mf, mapping, &index, added);
+		if (!nr && !added)
+			break;
+		if (!nr) {
+			/* Preserved already, or gone: not new any more. */
+			memfd_luo_clear_added(mapping, &index, 1);
+			index++;
+			continue;
+		}
 		err = memfd_luo_add_run(mf, file, &index, nr);
 		if (err)
 			return err;
@@ -364,7 +454,9 @@ static void memfd_luo_remove_folios(struct memfd_luo *mf)
 
 /*
  * Describe the folios of @mf in a new preserved array, and release the
- * previous one. On error the previous array stays in place.
+ * previous one. On error the previous array stays in place. The array
+ * has room for an eighth more records, which folios the file gets later
+ * take without a new array (memfd_luo_append_records()).
  */
 static int memfd_luo_write_records(struct memfd_luo *mf)
 {
@@ -372,14 +464,17 @@ static int memfd_luo_write_records(struct memfd_luo *mf)
 	struct memfd_luo_folio_ser *records;
 	struct kho_vmalloc desc = {};
 	struct folio *folio;
-	u64 i = 0;
+	u64 i = 0, cap = 0;
 	int err;
 
 	if (memfd_luo_test_fail_records())
 		return -ENOMEM;
 
 	if (mf->nr_folios) {
-		records = vcalloc(mf->nr_folios, sizeof(*records));
+		cap = mf->nr_folios + mf->nr_folios / 8;
+		cap = round_up(cap * sizeof(*records), PAGE_SIZE) /
+		      sizeof(*records);
+		records = vcalloc(cap, sizeof(*records));
 		if (!records)
 			return -ENOMEM;
 
@@ -414,6 +509,7 @@ static int memfd_luo_write_records(struct memfd_luo *mf)
 		vfree(mf->records);
 	}
 	mf->records = records;
+	mf->records_cap = cap;
 	mf->ser->folios = desc;
 	mf->ser->nr_folios = mf->nr_folios;
 	return 0;
@@ -466,7 +562,7 @@ static int memfd_luo_preserve(struct liveupdate_file_op_args *args)
 	ser->seals = seals;
 	ser->pos = file->f_pos;
 
-	err = memfd_luo_add_folios(mf, file);
+	err = memfd_luo_add_folios(mf, file, false);
 	if (err)
 		goto err_remove;
 
@@ -498,6 +594,13 @@ err_free:
  */
 #define MEMFD_LUO_LOCK_WAIT_MS	1000
 
+/* Whether every page of the file is preserved. */
+static bool memfd_luo_complete(struct inode *inode, struct memfd_luo *mf)
+{
+	return READ_ONCE(inode->i_mapping->nrpages) +
+	       READ_ONCE(SHMEM_I(inode)->swapped) == mf->nr_pages;
+}
+
 static int memfd_luo_freeze_lock(struct inode *inode)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(MEMFD_LUO_LOCK_WAIT_MS);
@@ -514,9 +617,13 @@ static int memfd_luo_freeze_lock(struct inode *inode)
  * Close the file to new folios, then pick up the folios it got since it
  * was preserved, and write the records if they are not current (also when
  * an earlier freeze failed after adding folios). This runs in the reboot,
- * so skip the walk when the file has exactly the pages that were
- * preserved: none can have gone (the size is frozen, and preserved folios
- * are pinned), so any new one shows in the page count.
+ * so the work is in proportion to the new folios: nothing when the file
+ * has exactly the pages that were preserved (none can have gone: the size
+ * is frozen, and preserved folios are pinned, so any new one shows in the
+ * page count); else only the entries shmem marked as added, whose records
+ * go into the room the array has. A folio added while preserve was still
+ * walking the file may have no mark: if the count still differs, the
+ * whole file is walked.
  */
 static int memfd_luo_freeze(struct liveupdate_file_op_args *args)
 {
@@ -533,9 +640,10 @@ static int memfd_luo_freeze(struct liveupdate_file_op_args *args)
 
 	/* No folio can appear from here on, so the walk sees them all. */
 	shmem_seal_folios(inode, true);
-	if (READ_ONCE(inode->i_mapping->nrpages) +
-	    READ_ONCE(SHMEM_I(inode)->swapped) != mf->nr_pages)
-		err = memfd_luo_add_folios(mf, args->file);
+	if (!memfd_luo_complete(inode, mf))
+		err = memfd_luo_add_folios(mf, args->file, true);
+	if (!err && !memfd_luo_complete(inode, mf))
+		err = memfd_luo_add_folios(mf, args->file, false);
 	if (!err && mf->ser->nr_folios != mf->nr_folios)
 		err = memfd_luo_write_records(mf);
 	if (!err) {

@@ -43,7 +43,8 @@
  * - If the data handed over by the previous kernel is corrupted or of
  *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
  *   fails with ``EIO`` for the rest of this boot, and the preserved memory
- *   stays reserved. The kernel does not panic; a plain reboot or kexec
+ *   stays reserved; the FLBs handed over are finished, since none of their
+ *   files will be. The kernel does not panic; a plain reboot or kexec
  *   gets the machine back to a clean state.
  * - If the handed-over sessions are consistent but nobody can take them
  *   over in this boot (``liveupdate=off``, or LUO cannot set itself up),
@@ -236,8 +237,10 @@ int luo_incoming_setup_once(void)
 		return luo_in.error;
 
 	luo_in.done = true;
-	if (luo_session_deserialize(luo_in.sessions_pa))
+	if (luo_session_deserialize(luo_in.sessions_pa)) {
 		luo_in.error = -EIO;
+		luo_flb_abandon_incoming();
+	}
 
 	return luo_in.error;
 }
@@ -262,6 +265,7 @@ static void __init luo_incoming_discard(void)
 		luo_in.error = -EIO;
 		pr_err("incoming sessions are inconsistent (%pe): their memory stays reserved\n",
 		       ERR_PTR(err));
+		luo_flb_abandon_incoming();
 		return;
 	}
 

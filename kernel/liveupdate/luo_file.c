@@ -694,6 +694,41 @@ int luo_file_deserialize(struct luo_session *session,
 	return 0;
 }
 
+/*
+ * The entry of @file in the outgoing @session, or NULL. Found by its
+ * identity (&luo_file_ids), not by a walk of the session: a handler may
+ * ask for every file it preserves. The walk remains for a file that is
+ * not found that way (its handler would not be the first to take it
+ * now).
+ */
+static struct luo_file *luo_file_find_outgoing(struct luo_session *session,
+					       struct file *file)
+{
+	struct liveupdate_file_handler *fh = luo_handler_for_file(file);
+	struct luo_file *lf = NULL;
+
+	if (fh) {
+		/*
+		 * The entry may be another session's: the lock keeps it from
+		 * being freed (it leaves &luo_file_ids first) while it is
+		 * looked at.
+		 */
+		xa_lock(&luo_file_ids);
+		lf = xa_load(&luo_file_ids, luo_file_id(fh, file));
+		if (lf && (lf->file != file ||
+			   luo_file_find(&session->file_set, lf->token) != lf))
+			lf = NULL;
+		xa_unlock(&luo_file_ids);
+		module_put(fh->ops->owner);
+		if (lf)
+			return lf;
+	}
+	list_for_each_entry(lf, &session->file_set.files, list)
+		if (lf->file == file)
+			return lf;
+	return NULL;
+}
+
 /**
  * liveupdate_get_token_outgoing - find the token of a preserved file
  * @s: the session, as passed to a handler callback.
@@ -723,18 +758,15 @@ int liveupdate_get_token_outgoing(struct liveupdate_session *s,
 	if (session->incoming)
 		return -EINVAL;
 
-	list_for_each_entry(lf, &session->file_set.files, list) {
-		if (lf->file != file)
-			continue;
-		if (lf->dep_depth >= LUO_FILE_DEP_DEPTH_MAX)
-			return -ELOOP;
-		session->dep_depth = max(session->dep_depth,
-					 lf->dep_depth + 1);
-		if (tokenp)
-			*tokenp = lf->token;
-		return 0;
-	}
-	return -ENOENT;
+	lf = luo_file_find_outgoing(session, file);
+	if (!lf)
+		return -ENOENT;
+	if (lf->dep_depth >= LUO_FILE_DEP_DEPTH_MAX)
+		return -ELOOP;
+	session->dep_depth = max(session->dep_depth, lf->dep_depth + 1);
+	if (tokenp)
+		*tokenp = lf->token;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(liveupdate_get_token_outgoing);
 

@@ -21,7 +21,10 @@
  * liveupdate_flb_get_incoming() or from the finish of a dependent file,
  * and its reference count starts at that number of files. Each dependent
  * file's finish drops one reference, as does each
- * liveupdate_flb_put_incoming(); the last one finishes the FLB.
+ * liveupdate_flb_put_incoming(); the last one finishes the FLB. If the
+ * incoming sessions turn out unusable, the references of all their files
+ * are dropped at once: the FLB is finished although its files stay
+ * reserved, so that it can account for them.
  *
  * Locking: the list of FLBs and the links are protected by
  * &luo_register_rwsem; the state of each direction of an FLB by its own
@@ -249,6 +252,39 @@ void luo_flb_file_finish(struct liveupdate_file_handler *fh)
 		if (err && err != -ENODATA && err != -ENOENT)
 			pr_warn("FLB '%s': cannot retrieve to finish: %pe\n",
 				flb->compatible, ERR_PTR(err));
+		luo_flb_put_incoming_locked(flb);
+	}
+}
+
+/**
+ * luo_flb_abandon_incoming - drop the references of files that never come
+ *
+ * The incoming sessions turned out unusable: none of their files will be
+ * retrieved or finished. The references those files hold on the incoming
+ * FLBs of registered handlers are dropped, so that each FLB is finished,
+ * at once or when the last liveupdate_flb_get_incoming() user lets go,
+ * and can account for what it will not get back. An FLB whose retrieve
+ * fails is left as it is.
+ *
+ * Context: process context, once per boot, before any incoming file was
+ * finished.
+ */
+void luo_flb_abandon_incoming(void)
+{
+	struct liveupdate_flb *flb;
+	struct luo_flb_ser *ser;
+
+	guard(rwsem_read)(&luo_register_rwsem);
+
+	list_for_each_entry(flb, &luo_flbs, list) {
+		struct luo_flb_state *st = luo_flb_state(flb, incoming);
+
+		guard(mutex)(&st->lock);
+		ser = luo_flb_find_incoming(flb);
+		if (!ser || luo_flb_retrieve_locked(flb))
+			continue;
+		/* Keep one of them: dropping it finishes the FLB if it is the last. */
+		st->count -= min_t(long, st->count, ser->count) - 1;
 		luo_flb_put_incoming_locked(flb);
 	}
 }

@@ -201,6 +201,7 @@ bool luo_handler_registered(struct liveupdate_file_handler *fh);
 int luo_flb_file_preserve(struct liveupdate_file_handler *fh);
 void luo_flb_file_unpreserve(struct liveupdate_file_handler *fh);
 void luo_flb_file_finish(struct liveupdate_file_handler *fh);
+void luo_flb_abandon_incoming(void);
 void luo_flb_unlink_all(struct liveupdate_file_handler *fh);
 int luo_flb_outgoing_setup(struct luo_ser *ser);
 void luo_flb_outgoing_teardown(void);

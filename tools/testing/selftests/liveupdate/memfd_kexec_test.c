@@ -1207,6 +1207,122 @@ static const struct noexec_case noexec_cases[] = {
 };
 
 /*
+ * Variant "freeze-added": the freeze at reboot finds the folios a memfd
+ * got since it was preserved by the mark shmem puts on them, at a cost in
+ * proportion to them, not to the file. Memfd 1 (64 MiB, every other page
+ * populated) gets 100 pages in its holes after the preserve: their records
+ * go into the room the record array has. Memfd 2 (8 pages of 4 MiB) gets
+ * its other 1016 pages: more than that room, so its array is written
+ * anew. The next kernel checks every page of both, and that the holes left
+ * are holes (st_blocks). The console shows the freeze ("luo: froze").
+ * memfd.fadd_mib=<n> on the command line makes memfd 1 <n> MiB, to time
+ * the freeze of a larger file.
+ */
+#define FADD_PG		4096UL
+#define FADD_PAGES	(fadd_mib * MiB / FADD_PG)
+#define FADD_NEW	100
+#define FADD2_PAGES	(4 * MiB / FADD_PG)
+#define FADD2_OLD	8
+
+/* Page @page of @fd gets the pattern of (@seed, @page). */
+static void fadd_write(int fd, unsigned long page, unsigned int seed)
+{
+	unsigned char buf[FADD_PG];
+
+	fill(buf, sizeof(buf), seed * 1048576 + page);
+	REQUIRE(pwrite(fd, buf, sizeof(buf), page * FADD_PG) == sizeof(buf),
+		"write page %lu: %m", page);
+}
+
+/* Whether page @page of @fd has the pattern of (@seed, @page), or zeroes. */
+static int fadd_page_is(int fd, unsigned long page, unsigned int seed,
+			int zero)
+{
+	unsigned char buf[FADD_PG], want[FADD_PG];
+
+	if (zero)
+		memset(want, 0, sizeof(want));
+	else
+		fill(want, sizeof(want), seed * 1048576 + page);
+	return pread(fd, buf, sizeof(buf), page * FADD_PG) == sizeof(buf) &&
+	       !memcmp(buf, want, sizeof(buf));
+}
+
+static unsigned long fadd_mib = 64;
+
+/* Pages of memfd 1 that hold data: the even ones, and the first odd ones. */
+static int fadd_populated(unsigned long page)
+{
+	return !(page & 1) || page < 2 * FADD_NEW;
+}
+
+static int stage_freeze_added(int stage)
+{
+	unsigned long page, bad = 0;
+	int dev, sfd, fd, fd2, err;
+	char val[16];
+	struct stat st;
+
+	if (vmtest_cmdline_get("memfd.fadd_mib", val, sizeof(val)) > 0 &&
+	    atol(val) > 0)
+		fadd_mib = atol(val);
+	dev = luo_open_device();
+	if (dev == -ENOENT)
+		return KSFT_SKIP;
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+
+	if (stage == 1) {
+		sfd = luo_create_session(dev, "fadd");
+		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+		fd = memfd_create("fadd", 0);
+		fd2 = memfd_create("fadd2", 0);
+		REQUIRE(fd >= 0 && fd2 >= 0, "memfd_create: %m");
+		REQUIRE(!ftruncate(fd, FADD_PAGES * FADD_PG) &&
+			!ftruncate(fd2, FADD2_PAGES * FADD_PG), "ftruncate: %m");
+		for (page = 0; page < FADD_PAGES; page += 2)
+			fadd_write(fd, page, 1);
+		for (page = 0; page < FADD2_OLD; page++)
+			fadd_write(fd2, page, 2);
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve 1: %s", strerror(-err));
+		err = luo_preserve_fd(sfd, fd2, 2);
+		REQUIRE(!err, "preserve 2: %s", strerror(-err));
+		/* New folios, in holes, after the preserve. */
+		for (page = 1; page < 2 * FADD_NEW; page += 2)
+			fadd_write(fd, page, 1);
+		for (page = FADD2_OLD; page < FADD2_PAGES; page++)
+			fadd_write(fd2, page, 2);
+		close(fd);
+		close(fd2);
+		return kexec_now(stage);
+	}
+
+	sfd = luo_retrieve_session(dev, "fadd");
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	fd = luo_retrieve_fd(sfd, 1);
+	REQUIRE(fd >= 0, "retrieve 1: %s", strerror(-fd));
+	fd2 = luo_retrieve_fd(sfd, 2);
+	REQUIRE(fd2 >= 0, "retrieve 2: %s", strerror(-fd2));
+	for (page = 0; page < FADD_PAGES; page++)
+		if (!fadd_page_is(fd, page, 1, !fadd_populated(page)) && !bad++)
+			printf("# memfd 1: page %lu differs\n", page);
+	CHECK(!bad, "memfd 1: %lu page(s) differ", bad);
+	bad = 0;
+	for (page = 0; page < FADD2_PAGES; page++)
+		if (!fadd_page_is(fd2, page, 2, 0) && !bad++)
+			printf("# memfd 2: page %lu differs\n", page);
+	CHECK(!bad, "memfd 2: %lu page(s) differ", bad);
+	REQUIRE(!fstat(fd, &st), "fstat: %m");
+	CHECK((unsigned long)st.st_blocks * 512 ==
+	      (FADD_PAGES / 2 + FADD_NEW) * FADD_PG,
+	      "memfd 1 has %lld KiB, want %lu KiB: holes filled or pages lost",
+	      (long long)st.st_blocks / 2,
+	      (FADD_PAGES / 2 + FADD_NEW) * FADD_PG / 1024);
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
  * Whether vm.memfd_noexec exists: 1, or 0 without CONFIG_PID_NS (the
  * sysctl is per pid namespace). When it exists it must read 0 (the
  * default: memfds without an exec flag are executable).
@@ -2016,6 +2132,21 @@ static int huge_memfd(const char *name, size_t size)
 	return fd;
 }
 
+/* Whether huge page @idx of @fd holds fill(seed). */
+static int huge_page_is(int fd, unsigned int idx, unsigned int seed)
+{
+	unsigned char *page = malloc(HP), *want = malloc(HP);
+	int same;
+
+	REQUIRE(page && want, "malloc");
+	fill(want, HP, seed);
+	same = pread(fd, page, HP, (off_t)idx * HP) == HP &&
+	       !memcmp(page, want, HP);
+	free(page);
+	free(want);
+	return same;
+}
+
 static void huge_check_big(int fd, const char *when)
 {
 	unsigned char *want, *map;
@@ -2307,23 +2438,51 @@ static int stage_hugetlb_last(int dev)
 }
 
 /*
- * Variant "hugetlb-cgroup" (CONFIG_CGROUP_HUGETLB): the next kernel
- * charges restored huge pages to the hugetlb cgroup of the retriever. A
- * child limited to 2 huge pages retrieves a memfd of 4: ENOMEM, for good,
- * and the 4 pages are free pages of the pool, charged to nobody. The test
- * itself, in another cgroup, retrieves a second memfd of 4 pages:
- * hugetlb.2MB.current grows by 8 MiB, and is back to 0 when it is closed.
+ * Variant "hugetlb-cgroup" (CONFIG_CGROUP_HUGETLB, CONFIG_MEMCG): the next
+ * kernel charges restored huge pages to the hugetlb cgroup of the
+ * retriever, and, with cgroup2 mounted with memory_hugetlb_accounting, to
+ * its memory cgroup. Three memfds of 4 huge pages. A child limited to 2
+ * huge pages (hugetlb.2MB.max) retrieves the first: ENOMEM, for good, and
+ * its 4 pages are free pages of the pool, charged to nobody. A child whose
+ * memory.max is 6 MiB retrieves the third: ENOMEM likewise, no OOM kill,
+ * nothing left charged. The test itself, in another cgroup, retrieves the
+ * second: hugetlb.2MB.current grows by 8 MiB and memory.current by as
+ * much, and both are back down when it is closed.
  */
 #define CG_HUGE		CG_ROOT "/luo-hugetlb"
 #define CG_HUGE_LIMITED	CG_ROOT "/luo-hugetlb-4M"
+#define CG_MEM_LIMITED	CG_ROOT "/luo-memory-6M"
+
+/* In a child in cgroup @cg: retrieving file @token must fail ENOMEM. */
+static void hugetlb_cgroup_retrieve_enomem(int sfd, const char *cg, int token)
+{
+	int err, status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %m");
+	if (!pid) {
+		cg_join(cg);
+		err = luo_retrieve_fd(sfd, token);
+		printf("# retrieve 8 MiB in %s: %s\n", cg,
+		       err < 0 ? strerror(-err) : "succeeded");
+		_exit(err == -ENOMEM ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "retrieve in %s: status %#x", cg, status);
+	CHECK(luo_retrieve_fd(sfd, token) == -ENOMEM,
+	      "retrieve %d again: not ENOMEM", token);
+}
 
 static int stage_hugetlb_cgroup(int stage)
 {
-	int dev, sfd, fd, err, status;
+	long mem_before, mem_retrieved;
+	int dev, sfd, fd, err;
 	char buf[256];
 	struct pool p0;
 	unsigned int i;
-	pid_t pid;
 
 	dev = luo_open_device();
 	if (dev == -ENOENT)
@@ -2333,7 +2492,7 @@ static int stage_hugetlb_cgroup(int stage)
 	if (stage == 1) {
 		sfd = luo_create_session(dev, SESSION);
 		REQUIRE(sfd >= 0, "create: %s", strerror(-sfd));
-		for (i = 1; i <= 2; i++) {
+		for (i = 1; i <= 3; i++) {
 			unsigned int j;
 
 			fd = huge_memfd("charged", HUGE_LEFT);
@@ -2346,70 +2505,73 @@ static int stage_hugetlb_cgroup(int stage)
 		return kexec_now(stage);
 	}
 
-	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) {
-		printf("# cannot mount cgroup2 (CONFIG_CGROUPS): %m\n");
+	if (mount("cgroup2", CG_ROOT, "cgroup2", 0, "memory_hugetlb_accounting")) {
+		printf("# cannot mount cgroup2 with memory_hugetlb_accounting: %m\n");
 		return KSFT_SKIP;
 	}
 	err = vmtest_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
 	REQUIRE(err >= 0, "cgroup.controllers: %s", strerror(-err));
-	if (!strstr(buf, "hugetlb")) {
-		printf("# no hugetlb controller (CONFIG_CGROUP_HUGETLB): \"%s\"\n", buf);
+	if (!strstr(buf, "hugetlb") || !strstr(buf, "memory")) {
+		printf("# no hugetlb or memory controller: \"%s\"\n", buf);
 		return KSFT_SKIP;
 	}
-	err = vmtest_write_file(CG_ROOT "/cgroup.subtree_control", "+hugetlb");
-	REQUIRE(!err, "enable the hugetlb controller: %s", strerror(-err));
-	REQUIRE(!mkdir(CG_HUGE, 0755) && !mkdir(CG_HUGE_LIMITED, 0755),
-		"mkdir: %m");
+	err = vmtest_write_file(CG_ROOT "/cgroup.subtree_control",
+				"+hugetlb +memory");
+	REQUIRE(!err, "enable the controllers: %s", strerror(-err));
+	REQUIRE(!mkdir(CG_HUGE, 0755) && !mkdir(CG_HUGE_LIMITED, 0755) &&
+		!mkdir(CG_MEM_LIMITED, 0755), "mkdir: %m");
 	err = vmtest_write_file(CG_HUGE_LIMITED "/hugetlb.2MB.max", "4194304");
 	REQUIRE(!err, "hugetlb.2MB.max: %s", strerror(-err));
+	err = vmtest_write_file(CG_MEM_LIMITED "/memory.max", "6291456");
+	REQUIRE(!err, "memory.max: %s", strerror(-err));
 
 	pool_read(&p0, "stage 2, start");
 	sfd = luo_retrieve_session(dev, SESSION);
 	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
 
-	fflush(stdout);
-	pid = fork();
-	REQUIRE(pid >= 0, "fork: %m");
-	if (!pid) {
-		cg_join(CG_HUGE_LIMITED);
-		err = luo_retrieve_fd(sfd, 1);
-		printf("# retrieve 8 MiB with hugetlb.2MB.max 4M: %s\n",
-		       err < 0 ? strerror(-err) : "succeeded");
-		_exit(err == -ENOMEM ? 0 : 1);
-	}
-	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %m");
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
-	      "over hugetlb.2MB.max: status %#x", status);
+	hugetlb_cgroup_retrieve_enomem(sfd, CG_HUGE_LIMITED, 1);
 	CHECK(cg_read_in(CG_HUGE_LIMITED, "hugetlb.2MB.current", NULL) == 0,
 	      "the failed retrieve left pages charged");
-	pool_expect(&p0, 4, 4, 0, "stage 2, failed retrieve");
-	err = luo_retrieve_fd(sfd, 1);
-	CHECK(err == -ENOMEM, "retrieve again: %s", strerror(-err));
+	pool_expect(&p0, 4, 4, 0, "stage 2, over hugetlb.2MB.max");
+
+	hugetlb_cgroup_retrieve_enomem(sfd, CG_MEM_LIMITED, 3);
+	printf("# memory.current of %s: %ld KiB\n", CG_MEM_LIMITED,
+	       cg_read_in(CG_MEM_LIMITED, "memory.current", NULL) / 1024);
+	CHECK(cg_read_in(CG_MEM_LIMITED, "memory.current", NULL) < (long)HP,
+	      "the failed retrieve left huge pages charged to memory.current");
+	CHECK(cg_read_in(CG_MEM_LIMITED, "hugetlb.2MB.current", NULL) == 0,
+	      "the failed retrieve left pages charged to hugetlb.2MB.current");
+	CHECK(cg_read_in(CG_MEM_LIMITED, "memory.events", "oom_kill") == 0,
+	      "the retrieve over memory.max killed");
+	pool_expect(&p0, 8, 8, 0, "stage 2, over memory.max");
 
 	cg_join(CG_HUGE);
+	mem_before = cg_read_in(CG_HUGE, "memory.current", NULL);
 	fd = luo_retrieve_fd(sfd, 2);
 	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
-	printf("# retrieved 8 MiB: hugetlb.2MB.current %ld KiB\n",
-	       cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) / 1024);
+	mem_retrieved = cg_read_in(CG_HUGE, "memory.current", NULL);
+	printf("# retrieved 8 MiB: hugetlb.2MB.current %ld KiB, memory.current +%ld KiB\n",
+	       cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) / 1024,
+	       (mem_retrieved - mem_before) / 1024);
 	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == (long)HUGE_LEFT,
 	      "hugetlb.2MB.current is not 8 MiB");
-	pool_expect(&p0, 8, 4, 0, "stage 2, retrieved");
-	for (i = 0; i < HUGE_LEFT / HP; i++) {
-		unsigned char *page = malloc(HP), *want = malloc(HP);
-
-		REQUIRE(page && want, "malloc");
-		fill(want, HP, 130 + i);
-		CHECK(pread(fd, page, HP, (off_t)i * HP) == HP &&
-		      !memcmp(page, want, HP), "page %u differs", i);
-		free(page);
-		free(want);
-	}
+	CHECK(mem_retrieved - mem_before >= (long)HUGE_LEFT &&
+	      mem_retrieved - mem_before < (long)(HUGE_LEFT + MiB),
+	      "memory.current grew by %ld KiB, not 8 MiB",
+	      (mem_retrieved - mem_before) / 1024);
+	pool_expect(&p0, 12, 8, 0, "stage 2, retrieved");
+	for (i = 0; i < HUGE_LEFT / HP; i++)
+		CHECK(huge_page_is(fd, i, 130 + i), "page %u differs", i);
 	REQUIRE(!luo_finish(sfd), "finish: %m");
 	close(sfd);
 	close(fd);
 	CHECK(cg_read_in(CG_HUGE, "hugetlb.2MB.current", NULL) == 0,
 	      "pages still charged after close");
-	pool_expect(&p0, 8, 8, 0, "stage 2, closed");
+	printf("# closed: memory.current %+ld KiB from before the retrieve\n",
+	       (cg_read_in(CG_HUGE, "memory.current", NULL) - mem_before) / 1024);
+	CHECK(cg_read_in(CG_HUGE, "memory.current", NULL) < mem_before + (long)MiB,
+	      "memory.current not back down after close");
+	pool_expect(&p0, 12, 12, 0, "stage 2, closed");
 	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
@@ -2550,21 +2712,6 @@ static const struct {
 
 #define HUGE_OTHER	(4 * MiB)	/* the other hugetlb memfd, token 3 */
 
-/* Whether huge page @idx of @fd holds fill(seed). */
-static int huge_page_is(int fd, unsigned int idx, unsigned int seed)
-{
-	unsigned char *page = malloc(HP), *want = malloc(HP);
-	int same;
-
-	REQUIRE(page && want, "malloc");
-	fill(want, HP, seed);
-	same = pread(fd, page, HP, (off_t)idx * HP) == HP &&
-	       !memcmp(page, want, HP);
-	free(page);
-	free(want);
-	return same;
-}
-
 static int stage_hugetlb_damaged(int stage, unsigned int d)
 {
 	int dev, sfd, fd, fd2, fd3, err;
@@ -2640,6 +2787,149 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
 	}
 	REQUIRE(!err, "damage: %s", strerror(-err));
 	return kexec_now(stage);
+}
+
+/*
+ * Variants "hugetlb-pool-*": the boot pool rule of hugetlb_luo_pool.c where
+ * it bends. Stage 1 preserves a memfd of 8 huge pages of data (growing the
+ * pool first if hugepages= on the line is smaller) and sets the case up;
+ * stage 2 checks HugePages_Total as init finds it and a log line, then,
+ * if live update takes the file over, retrieves it (every page checked)
+ * and checks the pool after the retrieve and after close:
+ *   -off      hugetlb_luo_boot_pool=off in stage 2: hugepages=16 in full,
+ *             the 8 pages come on top
+ *   -node     hugepages=0:16, the per-node form: 8 at boot, 16 with them
+ *   -small    hugepages=4: none at boot, 8 with them (more than asked)
+ *   -luo-off  liveupdate=off in stage 2: the session is discarded, its 8
+ *             pages join the pool free: 16, nothing allocated on top
+ *   -version  LUO rejects its blob at boot (unknown version): the 8 pages
+ *             the boot pool left to the file are allocated at
+ *             late_initcall_sync, 16 by init
+ *   -sessions LUO's session chain is damaged: 8 at boot; the first open
+ *             of /dev/liveupdate fails with EIO, LUO gives the pool FLB
+ *             up, which logs the 8 pages and allocates 8: 16
+ */
+#define HPOOL_PAGES	8
+
+static const struct {
+	const char *variant;
+	const char *corrupt;	/* written to test_liveupdate's "corrupt" */
+	const char *next_args;	/* for the kernel of stage 2 */
+	long boot_total;	/* HugePages_Total when stage 2 starts */
+	long total;		/* with the file retrieved; -1: not revived */
+	long closed;		/* once it is closed (and the session done) */
+	const char *log;	/* a line stage 2 logs before the test runs */
+} hpools[] = {
+	{ "hugetlb-pool-off", NULL, "hugetlb_luo_boot_pool=off", 16, 24, 24,
+	  NULL },
+	{ "hugetlb-pool-node", NULL, NULL, 8, 16, 16,
+	  "HugeTLB: 8 of 16 boot pages of size 2.00 MiB are preserved" },
+	{ "hugetlb-pool-small", NULL, NULL, 0, 8, 8,
+	  "HugeTLB: 4 of 4 boot pages of size 2.00 MiB are preserved" },
+	{ "hugetlb-pool-luo-off", NULL, "liveupdate=off", 16, -1, 16,
+	  "discarded 1 incoming session(s)" },
+	{ "hugetlb-pool-version", "version", NULL, 16, -1, 16,
+	  "hugetlb_luo: allocated 8 2.00 MiB page(s) for the pool" },
+	{ "hugetlb-pool-sessions", "session-chain", NULL, 8, -1, 16,
+	  "incoming session chain is corrupted" },
+};
+
+static int stage_hugetlb_pool(int stage, unsigned int c)
+{
+	char buf[32];
+	int dev, sfd, fd, err;
+	unsigned int i;
+	struct pool p;
+
+	if (stage == 1) {
+		dev = luo_open_device();
+		if (dev == -ENOENT)
+			return KSFT_SKIP;
+		REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+		pool_read(&p, "stage 1");
+		if (p.free < HPOOL_PAGES) {
+			snprintf(buf, sizeof(buf), "%ld",
+				 p.total + HPOOL_PAGES - p.free);
+			err = vmtest_write_file("/proc/sys/vm/nr_hugepages", buf);
+			REQUIRE(!err, "grow the pool: %s", strerror(-err));
+		}
+		sfd = luo_create_session(dev, "hpool");
+		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
+		fd = huge_memfd("pool", HPOOL_PAGES * HP);
+		for (i = 0; i < HPOOL_PAGES; i++)
+			huge_write(fd, i, 170 + i);
+		err = luo_preserve_fd(sfd, fd, 1);
+		REQUIRE(!err, "preserve: %s", strerror(-err));
+		close(fd);
+		if (hpools[c].corrupt) {
+			err = vmtest_write_file("/sys/kernel/debug/liveupdate_test/corrupt",
+						hpools[c].corrupt);
+			if (err == -ENOENT) {
+				printf("# no liveupdate_test/corrupt (CONFIG_LIVEUPDATE_TEST)\n");
+				return KSFT_SKIP;
+			}
+			REQUIRE(!err, "corrupt: %s", strerror(-err));
+		}
+		if (hpools[c].next_args) {
+			err = vmtest_set_next_args(hpools[c].next_args);
+			REQUIRE(!err, "next args: %s", strerror(-err));
+		}
+		return kexec_now(stage);
+	}
+
+	pool_read(&p, "stage 2, start");
+	CHECK(p.total == hpools[c].boot_total, "HugePages_Total %ld, want %ld",
+	      p.total, hpools[c].boot_total);
+
+	/* The first open builds the incoming sessions, or gives them up. */
+	dev = luo_open_device();
+	if (hpools[c].log)
+		CHECK(vmtest_kmsg_has(hpools[c].log), "no \"%s\" log line",
+		      hpools[c].log);
+	if (hpools[c].total < 0) {
+		/* Not revived: EIO, or no device at all with liveupdate=off. */
+		CHECK(dev == -EIO || dev == -ENOENT, "open /dev/liveupdate: %s",
+		      strerror(-dev));
+		if (dev >= 0)
+			close(dev);
+		pool_read(&p, "stage 2, after the open");
+		CHECK(p.total == hpools[c].closed && p.free == p.total,
+		      "HugePages_Total %ld Free %ld, want %ld free",
+		      p.total, p.free, hpools[c].closed);
+		if (!strcmp(hpools[c].variant, "hugetlb-pool-sessions")) {
+			huge_check_unjoined(HPOOL_PAGES);
+			CHECK(vmtest_kmsg_has("hugetlb_luo: allocated 8 2.00 MiB page(s)"),
+			      "no pages allocated in place of the preserved ones");
+		} else {
+			huge_check_unjoined(0);
+		}
+		return failures ? KSFT_FAIL : KSFT_PASS;
+	}
+
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+	sfd = luo_retrieve_session(dev, "hpool");
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	fd = luo_retrieve_fd(sfd, 1);
+	REQUIRE(fd >= 0, "retrieve: %s", strerror(-fd));
+	for (i = 0; i < HPOOL_PAGES; i++)
+		CHECK(huge_page_is(fd, i, 170 + i), "page %u differs", i);
+	pool_read(&p, "stage 2, retrieved");
+	CHECK(p.total == hpools[c].total &&
+	      p.free == hpools[c].total - HPOOL_PAGES,
+	      "HugePages_Total %ld Free %ld, want %ld with %d in use", p.total,
+	      p.free, hpools[c].total, HPOOL_PAGES);
+	REQUIRE(!luo_finish(sfd), "finish: %m");
+	close(sfd);
+	close(fd);
+	pool_read(&p, "stage 2, closed");
+	CHECK(p.total == hpools[c].closed && p.free == p.total,
+	      "HugePages_Total %ld Free %ld, want %ld free", p.total, p.free,
+	      hpools[c].closed);
+	pool_check_sysctl("stage 2, closed");
+	huge_check_unjoined(0);
+	CHECK(!vmtest_kmsg_has("for the pool in place of preserved pages"),
+	      "pages allocated in place of preserved ones that came back");
+	return failures ? KSFT_FAIL : KSFT_PASS;
 }
 
 /*
@@ -2976,6 +3266,8 @@ int main(void)
 		return stage_noexec(stage);
 	if (!strcmp(variant, "freeze-retry"))
 		return stage_freeze_retry(stage);
+	if (!strcmp(variant, "freeze-added"))
+		return stage_freeze_added(stage);
 	for (i = 0; i < ARRAY_SIZE(damages); i++)
 		if (!strcmp(variant, damages[i].variant))
 			return stage_damaged(stage, i);
@@ -3008,6 +3300,9 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(hdamages); i++)
 		if (!strcmp(variant, hdamages[i].variant))
 			return stage_hugetlb_damaged(stage, i);
+	for (i = 0; i < ARRAY_SIZE(hpools); i++)
+		if (!strcmp(variant, hpools[i].variant))
+			return stage_hugetlb_pool(stage, i);
 	printf("unknown variant '%s'\n", variant);
 	return KSFT_FAIL;
 }
