@@ -17,6 +17,8 @@
 #                 first with a VM (QEMU 10) that keeps running, then with
 #                 memcached keeping its cache; one each: demo-vm,
 #                 demo-memcached
+#   make demo-vm-1g  the VM demo with its guest RAM in one 1 GiB hugetlb
+#                 page, on the distro kernel (VMDEMO_RUNS=1g of dev/vmdemo.sh)
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
 #                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
@@ -85,7 +87,7 @@ DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
 	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
-	bench-scale bench-hugetlb demo-vm demo-memcached agent
+	bench-scale bench-hugetlb demo-vm demo-memcached demo-vm-1g agent
 
 all: kernel
 
@@ -151,6 +153,11 @@ demo-vm: kernel selftests
 
 demo-memcached: kernel selftests
 	@DEMO_STORIES=memcached $(TOP)/dev/demo.sh
+
+# 1 GiB pages need SPARSEMEM_VMEMMAP, which the test kernel lacks.
+demo-vm-1g: kernel-distro selftests
+	@DEMO_STORIES=vm VMDEMO_RUNS=1g DEMO_KERNEL=$(OBJDST)/arch/x86/boot/bzImage \
+		$(TOP)/dev/demo.sh
 
 check: kernel kernel-debug kernel-distro deb selftests agent
 	@$(TOP)/dev/check.sh all

@@ -26,7 +26,9 @@
 #               with two NUMA nodes and a boot-time hugetlb pool, as
 #               kselftest-distro/<test>; the lines marked "uefi" once more
 #               booted through UEFI (OVMF), as kselftest-distro-uefi/<test>;
-#               and the memcached demo, as distro/demo
+#               the memcached demo, as distro/demo; and the VM demo with
+#               its guest RAM in one 1 GiB hugetlb page (the distro VM's
+#               CPU has pdpe1gb), as demo/vm-live-update-1g
 #   deb         the linux-image package of make deb (the distro kernel):
 #               unpacked, its vmlinuz must carry the series and boot
 #               through the live update of the lines marked "deb", as
@@ -244,6 +246,18 @@ run_kselftest_distro() {
 	fi
 	grep -E 'keys verified|missing or different|FAIL|Blackout|result:' \
 		"$LOGS/distro/demo.txt" | sed 's/^/  /'
+
+	# The VM demo with its guest RAM in one 1 GiB page: the test kernel
+	# has no SPARSEMEM_VMEMMAP (make demo-vm-1g).
+	echo "the VM demo on 1 GiB pages on the distro kernel (log: build/logs/distro/demo-vm-1g.txt)"
+	if DEMO_STORIES=vm VMDEMO_RUNS=1g DEMO_KERNEL=$kernel DEMO_VM="$DISTRO_VM" \
+	   DEMO_LOGS=$LOGS/distro/vmdemo "$TOP/dev/demo.sh" > "$LOGS/distro/demo-vm-1g.txt" 2>&1; then
+		record pass demo/vm-live-update-1g
+	else
+		record fail demo/vm-live-update-1g
+	fi
+	grep -E 'guest continued|FAIL|Blackout|result:|Run time|MiB .* KiB .* ms' \
+		"$LOGS/distro/demo-vm-1g.txt" | sed 's/^/  /'
 }
 
 run_deb() {

@@ -15,9 +15,16 @@
 # The third is the first again with the guest RAM on a hugetlb memfd of
 # 2 MiB pages (a pool of 80 in the test VM).
 #
-# VMDEMO_RUNS="<ram MiB>:<fill MiB>:<VM memory>[:<2 MiB pool>] ..." changes
-# the runs (a pool puts the guest RAM on a hugetlb memfd);
-# VMDEMO_VARIANT=cpr runs the one-kernel variant instead.
+# VMDEMO_RUNS="<ram MiB>:<fill MiB>:<VM memory>[:<pool>[:<page size>]] ..."
+# changes the runs: a pool (of 2M pages, or of 1G pages) puts the guest RAM
+# on a hugetlb memfd. A run on 1 GiB pages needs a CPU with pdpe1gb (added
+# to the VM) and a kernel with SPARSEMEM_VMEMMAP: the distro kernel (make
+# kernel-distro), its default when DEMO_KERNEL is not set.
+# VMDEMO_RUNS=1g is the run of make demo-vm-1g: 1 GiB of guest RAM in one
+# 1 GiB page (256 MiB written by the guest) in a 4 GiB VM.
+# DEMO_VM (more vmtest.sh options, e.g. "-s 2 -n 2") and DEMO_APPEND (kernel
+# command line) shape the VM; dev/check.sh runs the 1g run on the distro
+# kernel's VM. VMDEMO_VARIANT=cpr runs the one-kernel variant instead.
 set -euo pipefail
 : "${TOP:?}" "${SRC:?}" "${OBJ:?}" "${LOGS:?}" "${STDIR:?}" "${STOUT:?}" "${BUILD:?}"
 
@@ -25,7 +32,10 @@ test=vm_demo
 variant=${VMDEMO_VARIANT:-kexec}
 kernel=${DEMO_KERNEL:-$OBJ/arch/x86/boot/bzImage}
 logdir=${DEMO_LOGS:-$LOGS/vmdemo}
-read -r -a runs <<< "${VMDEMO_RUNS:-128:16:2G 1024:256:3G 128:16:2G:80}"
+runs=${VMDEMO_RUNS:-128:16:2G 1024:256:3G 128:16:2G:80}
+[ "$runs" = 1g ] && runs=1024:256:4G:1:1G
+read -r -a runs <<< "$runs"
+read -r -a vm <<< "${DEMO_VM:-}"
 mkdir -p "$logdir"
 
 "$TOP/dev/qemu10.sh"
@@ -44,22 +54,39 @@ echo "VM:       QEMU ${KVM:+KVM}${KVM:-TCG} on the host, TCG inside it; logs in 
 rc=0
 summary=()
 for r in "${runs[@]}"; do
-	IFS=: read -r ram fill mem pool <<< "$r"
-	name=$variant-${ram}M${pool:+-hugetlb}
+	IFS=: read -r ram fill mem pool psize <<< "$r"
+	psize=${psize:-2M}
 	# A fourth field: guest RAM on a hugetlb memfd, with a pool of that
-	# many 2 MiB pages in the test VM.
-	huge=${pool:+vm_demo.hugetlb=1 hugepagesz=2M hugepages=$pool}
+	# many pages of the fifth field's size (2M, 1G) in the test VM.
+	huge="" tag="" what="" runkernel=$kernel cpu=()
+	if [ -n "$pool" ]; then
+		case $psize in
+		2M)	huge="vm_demo.hugetlb=2m" tag=h what="2 MiB pages" ;;
+		1G)	huge="vm_demo.hugetlb=1g" tag=g what="1 GiB pages"
+			# pdpe1gb, and SPARSEMEM_VMEMMAP: the distro kernel.
+			cpu=(-c qemu64,+pdpe1gb)
+			runkernel=${DEMO_KERNEL:-$OBJDST/arch/x86/boot/bzImage}
+			[ -f "$runkernel" ] || { echo "vmdemo: no $runkernel: run 'make kernel-distro'" >&2; rc=1; continue; } ;;
+		*)	echo "vmdemo: page size $psize: 2M or 1G" >&2; rc=1; continue ;;
+		esac
+		huge="$huge hugepagesz=$psize hugepages=$pool"
+	fi
+	name=$variant-${ram}M${pool:+-hugetlb}${psize/2M/}
 	echo
-	echo "== guest RAM $ram MiB${pool:+ on a hugetlb memfd (2 MiB pages)} ($fill MiB written by the guest), test VM $mem =="
+	echo "== guest RAM $ram MiB${pool:+ on a hugetlb memfd ($what)} ($fill MiB written by the guest), test VM $mem =="
+	[ "$runkernel" = "$kernel" ] || echo "Kernel:   ${runkernel#"$TOP"/} ($(du -h "$runkernel" | cut -f1))"
 	# tsc=reliable: under the nested QEMU's load, the clocksource watchdog
 	# of the test VM drops the TSC for jiffies, whose clock loses time when
 	# TCG starves the vCPU, and the demo's own ms figures with it.
-	"$SRC/$STDIR/vmtest.sh" -k "$kernel" -d "$STOUT" -l "$logdir/$name" -i "$list" \
-		-t 400 -m "$mem" ${KVM:+-K} \
+	t0=$SECONDS
+	"$SRC/$STDIR/vmtest.sh" -k "$runkernel" -d "$STOUT" -l "$logdir/$name" -i "$list" \
+		-t 400 "${vm[@]}" "${cpu[@]}" -m "$mem" ${KVM:+-K} \
+		${DEMO_APPEND:+-a "$DEMO_APPEND"} \
 		"$test:$variant kho=on liveupdate=on tsc=reliable vm_demo.ram=$ram vm_demo.fill=$fill${huge:+ $huge}" \
 		> "$logdir/$name.summary" || rc=1
+	echo "Run time: $((SECONDS - t0)) s (the whole test VM run)"
 	log=$logdir/$name/$test-$variant.log
-	line=$(python3 - "$log" "$ram${pool:+h}" <<'PY'
+	line=$(python3 - "$log" "$ram$tag" <<'PY'
 import re, sys
 
 lines = []
@@ -127,6 +154,6 @@ if [ ${#summary[@]} -gt 0 ]; then
 		printf '%5s MiB   %6s KiB   %6s ms   %6s ms (%4s ms)                 %6s s   %6s s\n' \
 			"$ram" "$state" "$save" "$restore" "$incoming" "$boot" "$black"
 	done
-	echo "(h: guest RAM on a hugetlb memfd of 2 MiB pages)"
+	echo "(h: guest RAM on a hugetlb memfd of 2 MiB pages; g: of 1 GiB pages)"
 fi
 exit $rc

@@ -803,19 +803,46 @@ static const struct file_operations luo_test_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/*
+ * The log is copied into a buffer of the reader under the lock and to user
+ * space without it: a fault on @buf takes mmap_lock, and events are logged
+ * with FLB locks held, which a hugetlb preserve takes under the inode lock
+ * that hugetlbfs's mmap takes under mmap_lock.
+ */
 static ssize_t luo_test_events_read(struct file *file, char __user *buf,
 				    size_t count, loff_t *ppos)
 {
 	static const char overflow[] = "overflow\n";
-	size_t len;
+	loff_t pos = *ppos;
+	size_t len, n = 0;
+	char *copy;
 
-	guard(mutex)(&luo_test_events_lock);
-	len = luo_test_events_len;
-	if (luo_test_events_overflow) {
-		memcpy(luo_test_events + len, overflow, sizeof(overflow) - 1);
-		len += sizeof(overflow) - 1;
+	if (pos < 0)
+		return -EINVAL;
+	count = min_t(size_t, count, LUO_TEST_EVENTS_SIZE);
+	if (!count)
+		return 0;
+	copy = kvmalloc(count, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	scoped_guard(mutex, &luo_test_events_lock) {
+		len = luo_test_events_len;
+		if (luo_test_events_overflow) {
+			memcpy(luo_test_events + len, overflow, sizeof(overflow) - 1);
+			len += sizeof(overflow) - 1;
+		}
+		if (pos < len) {
+			n = min_t(size_t, count, len - pos);
+			memcpy(copy, luo_test_events + pos, n);
+		}
 	}
-	return simple_read_from_buffer(buf, count, ppos, luo_test_events, len);
+	if (n && copy_to_user(buf, copy, n)) {
+		kvfree(copy);
+		return -EFAULT;
+	}
+	kvfree(copy);
+	*ppos = pos + n;
+	return n;
 }
 
 static ssize_t luo_test_events_write(struct file *file,

@@ -3,13 +3,15 @@
  * The /dev/liveupdate and session-fd API within one boot: every errno of
  * the uapi, session identity, capacity, and the file handler lifecycle.
  * The lifecycle tests of the luo_file fixture run once per kind of file:
- * the test handler's (CONFIG_LIVEUPDATE_TEST, luo_test_file.h), a memfd and
- * an unlinked tmpfs file (CONFIG_LIVEUPDATE_MEMFD); dependencies, faults
- * on request and the FLB need the test handler.
+ * the test handler's (CONFIG_LIVEUPDATE_TEST, luo_test_file.h), a memfd,
+ * an unlinked tmpfs file (CONFIG_LIVEUPDATE_MEMFD) and a hugetlb memfd of
+ * 2 MiB pages (CONFIG_LIVEUPDATE_HUGETLB); dependencies, faults on request
+ * and the FLB need the test handler.
  *
- * Runs in the test VM with "kho=on liveupdate=on" (vmtests.list); skips if
- * /dev/liveupdate does not exist. Tests that need the test handler skip
- * without it.
+ * Runs in the test VM with "kho=on liveupdate=on" and a pool of 2 MiB
+ * pages (vmtests.list); skips if /dev/liveupdate does not exist. Tests
+ * that need the test handler skip without it, the hugetlb ones without a
+ * free pool of HUGE_POOL_NEEDED pages.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <linux/memfd.h>
 
 #include "../kselftest_harness.h"
 #include "luo_test_utils.h"
@@ -42,6 +45,27 @@
 #define NAME_LEN		LIVEUPDATE_SESSION_NAME_LENGTH
 #define MANY_SESSIONS		2000
 #define MANY_FILES		500
+/*
+ * Each hugetlb file holds one 2 MiB page: fewer of them, within the pool
+ * of 64 pages of vmtests.list (and of the distro VM).
+ */
+#define MANY_HUGETLB_FILES	56
+#define HUGE_PAGE		(2UL << 20)
+#define HUGE_POOL_NEEDED	64
+#define HUGE_POOL_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+#ifndef MFD_EXEC
+#define MFD_EXEC		0x0010U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC		0x0020
+#endif
+/* Exec-sealed without exec permission, yet with every write seal. */
+#define HUGE_BAD_SEALS		(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
+				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
 
 #define NR_SFD			4
 #define NR_FDS			8
@@ -966,20 +990,24 @@ TEST_F(luo, flb_lifecycle)
 
 /*
  * The file lifecycle as LUO core sees it, once for each kind of file that
- * has a handler: the test handler's file, a memfd, and an unlinked tmpfs
- * file (O_TMPFILE), which the memfd handler takes too. Checks that only
- * one kind can make are marked with the kind.
+ * has a handler: the test handler's file, a memfd, an unlinked tmpfs
+ * file (O_TMPFILE), which the memfd handler takes too, and a hugetlb
+ * memfd of one 2 MiB page. Checks that only one kind can make are marked
+ * with the kind. For hugetlb every test ends with the pool as it found
+ * it: no page leaked by a preserve, unpreserve or failure.
  */
 enum luo_file_kind {
 	FILE_TEST,	/* CONFIG_LIVEUPDATE_TEST */
 	FILE_MEMFD,	/* CONFIG_LIVEUPDATE_MEMFD */
 	FILE_TMPFILE,	/* CONFIG_LIVEUPDATE_MEMFD, tmpfs on /tmp */
+	FILE_HUGETLB,	/* CONFIG_LIVEUPDATE_HUGETLB, 2 MiB pages */
 };
 
 FIXTURE(luo_file) {
 	int dev;
 	int sfd[NR_SFD];
 	int fds[NR_FDS];
+	long huge_total, huge_free;	/* the 2 MiB pool at setup */
 };
 
 FIXTURE_VARIANT(luo_file) {
@@ -998,24 +1026,79 @@ FIXTURE_VARIANT_ADD(luo_file, tmpfile) {
 	.kind = FILE_TMPFILE,
 };
 
+FIXTURE_VARIANT_ADD(luo_file, hugetlb) {
+	.kind = FILE_HUGETLB,
+};
+
+/* A counter of the 2 MiB pool (nr_hugepages, free_hugepages), or -1. */
+static long huge_pool(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), HUGE_POOL_DIR "%s", name);
+	if (vmtest_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
 FIXTURE_SETUP(luo_file)
 {
+	self->huge_total = -1;
 	self->dev = open_fixture_fds(self->sfd, self->fds);
 	if (self->dev == -ENOENT)
 		SKIP(return, "no %s (LIVEUPDATE, liveupdate=on)", LUO_DEVICE);
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", LUO_DEVICE, strerror(-self->dev));
 	if (variant->kind == FILE_TEST && no_test_handler())
 		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
+	if (variant->kind == FILE_HUGETLB) {
+		self->huge_free = huge_pool("free_hugepages");
+		if (self->huge_free < HUGE_POOL_NEEDED)
+			SKIP(return, "%ld free 2 MiB pages, %d needed (hugepagesz=2M hugepages=%d)",
+			     self->huge_free, HUGE_POOL_NEEDED, HUGE_POOL_NEEDED);
+		self->huge_total = huge_pool("nr_hugepages");
+	}
 }
 
 FIXTURE_TEARDOWN(luo_file)
 {
 	close_fixture_fds(self->dev, self->sfd, self->fds);
+	if (self->huge_total < 0)
+		return;
+	/* Every page back in the pool, the pool the same size. */
+	EXPECT_EQ(self->huge_total, huge_pool("nr_hugepages"));
+	EXPECT_EQ(self->huge_free, huge_pool("free_hugepages"));
+}
+
+/*
+ * A hugetlb memfd of one 2 MiB page (@flags more memfd_create() flags)
+ * whose first 8 bytes are @label: hugetlbfs has no write(), so through a
+ * mapping. The fd, or -errno.
+ */
+static int new_hugetlb(__u64 label, unsigned int flags)
+{
+	void *map;
+	int fd, err;
+
+	fd = memfd_create("luo-file", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB | flags);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, HUGE_PAGE))
+		goto err;
+	map = mmap(NULL, HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		goto err;
+	memcpy(map, &label, sizeof(label));
+	munmap(map, HUGE_PAGE);
+	return fd;
+err:
+	err = -errno;
+	close(fd);
+	return err;
 }
 
 /*
  * A new preservable file of @kind holding @label: the test file's label,
- * or the first 8 bytes of a shmem file. The fd, or -errno.
+ * or the first 8 bytes of a shmem or hugetlb file. The fd, or -errno.
  */
 static int new_file(enum luo_file_kind kind, __u64 label)
 {
@@ -1024,6 +1107,8 @@ static int new_file(enum luo_file_kind kind, __u64 label)
 	switch (kind) {
 	case FILE_TEST:
 		return tf_open(label);
+	case FILE_HUGETLB:
+		return new_hugetlb(label, 0);
 	case FILE_MEMFD:
 		fd = memfd_create("luo-file", MFD_CLOEXEC);
 		break;
@@ -1066,12 +1151,15 @@ static int luo_managed(int dev, int fd)
 	return err;
 }
 
-/* A preserved shmem file keeps its size: growing it is EPERM. */
+/*
+ * A preserved shmem or hugetlb file keeps its size: growing it by a page
+ * (st_blksize: 4 KiB, or the huge page size) is EPERM.
+ */
 static bool size_frozen(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) || !ftruncate(fd, st.st_size + 4096))
+	if (fstat(fd, &st) || !ftruncate(fd, st.st_size + st.st_blksize))
 		return false;
 	return errno == EPERM;
 }
@@ -1172,7 +1260,9 @@ TEST_F(luo_file, preserve_same_file_twice_ebusy)
 /*
  * A failing preserve returns the handler's errno and leaves nothing behind:
  * the test handler fails on request, the memfd handler refuses a file of
- * more pages than the handover format counts (EFBIG).
+ * more pages than the handover format counts (EFBIG), the hugetlb handler
+ * one exec-sealed without exec permission but with the write seals, which
+ * the next kernel could not give back as it was (EOPNOTSUPP).
  */
 TEST_F(luo_file, preserve_error_changes_nothing)
 {
@@ -1189,11 +1279,32 @@ TEST_F(luo_file, preserve_error_changes_nothing)
 		ASSERT_EQ(0, stats_read(&before));
 		ASSERT_EQ(0, events_clear());
 		want = -EXDEV;
+	} else if (variant->kind == FILE_HUGETLB) {
+		close(self->fds[0]);
+		self->fds[0] = new_hugetlb(1, MFD_EXEC | MFD_ALLOW_SEALING);
+		ASSERT_LE(0, self->fds[0]) TH_LOG("%s", strerror(-self->fds[0]));
+		ASSERT_EQ(0, fchmod(self->fds[0], 0600));
+		ASSERT_EQ(0, fcntl(self->fds[0], F_ADD_SEALS, HUGE_BAD_SEALS)) TH_LOG("%m");
+		want = -EOPNOTSUPP;
 	} else {
 		ASSERT_EQ(0, ftruncate(self->fds[0], (4096LL << 32) + 4096));
 		want = -EFBIG;
 	}
 	EXPECT_EQ(want, luo_preserve_fd(self->sfd[0], self->fds[0], 5));
+	if (variant->kind == FILE_HUGETLB) {
+		__u64 label = 0;
+
+		/* Refused again (not EBUSY: not managed), seals and page as they were. */
+		EXPECT_EQ(-EOPNOTSUPP, luo_managed(self->dev, self->fds[0]));
+		EXPECT_EQ(HUGE_BAD_SEALS, fcntl(self->fds[0], F_GET_SEALS));
+		EXPECT_EQ(0, file_label(variant->kind, self->fds[0], &label));
+		EXPECT_EQ((__u64)1, label);
+		/* The token is free: another file takes it. */
+		self->fds[1] = new_file(variant->kind, 2);
+		ASSERT_LE(0, self->fds[1]);
+		EXPECT_EQ(0, luo_preserve_fd(self->sfd[0], self->fds[1], 5));
+		return;
+	}
 	if (variant->kind == FILE_TEST) {
 		ASSERT_EQ(0, stats_read(&after));
 		EXPECT_EQ(before.out_pages, after.out_pages);
@@ -1216,11 +1327,13 @@ TEST_F(luo_file, preserve_error_changes_nothing)
 }
 
 /*
- * 500 files in one session, half of them closed by the caller: LUO keeps
- * its own reference. Closing the session unpreserves them all, last first.
+ * 500 files in one session (56 hugetlb files, one 2 MiB page each), half
+ * of them closed by the caller: LUO keeps its own reference. Closing the
+ * session unpreserves them all, last first.
  */
 TEST_F_TIMEOUT(luo_file, many_files, 300)
 {
+	int nr = variant->kind == FILE_HUGETLB ? MANY_HUGETLB_FILES : MANY_FILES;
 	struct luo_test_stats before, during, after;
 	int *fds, i, ok = 1, prev = -1;
 	char line[64];
@@ -1236,7 +1349,7 @@ TEST_F_TIMEOUT(luo_file, many_files, 300)
 		ASSERT_EQ(0, stats_read(&before));
 		ASSERT_EQ(0, events_clear());
 	}
-	for (i = 0; i < MANY_FILES && ok; i++) {
+	for (i = 0; i < nr && ok; i++) {
 		fds[i] = new_file(variant->kind, 1000 + i);
 		ASSERT_LE(0, fds[i]);
 		if (luo_preserve_fd(self->sfd[0], fds[i], i)) {
@@ -1256,6 +1369,9 @@ TEST_F_TIMEOUT(luo_file, many_files, 300)
 	} else {
 		EXPECT_TRUE(size_frozen(fds[0]));
 	}
+	/* The pages of the files closed by the caller are LUO's now. */
+	if (variant->kind == FILE_HUGETLB)
+		EXPECT_EQ(self->huge_free - nr, huge_pool("free_hugepages"));
 
 	close(self->sfd[0]);
 	self->sfd[0] = -1;
@@ -1277,7 +1393,10 @@ TEST_F_TIMEOUT(luo_file, many_files, 300)
 			}
 		}
 	}
-	for (i = 0; i < MANY_FILES; i += 2) {
+	/* ... until the session is closed: their pages are free again. */
+	if (variant->kind == FILE_HUGETLB)
+		EXPECT_EQ(self->huge_free - nr / 2, huge_pool("free_hugepages"));
+	for (i = 0; i < nr; i += 2) {
 		if (file_label(variant->kind, fds[i], &label) || label != (__u64)(1000 + i) ||
 		    luo_managed(self->dev, fds[i])) {
 			TH_LOG("file %d: wrong label or still managed", i);
@@ -1347,6 +1466,9 @@ TEST_F(luo_file, preserved_shmem_pages_stay)
 	char c = 'x';
 
 	if (variant->kind == FILE_TEST)
+		SKIP(return, "shmem files only");
+	/* hugetlbfs has no write(); its size freeze: memfd_kexec_test:hugetlb. */
+	if (variant->kind == FILE_HUGETLB)
 		SKIP(return, "shmem files only");
 	self->sfd[0] = luo_create_session(self->dev, "stay");
 	self->fds[0] = new_file(variant->kind, 1);

@@ -53,12 +53,18 @@
  *                     200-file chain fails with ELOOP, not a stack overflow
  *   uffd-stall        a session ioctl stalled forever reading its argument
  *                     (userfaultfd) does not block the reboot
+ *   hugetlb-retrieve-twice, hugetlb-finish-unretrieved, hugetlb-chain
+ *                     the same three lifecycles with hugetlb memfds of 2 MiB
+ *                     pages (CONFIG_LIVEUPDATE_HUGETLB; a boot pool of
+ *                     HUGE_POOL pages in every kernel): contents byte for
+ *                     byte, and the pool counted right in every kernel
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +72,13 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/kexec.h>
+#include <linux/magic.h>
+#include <linux/memfd.h>
 #include <linux/userfaultfd.h>
 
 #include "../kselftest.h"
@@ -1503,6 +1512,227 @@ static int variant_setup_fail(int stage)
 	return variant_no_luo(stage, "disabled: cannot set up the outgoing state");
 }
 
+/* ---- hugetlb-*: retrieve-twice, finish-unretrieved, chain on hugetlb ---- */
+
+#define HP		(2UL << 20)
+#define HUGE_POOL	16	/* hugepagesz=2M hugepages=16, in every kernel */
+#define HUGE_DIR	"/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+/* A counter of the 2 MiB pool (nr_hugepages, free_hugepages), or -1. */
+static long huge_pool(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), HUGE_DIR "%s", name);
+	if (vmtest_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * The pool is @total pages, @free of them free. In a kernel after the
+ * update, the boot pool (hugepages=) counts the pages still preserved:
+ * they join it as they are retrieved or finished.
+ */
+static void huge_pool_is(long total, long free, const char *when)
+{
+	long t = huge_pool("nr_hugepages"), f = huge_pool("free_hugepages");
+
+	CHECK(t == total && f == free, "%s: 2 MiB pool %ld, %ld free (want %ld, %ld)",
+	      when, t, f, total, free);
+}
+
+/* A stage 1 without the pool cannot say anything: skip. */
+static void huge_require_pool(void)
+{
+	long t = huge_pool("nr_hugepages"), f = huge_pool("free_hugepages");
+
+	if (t != HUGE_POOL || f != HUGE_POOL)
+		ksft_exit_skip("2 MiB pool %ld, %ld free: needs hugepagesz=2M hugepages=%d\n",
+			       t, f, HUGE_POOL);
+}
+
+/* Word @i of the contents of the hugetlb file labelled @label. */
+static __u64 huge_word(__u64 label, size_t i)
+{
+	__u64 x = (label + 1) * 0x9e3779b97f4a7c15ULL ^ i * 0xbf58476d1ce4e5b9ULL;
+
+	return x ^ (x >> 29);
+}
+
+/* Preserve a new hugetlb memfd of @pages 2 MiB pages of pattern @label. */
+static void huge_preserve_new(int sfd, __u64 token, __u64 label, unsigned int pages)
+{
+	size_t len = pages * HP, i;
+	__u64 *map;
+	int fd, ret;
+
+	fd = memfd_create("luo-huge", MFD_CLOEXEC | MFD_HUGETLB | MFD_HUGE_2MB);
+	if (fd < 0 || ftruncate(fd, len))
+		die("hugetlb memfd", -errno);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap hugetlb memfd", -errno);
+	for (i = 0; i < len / 8; i++)
+		map[i] = huge_word(label, i);
+	munmap(map, len);
+	ret = luo_preserve_fd(sfd, fd, token);
+	if (ret)
+		die("preserve hugetlb memfd", ret);
+	close(fd);
+}
+
+/*
+ * Whether @fd is a hugetlb memfd of @pages 2 MiB pages (fstatfs f_bsize,
+ * st_blksize) holding pattern @label, byte for byte.
+ */
+static bool huge_same(int fd, __u64 label, unsigned int pages)
+{
+	size_t len = pages * HP, i;
+	const __u64 *map;
+	struct statfs sf;
+	struct stat st;
+
+	if (fstatfs(fd, &sf) || fstat(fd, &st) || sf.f_type != HUGETLBFS_MAGIC ||
+	    sf.f_bsize != (long)HP || st.st_blksize != (blksize_t)HP ||
+	    st.st_size != (off_t)len)
+		return false;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	for (i = 0; i < len / 8 && map[i] == huge_word(label, i); i++)
+		;
+	munmap((void *)map, len);
+	return i == len / 8;
+}
+
+/* Retrieve @token, a hugetlb memfd; check it as huge_same(). */
+static int huge_check_file(int sfd, __u64 token, __u64 label, unsigned int pages)
+{
+	int fd = luo_retrieve_fd(sfd, token);
+
+	if (fd < 0) {
+		CHECK(0, "retrieve token %llu: %s", (unsigned long long)token,
+		      strerror(-fd));
+		return fd;
+	}
+	CHECK(huge_same(fd, label, pages) && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	      "token %llu: hugetlb memfd of %u 2 MiB page(s), contents %llu byte for byte, cloexec",
+	      (unsigned long long)token, pages, (unsigned long long)label);
+	return fd;
+}
+
+static int variant_hugetlb_retrieve_twice(int stage)
+{
+	struct stat a, b;
+	int sfd, fd1, fd2;
+
+	if (stage == 1) {
+		huge_require_pool();
+		sfd = create("hrt");
+		huge_preserve_new(sfd, 1, 1, 2);
+		huge_pool_is(HUGE_POOL, HUGE_POOL - 2, "preserved");
+		return end_stage(0);
+	}
+
+	huge_pool_is(HUGE_POOL - 2, HUGE_POOL - 2, "boot pool beside the 2 preserved pages");
+	sfd = retrieve("hrt");
+	if (sfd < 0)
+		return end_stage(1);
+	fd1 = huge_check_file(sfd, 1, 1, 2);
+	fd2 = luo_retrieve_fd(sfd, 1);
+	CHECK(fd1 >= 0 && fd2 >= 0 && fd1 != fd2, "two RETRIEVE_FDs (%d, %d)", fd1, fd2);
+	if (fd1 < 0 || fd2 < 0)
+		return end_stage(1);
+	CHECK(!fstat(fd1, &a) && !fstat(fd2, &b) && a.st_ino == b.st_ino &&
+	      a.st_dev == b.st_dev, "same inode (%lu, %lu)", a.st_ino, b.st_ino);
+	lseek(fd1, 123, SEEK_SET);
+	CHECK(lseek(fd2, 0, SEEK_CUR) == 123, "shared file offset");
+	huge_pool_is(HUGE_POOL, HUGE_POOL - 2, "retrieved: its pages in the pool, in use");
+	check_finish(sfd, "FINISH");
+	CHECK(huge_same(fd2, 1, 2), "contents after FINISH");
+	close(fd1);
+	huge_pool_is(HUGE_POOL, HUGE_POOL - 2, "one fd closed");
+	close(fd2);
+	close(sfd);
+	huge_pool_is(HUGE_POOL, HUGE_POOL, "closed: every page free");
+	return end_stage(1);
+}
+
+static int variant_hugetlb_finish_unretrieved(int stage)
+{
+	int sfd;
+
+	if (stage == 1) {
+		huge_require_pool();
+		sfd = create("hfu");
+		huge_preserve_new(sfd, 1, 1, 1);
+		huge_preserve_new(sfd, 2, 2, 2);
+		huge_preserve_new(sfd, 3, 3, 1);
+		huge_pool_is(HUGE_POOL, HUGE_POOL - 4, "preserved");
+		return end_stage(0);
+	}
+
+	huge_pool_is(HUGE_POOL - 4, HUGE_POOL - 4, "boot pool beside the 4 preserved pages");
+	sfd = retrieve("hfu");
+	if (sfd < 0)
+		return end_stage(1);
+	check_finish(sfd, "FINISH without RETRIEVE_FD");
+	huge_pool_is(HUGE_POOL, HUGE_POOL, "finished: the 4 pages join the pool, free");
+	CHECK_ERR(-ENOENT, luo_retrieve_fd(sfd, 1), "RETRIEVE_FD after FINISH");
+	close(sfd);
+	huge_pool_is(HUGE_POOL, HUGE_POOL, "session closed");
+	return end_stage(1);
+}
+
+static int variant_hugetlb_chain(int stage)
+{
+	int sfd, fd, out_sfd, ret;
+
+	if (stage == 1) {
+		huge_require_pool();
+		sfd = create("keep");
+		huge_preserve_new(sfd, 1, 1, 2);
+		sfd = create("drop");
+		huge_preserve_new(sfd, 1, 2, 1);
+		huge_pool_is(HUGE_POOL, HUGE_POOL - 3, "preserved");
+		return end_stage(0);
+	}
+	if (stage == 2) {
+		huge_pool_is(HUGE_POOL - 3, HUGE_POOL - 3,
+			     "boot pool beside the 3 preserved pages");
+		sfd = retrieve("keep");
+		if (sfd < 0)
+			return end_stage(1);
+		fd = huge_check_file(sfd, 1, 1, 2);
+		huge_pool_is(HUGE_POOL - 1, HUGE_POOL - 3, "keep retrieved");
+		out_sfd = create("keep");
+		ret = luo_preserve_fd(out_sfd, fd, 9);
+		CHECK_ERR(-EBUSY, ret, "preserve a retrieved, unfinished file");
+		check_finish(sfd, "FINISH");
+		CHECK_ERR(0, luo_preserve_fd(out_sfd, fd, 9), "preserve it again after FINISH");
+		huge_pool_is(HUGE_POOL - 1, HUGE_POOL - 3, "keep preserved again");
+		close(fd);
+		close(sfd);
+		/* "drop" is never retrieved. */
+		return end_stage(0);
+	}
+
+	huge_pool_is(HUGE_POOL - 2, HUGE_POOL - 2, "boot pool beside the 2 preserved pages");
+	CHECK_ERR(-ENOENT, luo_retrieve_session(dev, "drop"),
+		  "session not retrieved in stage 2 is gone");
+	sfd = retrieve("keep");
+	if (sfd < 0)
+		return end_stage(1);
+	fd = huge_check_file(sfd, 9, 1, 2);
+	check_finish(sfd, "FINISH keep");
+	huge_pool_is(HUGE_POOL, HUGE_POOL - 2, "keep retrieved");
+	close(fd);
+	close(sfd);
+	huge_pool_is(HUGE_POOL, HUGE_POOL, "closed: every page free");
+	return end_stage(1);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int stage);
@@ -1536,6 +1766,9 @@ static const struct {
 	{ "reply-fail", variant_reply_fail, 2 },
 	{ "dep-deep", variant_dep_deep, 2 },
 	{ "uffd-stall", variant_uffd_stall, 2 },
+	{ "hugetlb-retrieve-twice", variant_hugetlb_retrieve_twice, 2 },
+	{ "hugetlb-finish-unretrieved", variant_hugetlb_finish_unretrieved, 2 },
+	{ "hugetlb-chain", variant_hugetlb_chain, 3 },
 };
 
 /* Whether this variant runs in this stage without /dev/liveupdate. */

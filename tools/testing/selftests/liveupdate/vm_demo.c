@@ -28,8 +28,11 @@
  * check, and all of it read here from the memfd), and its RAM was not
  * copied (the state file is a small fraction of the guest RAM).
  *
- * Command line: vm_demo.hugetlb=1 (guest RAM on a hugetlb memfd of 2 MiB
- * pages; the VM needs a pool), vm_demo.ram=<MiB> (guest RAM, 128), vm_demo.fill=<MiB>
+ * Command line: vm_demo.hugetlb=1 or =2m (guest RAM on a hugetlb memfd of
+ * 2 MiB pages), =1g (of 1 GiB pages: the CPU needs pdpe1gb, the kernel
+ * SPARSEMEM_VMEMMAP; guest RAM a multiple of 1 GiB); the VM needs a pool of
+ * that size, and the RAM memfd must come back as a hugetlb memfd of the same
+ * page size. vm_demo.ram=<MiB> (guest RAM, 128), vm_demo.fill=<MiB>
  * (pattern, 16). Every step is a "vm_demo:" line on the console.
  */
 #define _GNU_SOURCE
@@ -84,7 +87,7 @@ struct vm {
 	char qbuf[65536];
 	size_t qlen;
 	unsigned int ram_mib;
-	unsigned int hugetlb;	/* guest RAM in 2 MiB hugetlb pages */
+	unsigned long hugetlb;	/* guest RAM in hugetlb pages of this size, or 0 */
 	/* What the guest said */
 	int banners;
 	uint32_t id;
@@ -462,6 +465,50 @@ static const char *ram_kind(int fd)
 	return sf.f_type == HUGETLBFS_MAGIC ? "hugetlb" : "shmem";
 }
 
+/*
+ * The page size of the guest RAM memfd: fstatfs's f_bsize, which must be
+ * fstat's st_blksize too (both are the huge page size on hugetlbfs); 0 if
+ * they differ or cannot be read.
+ */
+static unsigned long ram_page(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (fstatfs(fd, &sf) || fstat(fd, &st) || sf.f_bsize != st.st_blksize)
+		return 0;
+	return sf.f_bsize;
+}
+
+/* "4 KiB", "2 MiB", "1 GiB" pages. */
+static const char *page_str(unsigned long size)
+{
+	static char buf[32];
+
+	if (size >= VM_DEMO_MIB * 1024)
+		snprintf(buf, sizeof(buf), "%lu GiB", size / (VM_DEMO_MIB * 1024));
+	else if (size >= VM_DEMO_MIB)
+		snprintf(buf, sizeof(buf), "%lu MiB", size / VM_DEMO_MIB);
+	else
+		snprintf(buf, sizeof(buf), "%lu KiB", size / 1024);
+	return buf;
+}
+
+/* Whether the guest RAM memfd is what vm->hugetlb asks for; says why not. */
+static int check_ram_kind(struct vm *vm, const char *when)
+{
+	const char *kind = ram_kind(vm->ram);
+	unsigned long page = ram_page(vm->ram);
+
+	if (!vm->hugetlb)
+		return strcmp(kind, "shmem") ?
+		       fail("%s: the guest RAM is a %s memfd", when, kind) : 0;
+	if (strcmp(kind, "hugetlb") || page != vm->hugetlb)
+		return fail("%s: the guest RAM is a %s memfd of %s pages, not hugetlb of %s",
+			    when, kind, page_str(page), page_str(vm->hugetlb));
+	return 0;
+}
+
 /* Boot the guest and save it: QEMU gone, the VM in vm->ram and vm->state. */
 static int vm_boot_and_save(struct vm *vm)
 {
@@ -469,8 +516,9 @@ static int vm_boot_and_save(struct vm *vm)
 	struct stat st;
 	double t0, t1, t2;
 
-	say("QEMU %s: %u MiB guest RAM on %s memfd %d, state to memfd %d",
-	    qemu_bin, vm->ram_mib, ram_kind(vm->ram), vm->ram, vm->state);
+	say("QEMU %s: %u MiB guest RAM on %s memfd %d (%s pages), state to memfd %d",
+	    qemu_bin, vm->ram_mib, ram_kind(vm->ram), vm->ram,
+	    page_str(ram_page(vm->ram)), vm->state);
 	t0 = now_ms();
 	if (vm_start(vm, false))
 		return -1;
@@ -619,12 +667,30 @@ static int qemu_version(void)
 	return 0;
 }
 
+/*
+ * vm_demo.hugetlb= (or $VM_DEMO_HUGETLB): 0 (shmem), 1 or 2m (2 MiB
+ * pages), 1g (1 GiB pages). The page size, 0 for shmem.
+ */
+static unsigned long huge_size(void)
+{
+	const char *env = getenv("VM_DEMO_HUGETLB");
+	char buf[32] = "0";
+
+	if (vmtest_cmdline_get("vm_demo.hugetlb", buf, sizeof(buf)) <= 0 && env)
+		snprintf(buf, sizeof(buf), "%s", env);
+	if (!strcasecmp(buf, "1g"))
+		return 1024 * VM_DEMO_MIB;
+	if (!strcmp(buf, "1") || !strcasecmp(buf, "2m"))
+		return 2 * VM_DEMO_MIB;
+	return 0;
+}
+
 static int vm_init(struct vm *vm)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->ram_mib = cmdline_mib("vm_demo.ram", "VM_DEMO_RAM", 128);
 	vm->fill_mib = cmdline_mib("vm_demo.fill", "VM_DEMO_FILL", VM_DEMO_FILL_MIB);
-	vm->hugetlb = cmdline_mib("vm_demo.hugetlb", "VM_DEMO_HUGETLB", 0);
+	vm->hugetlb = huge_size();
 	if (getenv("VM_DEMO_QEMU"))
 		qemu_bin = getenv("VM_DEMO_QEMU");
 	if (getenv("VM_DEMO_GUEST"))
@@ -643,15 +709,36 @@ static int vm_init(struct vm *vm)
 
 static int new_memfds(struct vm *vm)
 {
-	/* vm_demo.hugetlb=1: guest RAM in 2 MiB hugetlb pages. */
-	vm->ram = memfd_create("vm-demo-ram", MFD_CLOEXEC |
-			       (vm->hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
+	unsigned int huge = 0;
+
+	/* vm_demo.hugetlb=: guest RAM in 2 MiB or 1 GiB hugetlb pages. */
+	if (vm->hugetlb)
+		huge = MFD_HUGETLB | (vm->hugetlb == 2 * VM_DEMO_MIB ? MFD_HUGE_2MB : MFD_HUGE_1GB);
+	if (vm->hugetlb && (off_t)vm->ram_mib * VM_DEMO_MIB % vm->hugetlb)
+		return fail("%u MiB of guest RAM is not a multiple of %s pages",
+			    vm->ram_mib, page_str(vm->hugetlb));
+	if (vm->hugetlb) {
+		char path[96], buf[32] = "";
+		unsigned long need = (unsigned long)vm->ram_mib * VM_DEMO_MIB / vm->hugetlb;
+
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/mm/hugepages/hugepages-%lukB/free_hugepages",
+			 vm->hugetlb / 1024);
+		vmtest_read_file(path, buf, sizeof(buf));
+		buf[strcspn(buf, "\n")] = 0;
+		if (strtoul(buf, NULL, 10) < need)
+			return fail("%s free pages of %s, %lu needed (hugepagesz= hugepages=)",
+				    buf[0] ? buf : "no", page_str(vm->hugetlb), need);
+		say("guest RAM: %lu of the %s free hugetlb pages of %s", need, buf,
+		    page_str(vm->hugetlb));
+	}
+	vm->ram = memfd_create("vm-demo-ram", MFD_CLOEXEC | huge);
 	vm->state = memfd_create("vm-demo-state", MFD_CLOEXEC);
 	if (vm->ram < 0 || vm->state < 0)
 		return fail("memfd_create: %m");
 	if (ftruncate(vm->ram, (off_t)vm->ram_mib * VM_DEMO_MIB))
 		return fail("ftruncate: %m");
-	return 0;
+	return check_ram_kind(vm, "new memfd");
 }
 
 static int run_cpr(void)
@@ -777,13 +864,11 @@ static int kexec_stage2(void)
 	vm.counter = counter;
 	vm.ram_mib = st.st_size / VM_DEMO_MIB;
 	fstat(vm.state, &st);
-	say("retrieved session '%s' (%.1f ms): guest RAM %u MiB (%s), state %lld KiB",
+	say("retrieved session '%s' (%.1f ms): guest RAM %u MiB (%s, %s pages), state %lld KiB",
 	    VM_NAME, now_ms() - t0, vm.ram_mib, ram_kind(vm.ram),
-	    (long long)st.st_size / 1024);
-	if (vm.hugetlb && strcmp(ram_kind(vm.ram), "hugetlb")) {
-		say("FAIL: the guest RAM came back as a %s memfd", ram_kind(vm.ram));
+	    page_str(ram_page(vm.ram)), (long long)st.st_size / 1024);
+	if (check_ram_kind(&vm, "retrieved"))
 		return KSFT_FAIL;
-	}
 	if (vm_restore(&vm)) {
 		vm_kill(&vm);
 		return KSFT_FAIL;
