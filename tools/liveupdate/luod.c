@@ -930,10 +930,7 @@ static int cmd_release(const struct client *c, struct luod_request *req,
 
 /* ---- replies ---- */
 
-/*
- * Send @mh to a client without blocking luod for long: a client that has
- * not read for LUOD_SEND_TIMEOUT_MS is given up on.
- */
+/* CLOCK_MONOTONIC in milliseconds, for the deadlines of client_send(). */
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -1388,10 +1385,7 @@ static void raise_nofile(void)
 	}
 }
 
-/*
- * Accept a client on @lsock, identified by its credentials and groups.
- * Returns -errno if accept() failed (-EMFILE: out of descriptors).
- */
+/* The number of connected clients of @uid among the @nr in @clients. */
 static int clients_of(uid_t uid, const struct client *clients, int nr)
 {
 	int i, n = 0;
@@ -1402,8 +1396,10 @@ static int clients_of(uid_t uid, const struct client *clients, int nr)
 }
 
 /*
- * A new client, unless luod has as many as it serves, or as many of its
- * uid as one user (not root) may have: the connection is then closed.
+ * Accept a client on @lsock, identified by its credentials and groups,
+ * unless luod has as many as it serves, or as many of its uid as one user
+ * (not root) may have: the connection is then closed. Returns -errno if
+ * accept() failed (-EMFILE: out of descriptors).
  */
 static int accept_client(int lsock, struct client *clients, int *nr_clients)
 {

@@ -50,7 +50,6 @@ int luod_connect(const char *path)
 	return sock;
 }
 
-/* Send @req, with @fd attached if it is not negative. */
 /**
  * luod_attach_fd() - attach a file to a message (SCM_RIGHTS)
  * @mh: the message, without control data yet.
@@ -71,6 +70,7 @@ void luod_attach_fd(struct msghdr *mh, char *cbuf, int fd)
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 }
 
+/* Send @req, with @fd attached if it is not negative. */
 static int luod_send(int sock, const struct luod_request *req, int fd)
 {
 	char cbuf[LUOD_FD_CMSG_SPACE];
