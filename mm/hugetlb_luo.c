@@ -143,13 +143,13 @@ static unsigned long hugetlb_luo_get_id(struct file *file)
 	return (unsigned long)file_inode(file);
 }
 
-/* Pin, preserve and record the page @folio of @file found in its cache. */
+/* Pin, preserve and record the huge page at @pos of @file. */
 static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
-				 struct folio *found)
+				 loff_t pos)
 {
-	unsigned int order = folio_order(found);
-	loff_t pos = folio_pos(found);
-	unsigned long index = found->index >> order;
+	struct hstate *h = hstate_file(file);
+	unsigned int order = huge_page_order(h);
+	unsigned long index = pos >> huge_page_shift(h);
 	struct folio *folio;
 	pgoff_t offset;
 	long pinned;
@@ -159,7 +159,7 @@ static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
 		return 0;
 
 	/* Long-term pin: moves the page out of KHO scratch (CMA). */
-	pinned = memfd_pin_folios(file, pos, pos + folio_size(found) - 1,
+	pinned = memfd_pin_folios(file, pos, pos + huge_page_size(h) - 1,
 				  &folio, 1, &offset);
 	if (pinned < 0)
 		return pinned;
@@ -190,14 +190,21 @@ err_unpin:
  * the end of the file (fallocate() with FALLOC_FL_KEEP_SIZE) are not kept:
  * the size is what the next kernel restores, and the previous kernel drops
  * them too on the next truncate.
+ *
+ * The lookup's references are dropped before the pages are pinned: the
+ * migration of a page out of KHO scratch expects no reference but the
+ * page cache's and its own, and fails with any other (memfd_pin_folios()
+ * then returns ENOMEM). The file is frozen, so each page found stays in
+ * place and is found again by its position.
  */
 static int hugetlb_luo_add_folios(struct hugetlb_luo *hl, struct file *file)
 {
 	struct address_space *mapping = file->f_mapping;
 	loff_t size = i_size_read(file_inode(file));
+	loff_t pos[PAGEVEC_SIZE];
 	struct folio_batch fbatch;
 	pgoff_t start = 0, end;
-	unsigned int i;
+	unsigned int i, nr;
 	int err = 0;
 
 	if (!size)
@@ -206,9 +213,12 @@ static int hugetlb_luo_add_folios(struct hugetlb_luo *hl, struct file *file)
 	end = (size >> PAGE_SHIFT) - 1;
 	folio_batch_init(&fbatch);
 	while (!err && filemap_get_folios(mapping, &start, end, &fbatch)) {
-		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++)
-			err = hugetlb_luo_add_folio(hl, file, fbatch.folios[i]);
+		nr = folio_batch_count(&fbatch);
+		for (i = 0; i < nr; i++)
+			pos[i] = folio_pos(fbatch.folios[i]);
 		folio_batch_release(&fbatch);
+		for (i = 0; i < nr && !err; i++)
+			err = hugetlb_luo_add_folio(hl, file, pos[i]);
 		cond_resched();
 	}
 	return err;

@@ -2844,6 +2844,10 @@ static int stage_hugetlb_damaged(int stage, unsigned int d)
  *   -sessions LUO's session chain is damaged: 8 at boot; the first open
  *             of /dev/liveupdate fails with EIO, LUO gives the pool FLB
  *             up, which logs the 8 pages and allocates 8: 16
+ *   -small    hugepages=4: stage 1 grows the pool at run time until pages
+ *             come from KHO scratch, gives the memfd such pages, and checks
+ *             that preserving moved them out; stage 2 allocates none at
+ *             boot (the 8 preserved cover the 4), 8 with the file
  */
 #define HPOOL_PAGES	8
 
@@ -2855,24 +2859,128 @@ static const struct {
 	long total;		/* with the file retrieved; -1: not revived */
 	long closed;		/* once it is closed (and the session done) */
 	const char *log;	/* a line stage 2 logs before the test runs */
+	long leave;		/* stage 1 grows the pool to leave this many MiB */
 } hpools[] = {
 	{ "hugetlb-pool-off", NULL, "hugetlb_luo_boot_pool=off", 16, 24, 24,
-	  NULL },
+	  NULL, 0 },
 	{ "hugetlb-pool-node", NULL, NULL, 8, 16, 16,
-	  "HugeTLB: 8 of 16 boot pages of size 2.00 MiB are preserved" },
+	  "HugeTLB: 8 of 16 boot pages of size 2.00 MiB are preserved", 0 },
 	{ "hugetlb-pool-luo-off", NULL, "liveupdate=off", 16, -1, 16,
-	  "discarded 1 incoming session(s)" },
+	  "discarded 1 incoming session(s)", 0 },
 	{ "hugetlb-pool-version", "version", NULL, 16, -1, 16,
-	  "hugetlb_luo: allocated 8 2.00 MiB page(s) for the pool" },
+	  "hugetlb_luo: allocated 8 2.00 MiB page(s) for the pool", 0 },
 	{ "hugetlb-pool-sessions", "session-chain", NULL, 8, -1, 16,
-	  "incoming session chain is corrupted" },
+	  "incoming session chain is corrupted", 0 },
+	{ "hugetlb-pool-small", NULL, NULL, 0, 8, 8,
+	  "HugeTLB: 4 of 4 boot pages of size 2.00 MiB are preserved", 192 },
 };
+
+#define KHO_OUT_DEBUGFS	"/sys/kernel/debug/kho/out"
+
+static uint64_t hp1g_phys(const void *addr);
+
+/* Whether @phys lies in a scratch area of this kernel (KHO debugfs). */
+static int hpool_in_scratch(uint64_t phys)
+{
+	char start[64], len[64];
+	FILE *fs, *fl;
+	int in = 0;
+
+	fs = fopen(KHO_OUT_DEBUGFS "/scratch_phys", "re");
+	fl = fopen(KHO_OUT_DEBUGFS "/scratch_len", "re");
+	REQUIRE(fs && fl, "open " KHO_OUT_DEBUGFS "/scratch_*: %m");
+	while (!in && fgets(start, sizeof(start), fs) &&
+	       fgets(len, sizeof(len), fl)) {
+		uint64_t s = strtoull(start, NULL, 16);
+
+		in = phys >= s && phys - s < strtoull(len, NULL, 16);
+	}
+	fclose(fs);
+	fclose(fl);
+	return in;
+}
+
+/* How many of the @n huge pages of @fd lie in KHO scratch. */
+static unsigned int hpool_pages_in_scratch(int fd, unsigned int n)
+{
+	unsigned int i, in = 0;
+	unsigned char *map;
+
+	/* Populated: pagemap has the frame of every page. */
+	map = mmap(NULL, n * HP, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	REQUIRE(map != MAP_FAILED, "mmap: %m");
+	for (i = 0; i < n; i++)
+		in += hpool_in_scratch(hp1g_phys(map + i * HP));
+	munmap(map, n * HP);
+	return in;
+}
+
+/*
+ * Grow the pool at run time (vm.nr_hugepages) until @leave MiB of free
+ * memory are left: the page allocator then takes the last pages from KHO
+ * scratch (CMA), which a long-term pin must move them out of. Returns a
+ * memfd that holds the free pages the pool hands out first, up to the
+ * HPOOL_PAGES-th in scratch, but HPOOL_PAGES of them: as many in scratch
+ * as there are up to all (*@in), left free for the memfd of the test.
+ */
+static int hpool_grow(struct pool *p, long leave, unsigned int *in)
+{
+	unsigned int i, nr_in = 0, left_in, left_out;
+	unsigned char *map, *scratch;
+	long grow;
+	char buf[32];
+	int err, fd;
+
+	grow = (luo_meminfo_kib("MemFree") / 1024 - leave) / (HP / MiB);
+	REQUIRE(grow > HPOOL_PAGES, "MemFree too small to grow the pool");
+	snprintf(buf, sizeof(buf), "%ld", p->total + grow);
+	err = vmtest_write_file("/proc/sys/vm/nr_hugepages", buf);
+	REQUIRE(!err, "nr_hugepages %s: %s", buf, strerror(-err));
+	pool_read(p, "stage 1, grown");
+	REQUIRE(p->free > HPOOL_PAGES, "pool grown to %ld free pages only",
+		p->free);
+
+	fd = huge_memfd("filler", p->free * HP);
+	map = mmap(NULL, p->free * HP, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   0);
+	REQUIRE(map != MAP_FAILED, "mmap the filler: %m");
+	scratch = calloc(p->free, 1);
+	REQUIRE(scratch, "calloc");
+	/* The pool hands out the pages it got last first. */
+	for (i = 0; i < p->free && (nr_in < HPOOL_PAGES || i < HPOOL_PAGES);
+	     i++) {
+		map[i * HP] = 1;
+		scratch[i] = hpool_in_scratch(hp1g_phys(map + i * HP));
+		nr_in += scratch[i];
+	}
+	munmap(map, p->free * HP);
+	printf("# %u of the first %u pages of a pool of %ld in KHO scratch\n",
+	       nr_in, i, p->total);
+	REQUIRE(nr_in, "no pool page in KHO scratch: nothing to move out");
+
+	*in = nr_in < HPOOL_PAGES ? nr_in : HPOOL_PAGES;
+	left_in = *in;
+	left_out = HPOOL_PAGES - *in;
+	for (i = 0; i < p->free; i++) {
+		if (scratch[i] ? !left_in : !left_out)
+			continue;
+		if (scratch[i])
+			left_in--;
+		else
+			left_out--;
+		REQUIRE(!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				   (off_t)i * HP, HP), "punch filler page %u: %m", i);
+	}
+	free(scratch);
+	return fd;
+}
 
 static int stage_hugetlb_pool(int stage, unsigned int c)
 {
-	int dev, sfd, fd, err;
-	unsigned int i;
-	struct pool p;
+	int dev, sfd, fd, err, filler = -1;
+	unsigned int i, in = 0;
+	struct pool p, p0;
+	char buf[32];
 
 	if (stage == 1) {
 		dev = luo_open_device();
@@ -2880,13 +2988,32 @@ static int stage_hugetlb_pool(int stage, unsigned int c)
 			return KSFT_SKIP;
 		REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
 		pool_read(&p, "stage 1");
+		p0 = p;
+		if (hpools[c].leave)
+			filler = hpool_grow(&p, hpools[c].leave, &in);
 		sfd = luo_create_session(dev, "hpool");
 		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
 		fd = huge_memfd("pool", HPOOL_PAGES * HP);
 		for (i = 0; i < HPOOL_PAGES; i++)
 			huge_write(fd, i, 170 + i);
+		if (filler >= 0) {
+			/* Its pages are free again: room to move into. */
+			close(filler);
+			i = hpool_pages_in_scratch(fd, HPOOL_PAGES);
+			CHECK(i == in, "%u pages of the memfd in KHO scratch, want %u",
+			      i, in);
+		}
 		err = luo_preserve_fd(sfd, fd, 1);
 		REQUIRE(!err, "preserve: %s", strerror(-err));
+		if (filler >= 0) {
+			i = hpool_pages_in_scratch(fd, HPOOL_PAGES);
+			CHECK(!i, "%u pages of the memfd still in KHO scratch after preserve",
+			      i);
+			/* Memory for the kexec image: the pool as it was. */
+			snprintf(buf, sizeof(buf), "%ld", p0.total + HPOOL_PAGES);
+			err = vmtest_write_file("/proc/sys/vm/nr_hugepages", buf);
+			REQUIRE(!err, "nr_hugepages %s: %s", buf, strerror(-err));
+		}
 		close(fd);
 		if (hpools[c].corrupt) {
 			err = vmtest_write_file("/sys/kernel/debug/liveupdate_test/corrupt",
