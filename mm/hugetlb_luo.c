@@ -15,10 +15,11 @@
  * punching fail with ``EPERM`` until the session is closed; the pages can
  * still be written through a shared mapping. Every huge page the file has
  * is pinned long term, which moves a page out of KHO scratch memory into
- * another free page of the pool (preserving fails with ``ENOMEM`` if the
- * pool has none), and preserved. Holes stay holes. A page the file gets
- * later, by a fault into a hole, is picked up when the session is frozen
- * at reboot; from then until the jump a fault into a hole gets ``SIGBUS``.
+ * a free page of the pool outside it, or a page allocated for the move on
+ * the same node (preserving fails with ``ENOMEM`` if there is neither),
+ * and preserved. Holes stay holes. A page the file gets later, by a fault
+ * into a hole, is picked up when the session is frozen at reboot; from
+ * then until the jump a fault into a hole gets ``SIGBUS``.
  *
  * In the next kernel the pages count in the pool of their size
  * (``HugePages_Total``) and are in use while the file has them; closing
