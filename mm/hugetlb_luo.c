@@ -149,7 +149,6 @@ static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
 				 loff_t pos)
 {
 	struct hstate *h = hstate_file(file);
-	unsigned int order = huge_page_order(h);
 	unsigned long index = pos >> huge_page_shift(h);
 	struct folio *folio;
 	pgoff_t offset;
@@ -176,7 +175,7 @@ static int hugetlb_luo_add_folio(struct hugetlb_luo *hl, struct file *file,
 	if (err)
 		goto err_unpreserve;
 	hl->nr_folios++;
-	hugetlb_luo_pool_count(order, folio_nid(folio), 1);
+	hugetlb_luo_pool_count(folio_order(folio), folio_nid(folio), 1);
 	return 0;
 
 err_unpreserve:
