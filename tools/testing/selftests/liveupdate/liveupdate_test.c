@@ -52,7 +52,6 @@
 #define MANY_HUGETLB_FILES	56
 #define HUGE_PAGE		(2UL << 20)
 #define HUGE_POOL_NEEDED	64
-#define HUGE_POOL_DIR		"/sys/kernel/mm/hugepages/hugepages-2048kB/"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC		0x0010U
@@ -1030,17 +1029,6 @@ FIXTURE_VARIANT_ADD(luo_file, hugetlb) {
 	.kind = FILE_HUGETLB,
 };
 
-/* A counter of the 2 MiB pool (nr_hugepages, free_hugepages), or -1. */
-static long huge_pool(const char *name)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), HUGE_POOL_DIR "%s", name);
-	if (vmtest_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
-}
-
 FIXTURE_SETUP(luo_file)
 {
 	self->huge_total = -1;
@@ -1051,11 +1039,11 @@ FIXTURE_SETUP(luo_file)
 	if (variant->kind == FILE_TEST && no_test_handler())
 		SKIP(return, "no %s (LIVEUPDATE_TEST)", LUO_TEST_FILE);
 	if (variant->kind == FILE_HUGETLB) {
-		self->huge_free = huge_pool("free_hugepages");
+		self->huge_free = luo_huge_pool("free_hugepages");
 		if (self->huge_free < HUGE_POOL_NEEDED)
 			SKIP(return, "%ld free 2 MiB pages, %d needed (hugepagesz=2M hugepages=%d)",
 			     self->huge_free, HUGE_POOL_NEEDED, HUGE_POOL_NEEDED);
-		self->huge_total = huge_pool("nr_hugepages");
+		self->huge_total = luo_huge_pool("nr_hugepages");
 	}
 }
 
@@ -1065,8 +1053,8 @@ FIXTURE_TEARDOWN(luo_file)
 	if (self->huge_total < 0)
 		return;
 	/* Every page back in the pool, the pool the same size. */
-	EXPECT_EQ(self->huge_total, huge_pool("nr_hugepages"));
-	EXPECT_EQ(self->huge_free, huge_pool("free_hugepages"));
+	EXPECT_EQ(self->huge_total, luo_huge_pool("nr_hugepages"));
+	EXPECT_EQ(self->huge_free, luo_huge_pool("free_hugepages"));
 }
 
 /*
@@ -1371,7 +1359,7 @@ TEST_F_TIMEOUT(luo_file, many_files, 300)
 	}
 	/* The pages of the files closed by the caller are LUO's now. */
 	if (variant->kind == FILE_HUGETLB)
-		EXPECT_EQ(self->huge_free - nr, huge_pool("free_hugepages"));
+		EXPECT_EQ(self->huge_free - nr, luo_huge_pool("free_hugepages"));
 
 	close(self->sfd[0]);
 	self->sfd[0] = -1;
@@ -1395,7 +1383,7 @@ TEST_F_TIMEOUT(luo_file, many_files, 300)
 	}
 	/* ... until the session is closed: their pages are free again. */
 	if (variant->kind == FILE_HUGETLB)
-		EXPECT_EQ(self->huge_free - nr / 2, huge_pool("free_hugepages"));
+		EXPECT_EQ(self->huge_free - nr / 2, luo_huge_pool("free_hugepages"));
 	for (i = 0; i < nr; i += 2) {
 		if (file_label(variant->kind, fds[i], &label) || label != (__u64)(1000 + i) ||
 		    luo_managed(self->dev, fds[i])) {

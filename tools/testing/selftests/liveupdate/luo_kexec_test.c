@@ -1516,18 +1516,6 @@ static int variant_setup_fail(int stage)
 
 #define HP		(2UL << 20)
 #define HUGE_POOL	16	/* hugepagesz=2M hugepages=16, in every kernel */
-#define HUGE_DIR	"/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
-/* A counter of the 2 MiB pool (nr_hugepages, free_hugepages), or -1. */
-static long huge_pool(const char *name)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), HUGE_DIR "%s", name);
-	if (vmtest_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
-}
 
 /*
  * The pool is @total pages, @free of them free. In a kernel after the
@@ -1536,7 +1524,7 @@ static long huge_pool(const char *name)
  */
 static void huge_pool_is(long total, long free, const char *when)
 {
-	long t = huge_pool("nr_hugepages"), f = huge_pool("free_hugepages");
+	long t = luo_huge_pool("nr_hugepages"), f = luo_huge_pool("free_hugepages");
 
 	CHECK(t == total && f == free, "%s: 2 MiB pool %ld, %ld free (want %ld, %ld)",
 	      when, t, f, total, free);
@@ -1545,7 +1533,7 @@ static void huge_pool_is(long total, long free, const char *when)
 /* A stage 1 without the pool cannot say anything: skip. */
 static void huge_require_pool(void)
 {
-	long t = huge_pool("nr_hugepages"), f = huge_pool("free_hugepages");
+	long t = luo_huge_pool("nr_hugepages"), f = luo_huge_pool("free_hugepages");
 
 	if (t != HUGE_POOL || f != HUGE_POOL)
 		ksft_exit_skip("2 MiB pool %ld, %ld free: needs hugepagesz=2M hugepages=%d\n",

@@ -503,3 +503,14 @@ int luoctl_load_next_stage(int next_stage, char *out, size_t len)
 	unlink(LUOCTL_INITRD);
 	return ret;
 }
+
+long luo_huge_pool(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/hugepages/hugepages-2048kB/%s", name);
+	if (vmtest_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}

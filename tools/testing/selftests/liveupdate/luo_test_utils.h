@@ -111,4 +111,10 @@ int luoctl_show(const char *prog, const char *what, const char *arg);
  */
 int luoctl_load_next_stage(int next_stage, char *out, size_t len);
 
+/*
+ * A counter of the 2 MiB hugetlb pool, by its sysfs name (nr_hugepages,
+ * free_hugepages...), or -1 if it cannot be read.
+ */
+long luo_huge_pool(const char *name);
+
 #endif /* _LUO_TEST_UTILS_H */
