@@ -53,15 +53,6 @@
 #define HUGE_PAGE		(2UL << 20)
 #define HUGE_POOL_NEEDED	64
 
-#ifndef MFD_EXEC
-#define MFD_EXEC		0x0010U
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE	0x0010
-#endif
-#ifndef F_SEAL_EXEC
-#define F_SEAL_EXEC		0x0020
-#endif
 /* Exec-sealed without exec permission, yet with every write seal. */
 #define HUGE_BAD_SEALS		(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
 				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)

@@ -7,12 +7,28 @@
 #ifndef _LUO_TEST_UTILS_H
 #define _LUO_TEST_UTILS_H
 
+#include <fcntl.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <linux/liveupdate.h>
 #include <linux/types.h>
 
 #include "luo_test_file.h"
+
+/* memfd flags and seals that Debian 12's C library does not define yet. */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL		0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC		0x0010U
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC		0x0020
+#endif
 
 #define LUO_DEVICE		"/dev/liveupdate"
 #define LUO_EVENTS_MAX		(512 * 1024)

@@ -1166,19 +1166,6 @@ static int stage_rejected(void)
 
 /* ---- Exec class and seals (variant "noexec") ---- */
 
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL		0x0008U
-#endif
-#ifndef MFD_EXEC
-#define MFD_EXEC		0x0010U
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE	0x0010
-#endif
-#ifndef F_SEAL_EXEC
-#define F_SEAL_EXEC		0x0020
-#endif
-
 #define SEALS_EXEC_WRITE	(F_SEAL_EXEC | F_SEAL_SHRINK | F_SEAL_GROW | \
 				 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
 #define NOEXEC_SIZE		8192
