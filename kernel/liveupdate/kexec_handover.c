@@ -815,12 +815,10 @@ static int __init kho_walk_reserve_runs(struct kho_mem_walk *mw)
 static bool __init kho_walk_overlaps(struct kho_mem_walk *mw, unsigned long pfn,
 				     unsigned int order)
 {
-	unsigned long head;
+	unsigned long head, larger = mw->orders & ~GENMASK(order, 0);
 	unsigned int o;
 
-	for (o = order + 1; o < BITS_PER_LONG; o++) {
-		if (!(mw->orders & BIT(o)))
-			continue;
+	for_each_set_bit(o, &larger, BITS_PER_LONG) {
 		head = pfn & ~((1UL << o) - 1);
 		if (kho_walk_mark(head) == KHO_PAGE_MAGIC &&
 		    (page_private(pfn_to_page(head)) & U32_MAX) == o)
