@@ -415,6 +415,8 @@ sys.exit(bad)'); then
 what=${1:-all}
 rm -f "$RESULTS"
 start=$(date +%s)
+stamp=$LOGS/.check-start
+touch "$stamp"
 case $what in
 all)		run_kunit; run_kselftest; run_kselftest_debug; run_kselftest_distro
 		run_deb; run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
@@ -435,6 +437,9 @@ failed=$(grep -c '^fail ' "$RESULTS")
 skipped=$(grep -c '^skip ' "$RESULTS")
 step "summary ($(( $(date +%s) - start ))s; every result in build/logs/results.txt)"
 grep -E '^(fail|skip) ' "$RESULTS" | sed 's/^/  /'
+# Runs vmtest.sh ran twice: TCG trapped on a stale int3 (vmtest.sh).
+find "$LOGS" -name '*.int3.log' -newer "$stamp" 2>/dev/null | sort |
+	sed "s#^$LOGS/#  retried after a stale int3 under TCG: #"
 line="$passed passed, $failed failed"
 [ "$skipped" != 0 ] && line="$line, $skipped skipped"
 echo "$line"
