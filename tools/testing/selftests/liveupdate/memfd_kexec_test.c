@@ -57,8 +57,9 @@
  * pages optimized), "hugetlb-cgroup", "hugetlb-race" and
  * "hugetlb-damaged-*": 2 MiB hugetlb memfds (CONFIG_LIVEUPDATE_HUGETLB),
  * see stage_hugetlb(), stage_hugetlb_cgroup(), stage_hugetlb_race() and
- * stage_hugetlb_damaged(). Variants "hugetlb-1g", "hugetlb-1g-hvo" and
- * "hugetlb-1g-finish": 1 GiB pages, see stage_hugetlb_1g().
+ * stage_hugetlb_damaged(). Variants "hugetlb-1g", "hugetlb-1g-hvo",
+ * "hugetlb-1g-finish" and "hugetlb-1g-nosize": 1 GiB pages, see
+ * stage_hugetlb_1g().
  *
  * Variants "damaged-flags", "damaged-pos", "damaged-record",
  * "damaged-order": the previous kernel hands over a memfd with an unknown
@@ -3092,6 +3093,12 @@ static int stage_hugetlb_pool(int stage, unsigned int c)
  * Variant "hugetlb-1g-finish": a 1 GiB memfd with one word written is
  * preserved, and the next kernel finishes its session without retrieving
  * it: its page goes to the free list of the 1 GiB pool.
+ *
+ * Variant "hugetlb-1g-nosize": the same memfd, and the next kernel has no
+ * 1 GiB page size (booted with clearcpuid=pdpe1gb, as on a CPU without
+ * 1 GiB pages). Retrieving the memfd fails with EOPNOTSUPP for good, with
+ * one log line; its gigantic page goes to the page allocator (MemFree
+ * +1 GiB) and the session finishes.
  */
 #define HP1G		GiB
 #define HP1G_SYSFS	"/sys/kernel/mm/hugepages/hugepages-1048576kB/"
@@ -3374,6 +3381,44 @@ static int stage_hugetlb_1g_finish(int stage)
 	return kexec_now(stage);
 }
 
+static int stage_hugetlb_1g_nosize(int stage)
+{
+	long before, after;
+	int dev, sfd, fd;
+
+	if (stage == 1) {
+		/* The preserve of variant "hugetlb-1g-finish", then no 1G size. */
+		REQUIRE(!vmtest_set_next_args("clearcpuid=pdpe1gb"),
+			"next args: %m");
+		return stage_hugetlb_1g_finish(stage);
+	}
+
+	CHECK(access(HP1G_SYSFS, F_OK) && errno == ENOENT,
+	      "this kernel still has 1 GiB pages (clearcpuid=pdpe1gb)");
+	dev = luo_open_device();
+	REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
+	sfd = luo_retrieve_session(dev, SESSION);
+	REQUIRE(sfd >= 0, "retrieve session: %s", strerror(-sfd));
+	before = luo_meminfo_kib("MemFree");
+	fd = luo_retrieve_fd(sfd, 1);
+	after = luo_meminfo_kib("MemFree");
+	printf("# retrieve without a 1 GiB page size: %s, MemFree %+ld KiB\n",
+	       fd < 0 ? strerror(-fd) : "a file", after - before);
+	CHECK(fd == -EOPNOTSUPP, "retrieve: %s, want EOPNOTSUPP",
+	      fd < 0 ? strerror(-fd) : "a file");
+	CHECK(vmtest_kmsg_has("incoming hugetlb memfd: no pool of pages of order 18"),
+	      "no log line for the missing page size");
+	CHECK(after - before >= (long)(HP1G / 1024) * 9 / 10,
+	      "the gigantic page did not go to the page allocator (MemFree %+ld KiB)",
+	      after - before);
+	fd = luo_retrieve_fd(sfd, 1);
+	CHECK(fd == -EOPNOTSUPP, "retrieve again: %s, want EOPNOTSUPP for good",
+	      fd < 0 ? strerror(-fd) : "a file");
+	CHECK(!luo_finish(sfd), "finish the session: %m");
+	close(sfd);
+	return failures ? KSFT_FAIL : KSFT_PASS;
+}
+
 /* Whether HVO is on (hugetlb_free_vmemmap=on); says so if it is not. */
 static int hvo_on(void)
 {
@@ -3436,6 +3481,8 @@ int main(void)
 	}
 	if (!strcmp(variant, "hugetlb-1g-finish"))
 		return stage_hugetlb_1g_finish(stage);
+	if (!strcmp(variant, "hugetlb-1g-nosize"))
+		return stage_hugetlb_1g_nosize(stage);
 	if (!strcmp(variant, "hugetlb-race"))
 		return stage_hugetlb_race(stage);
 	for (i = 0; i < ARRAY_SIZE(hdamages); i++)
