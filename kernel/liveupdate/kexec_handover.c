@@ -1019,6 +1019,7 @@ static void __init kho_revive_memory(void)
 		.w.node_ok = kho_walk_node_unmark,
 	};
 	size_t marked_size, runs_size = 0;
+	char took[32] = "not timed (no clock yet)";
 	u64 start = local_clock();
 	int err, ret;
 
@@ -1080,15 +1081,21 @@ static void __init kho_revive_memory(void)
 		 * not be restorable, whatever address handover data names.
 		 */
 		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
+		/*
+		 * Where the TSC cannot be calibrated (a loaded TCG host), the
+		 * scheduler clock is jiffies, which do not advance yet.
+		 */
 		start = local_clock() - start;
+		if (start)
+			snprintf(took, sizeof(took), "%llu us",
+				 div_u64(start, NSEC_PER_USEC));
 		if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
-			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %llu us\n",
+			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %s\n",
 				mw.blocks, mw.deferred + second.deferred,
-				second.nr_runs, div_u64(start, NSEC_PER_USEC));
+				second.nr_runs, took);
 		else
-			pr_info("%lu preserved memory blocks reserved; %lu ranges, %llu us\n",
-				mw.blocks, second.nr_runs,
-				div_u64(start, NSEC_PER_USEC));
+			pr_info("%lu preserved memory blocks reserved; %lu ranges, %s\n",
+				mw.blocks, second.nr_runs, took);
 		return;
 	}
 
