@@ -380,10 +380,12 @@ for run in "${runs[@]}"; do
 		judge "$log" "$test" "$rc"
 		# Once, and said: see stale_int3().
 		[ -n "$why" ] && [ $attempt = 1 ] && stale_int3 "$log" || break
-		mv "$log" "${log%.log}.int3.log"
+		first=${log%.log}.int3.log
+		mv "$log" "$first"
+		at=$(grep -m 1 -A 4 'Oops: int3' "$first" | grep -m 1 -o 'RIP: [^ ]*' |
+		     cut -d: -f3)
 		echo "RETRY $name: TCG ran an int3 that text patching had removed" \
-			"(at $(grep -m 1 -A 4 'Oops: int3' "${log%.log}.int3.log" |
-			       grep -m 1 -o 'RIP: [^ ]*' | cut -d: -f3)); first log: ${log%.log}.int3.log"
+			"(at $at); first log: $first"
 	done
 
 	kx=$(kexec_times "$log" | paste -sd, -)
