@@ -386,10 +386,41 @@ static phys_addr_t __init kho_scratch_on_node(phys_addr_t addr, phys_addr_t size
 	return min(size, limit - addr);
 }
 
+/* What kho_scratch_cma_bytes() adds up. */
+struct kho_scratch_cma {
+	phys_addr_t limit;
+	int nid;
+	phys_addr_t bytes;
+};
+
+static int __init kho_scratch_cma_one(struct cma *cma, void *data)
+{
+	struct kho_scratch_cma *sum = data;
+
+	sum->bytes += kho_scratch_on_node(cma_get_base(cma), cma_get_size(cma),
+					  sum->limit, sum->nid);
+	return 0;
+}
+
+/*
+ * Bytes of the CMA areas (cma=, hugetlb_cma=) below @limit on node @nid.
+ * memblock counts their reservations as the kernel's, but the kernel did
+ * not need them to boot: their pages go to the page allocator (movable).
+ * Scaled as kernel memory, a hugetlb_cma=1G made scratch 2 GiB larger, or
+ * failed on a small host and disabled KHO.
+ */
+static phys_addr_t __init kho_scratch_cma_bytes(phys_addr_t limit, int nid)
+{
+	struct kho_scratch_cma sum = { .limit = limit, .nid = nid };
+
+	cma_for_each_area(kho_scratch_cma_one, &sum);
+	return sum.bytes;
+}
+
 /*
  * The kernel's reservations below @limit on node @nid (%NUMA_NO_NODE: on
- * all), less the scratch areas reserved so far, which memblock counts among
- * them.
+ * all), less the scratch areas reserved so far and the CMA areas, which
+ * memblock counts among them.
  */
 static phys_addr_t __init kho_scratch_kern(phys_addr_t limit, int nid)
 {
@@ -399,7 +430,7 @@ static phys_addr_t __init kho_scratch_kern(phys_addr_t limit, int nid)
 	for (i = 0; i < kho_scratch_cnt; i++)
 		kern -= min(kern, kho_scratch_on_node(kho_scratch[i].addr,
 						      kho_scratch[i].size, limit, nid));
-	return kern;
+	return kern - min(kern, kho_scratch_cma_bytes(limit, nid));
 }
 
 /* The node with the most kernel reservations below ARCH_LOW_ADDRESS_LIMIT. */
@@ -465,7 +496,7 @@ static phys_addr_t __init kho_scratch_headroom(void)
  */
 static void __init kho_reserve_scratch(void)
 {
-	phys_addr_t size, addr, lowmem, all, nodes = 0, total;
+	phys_addr_t size, addr, lowmem, all, nodes = 0, total, cma;
 	unsigned int max_cnt, i;
 	int nid, low_nid;
 
@@ -521,6 +552,10 @@ static void __init kho_reserve_scratch(void)
 	pr_info("scratch: %llu MiB in %u areas for %llu MiB of kernel reservations (%llu MiB low), %u node(s)\n",
 		(u64)total >> 20, kho_scratch_cnt, (u64)all >> 20, (u64)lowmem >> 20,
 		num_node_state(N_MEMORY));
+	cma = kho_scratch_cma_bytes(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
+	if (cma)
+		pr_info("scratch: %llu MiB of CMA areas left out of the sizing; a kernel started by KHO reserves CMA while it may only use scratch, where large areas do not fit\n",
+			(u64)cma >> 20);
 	return;
 
 err_free:

@@ -288,10 +288,13 @@ else
 	mem_mib=$(($(numfmt --from=iec "$mem") / 1048576))
 fi
 
-# NUMA: one memory backend per node, the CPUs dealt out in turn.
-topo=(-smp "$smp")
-if [ "$nodes" -gt 1 ]; then
-	mib=$mem_mib
+# set_topo <MiB>: NUMA: one memory backend per node, the CPUs dealt out
+# in turn.
+set_topo() {
+	local mib=$1 n c
+
+	topo=(-smp "$smp")
+	[ "$nodes" -gt 1 ] || return 0
 	if [ $((mib % nodes)) -ne 0 ] || [ "$smp" -lt "$nodes" ]; then
 		echo "vmtest: -n $nodes needs memory divisible by it and as many CPUs" >&2
 		exit 1
@@ -304,7 +307,7 @@ if [ "$nodes" -gt 1 ]; then
 		topo+=(-numa "cpu,node-id=$((c % nodes)),socket-id=$c")
 	done
 	topo[1]="$smp,sockets=$smp,cores=1,threads=1"
-fi
+}
 
 # Prefix every console line with the host time since QEMU started.
 stamp() {
@@ -352,16 +355,26 @@ for run in "${runs[@]}"; do
 	# doesn't work"); it tests QEMU's timing, not the kernel under test.
 	cmdline="console=ttyS0 panic=-1 no_timer_check retain_initrd vmtest.test=$test"
 	cmdline+="${variant:+ vmtest.variant=$variant}$args $append"
+	# vmtest.mem=<MiB> on a test's line: more guest memory than -m.
+	run_mib=$mem_mib
+	if [[ " $args " =~ \ vmtest\.mem=([^ ]*)\  ]]; then
+		run_mib=${BASH_REMATCH[1]}
+		if ! [[ $run_mib =~ ^[0-9]+$ ]]; then
+			echo "vmtest: vmtest.mem=$run_mib: give the size in MiB" >&2
+			exit 1
+		fi
+	fi
+	set_topo "$run_mib"
+	memopt=("$run_mib") dimm=()
 	# vmtest.dimm=<MiB> on a test's line: a DIMM of that size the kernel
 	# hot-adds at boot (ACPI memory hotplug, outside the firmware map).
-	memopt=("$mem") dimm=()
 	if [[ " $args " =~ \ vmtest\.dimm=([^ ]*)\  ]]; then
 		dmib=${BASH_REMATCH[1]}
 		if ! [[ $dmib =~ ^[0-9]+$ ]]; then
 			echo "vmtest: vmtest.dimm=$dmib: give the size in MiB" >&2
 			exit 1
 		fi
-		memopt=("$mem,slots=1,maxmem=$((mem_mib + dmib))M")
+		memopt=("$run_mib,slots=1,maxmem=$((run_mib + dmib))M")
 		dimm=(-object "memory-backend-ram,id=dimm0,size=${dmib}M"
 		      -device "pc-dimm,id=dimm0,memdev=dimm0")
 	fi
