@@ -78,6 +78,11 @@ for l in lines:
     if 'bench: error' in l:
         print(l); sys.exit(1)
 print()
+stalls = [l for l in lines if re.search(r'soft lockup|self-detected stall|detected stalls on CPU', l)]
+nboots = sum('Linux version' in l for l in lines)
+print(f"  soft-lockup or RCU-stall reports in the {nboots} boots: {len(stalls) or 'none'}")
+for l in stalls[:5]:
+    print("    " + l)
 for l in lines:
     if re.search(r'KHO: scratch:|preserved memory blocks reserved|deferred pages initialised in|froze', l):
         print("  " + l)
