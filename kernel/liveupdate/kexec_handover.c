@@ -393,19 +393,34 @@ struct kho_scratch_cma {
 	phys_addr_t bytes;
 };
 
+/*
+ * The part of @cma that memblock_reserved_kern_size() counts: reserved for
+ * the kernel (an area placed by memblock_alloc_range_nid(); one at a fixed
+ * address is reserved without the flag) and not NOINIT.
+ */
 static int __init kho_scratch_cma_one(struct cma *cma, void *data)
 {
+	phys_addr_t base = cma_get_base(cma), end = base + cma_get_size(cma);
 	struct kho_scratch_cma *sum = data;
+	struct memblock_region *r;
+	phys_addr_t s, e;
 
-	sum->bytes += kho_scratch_on_node(cma_get_base(cma), cma_get_size(cma),
-					  sum->limit, sum->nid);
+	for_each_reserved_mem_region(r) {
+		if (!memblock_is_reserved_kern(r) || memblock_is_reserved_noinit(r))
+			continue;
+		s = max(base, r->base);
+		e = min(end, r->base + r->size);
+		if (s < e)
+			sum->bytes += kho_scratch_on_node(s, e - s, sum->limit,
+							  sum->nid);
+	}
 	return 0;
 }
 
 /*
- * Bytes of the CMA areas (cma=, hugetlb_cma=) below @limit on node @nid.
- * memblock counts their reservations as the kernel's, but the kernel did
- * not need them to boot: their pages go to the page allocator (movable).
+ * Bytes of the CMA areas (cma=, hugetlb_cma=) below @limit on node @nid
+ * that memblock counts as the kernel's reservations. The kernel did not
+ * need them to boot: their pages go to the page allocator (movable).
  * Scaled as kernel memory, a hugetlb_cma=1G made scratch 2 GiB larger, or
  * failed on a small host and disabled KHO.
  */
