@@ -805,7 +805,9 @@ static void __init kho_walk_sort_runs(struct range *runs, unsigned long n)
 	unsigned long lo, mid, hi;
 	size_t size = n * sizeof(*runs);
 
-	if (kho_walk_stretch_end(runs, 0, n) >= n)
+	/* @mid: where the first stretch ends; sorted once that is @n. */
+	mid = kho_walk_stretch_end(runs, 0, n);
+	if (mid >= n)
 		return;
 	buf = memblock_alloc_raw(size, SMP_CACHE_BYTES);
 	if (!buf) {
@@ -813,14 +815,16 @@ static void __init kho_walk_sort_runs(struct range *runs, unsigned long n)
 		return;
 	}
 	dst = buf;
-	while (kho_walk_stretch_end(src, 0, n) < n) {
+	do {
 		for (lo = 0; lo < n; lo = hi) {
-			mid = kho_walk_stretch_end(src, lo, n);
+			if (lo)
+				mid = kho_walk_stretch_end(src, lo, n);
 			hi = mid < n ? kho_walk_stretch_end(src, mid, n) : n;
 			kho_walk_merge(src, dst, lo, mid, hi);
 		}
 		swap(src, dst);
-	}
+		mid = kho_walk_stretch_end(src, 0, n);
+	} while (mid < n);
 	if (src != runs)
 		memcpy(runs, src, size);
 	memblock_free(buf, size);
