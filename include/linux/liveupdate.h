@@ -170,6 +170,7 @@ struct liveupdate_flb_ops {
  * @obj: the live object, or NULL.
  * @done: outgoing: unused; incoming: the object was finished.
  * @retrieved: incoming: @count, @data and @obj are valid.
+ * @finished: incoming: dependent files finished so far.
  */
 struct luo_flb_state {
 	/* Serializes the callbacks and protects the fields below. */
@@ -179,6 +180,7 @@ struct luo_flb_state {
 	void *obj;
 	bool done;
 	bool retrieved;
+	long finished;
 };
 
 /**

@@ -222,6 +222,30 @@ err_disable:
 }
 early_initcall(luo_early_init);
 
+/*
+ * The incoming sessions are inconsistent (@err): nobody can take any of them
+ * over in this boot. The sessions read in full before the inconsistency are
+ * finished through their handlers, so their memory is free again; the rest
+ * stays reserved (its data is not trusted). Then the FLBs account for the
+ * files that never come.
+ */
+static void luo_incoming_fail(int err)
+{
+	int n;
+
+	lockdep_assert_held(&luo_in.lock);
+
+	luo_in.error = -EIO;
+	n = luo_session_discard_incoming();
+	if (n)
+		pr_err("incoming sessions are inconsistent (%pe): %d complete session(s) discarded (their memory is free again), the rest stays reserved\n",
+		       ERR_PTR(err), n);
+	else
+		pr_err("incoming sessions are inconsistent (%pe): their memory stays reserved\n",
+		       ERR_PTR(err));
+	luo_flb_abandon_incoming();
+}
+
 /**
  * luo_incoming_setup_once - build the incoming sessions on first use
  *
@@ -232,16 +256,17 @@ early_initcall(luo_early_init);
  */
 int luo_incoming_setup_once(void)
 {
+	int err;
+
 	guard(mutex)(&luo_in.lock);
 
 	if (luo_in.done || luo_in.error)
 		return luo_in.error;
 
 	luo_in.done = true;
-	if (luo_session_deserialize(luo_in.sessions_pa)) {
-		luo_in.error = -EIO;
-		luo_flb_abandon_incoming();
-	}
+	err = luo_session_deserialize(luo_in.sessions_pa);
+	if (err)
+		luo_incoming_fail(err);
 
 	return luo_in.error;
 }
@@ -249,7 +274,8 @@ int luo_incoming_setup_once(void)
 /*
  * Give the memory of every incoming session back: nobody can take them over
  * in this boot. Only sessions that deserialize cleanly are finished, through
- * their handlers; inconsistent data stays reserved (it may not be ours).
+ * their handlers; inconsistent data stays reserved (it may not be ours, see
+ * luo_incoming_fail()).
  */
 static void __init luo_incoming_discard(void)
 {
@@ -263,10 +289,7 @@ static void __init luo_incoming_discard(void)
 	luo_in.done = true;
 	err = luo_session_deserialize(luo_in.sessions_pa);
 	if (err) {
-		luo_in.error = -EIO;
-		pr_err("incoming sessions are inconsistent (%pe): their memory stays reserved\n",
-		       ERR_PTR(err));
-		luo_flb_abandon_incoming();
+		luo_incoming_fail(err);
 		return;
 	}
 

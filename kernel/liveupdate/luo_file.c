@@ -629,8 +629,9 @@ void luo_file_show_fdinfo(struct luo_session *session, struct seq_file *m)
  * @ser: where the previous kernel serialized its files.
  *
  * Every file gets a record that is not yet retrieved and a reference on
- * its handler's module. The file chain is released once read. On error the
- * records built so far are left behind (see luo_session_deserialize()).
+ * its handler's module. The file chain is released once read, also when an
+ * entry is inconsistent; the records built so far are then left for the
+ * caller to drop (luo_file_forget_incoming()).
  *
  * Return: 0; -ENOENT if no registered handler has a file's compatible
  * string; -EINVAL if the chain or its entries are corrupted; -ENOMEM.
@@ -662,23 +663,26 @@ int luo_file_deserialize(struct luo_session *session,
 		size_t len;
 
 		len = strnlen(entry->compatible, sizeof(entry->compatible));
-		if (!len || len == sizeof(entry->compatible))
-			return -EINVAL;
-		if (luo_file_find(set, entry->token))
-			return -EINVAL;
+		if (!len || len == sizeof(entry->compatible) ||
+		    luo_file_find(set, entry->token)) {
+			err = -EINVAL;
+			goto out;
+		}
 
 		fh = luo_handler_for_compatible(entry->compatible);
 		if (!fh) {
 			pr_err("session '%*pE': token %llu: no handler for '%*pE'\n",
 			       luo_session_name_len(session), session->name,
 			       entry->token, (int)len, entry->compatible);
-			return -ENOENT;
+			err = -ENOENT;
+			goto out;
 		}
 
 		lf = kzalloc(sizeof(*lf), GFP_KERNEL);
 		if (!lf) {
 			module_put(fh->ops->owner);
-			return -ENOMEM;
+			err = -ENOMEM;
+			goto out;
 		}
 		lf->fh = fh;
 		lf->serialized_data = entry->data;
@@ -687,11 +691,34 @@ int luo_file_deserialize(struct luo_session *session,
 		cond_resched();
 	}
 
-	if (set->count != ser->count)
-		return -EINVAL;
-
+	err = set->count == ser->count ? 0 : -EINVAL;
+out:
+	/* The chain was checked whole: its blocks are ours to free. */
 	kho_block_set_destroy(&bs);
-	return 0;
+	return err;
+}
+
+/**
+ * luo_file_forget_incoming - drop the records of an unusable session's files
+ * @session: an incoming session that never became visible.
+ *
+ * For a session whose file chain turned out inconsistent: the records and
+ * their references on the handlers' modules go, but no handler is called,
+ * since the data behind the files is not trusted, so their memory stays
+ * reserved.
+ *
+ * Context: process context; nobody else can reach @session.
+ */
+void luo_file_forget_incoming(struct luo_session *session)
+{
+	struct luo_file_set *set = &session->file_set;
+	struct luo_file *lf, *tmp;
+
+	list_for_each_entry_safe(lf, tmp, &set->files, list) {
+		module_put(lf->fh->ops->owner);
+		luo_file_set_del(set, lf);
+		kfree(lf);
+	}
 }
 
 /*

@@ -252,6 +252,8 @@ void luo_flb_file_finish(struct liveupdate_file_handler *fh)
 		if (err && err != -ENODATA && err != -ENOENT)
 			pr_warn("FLB '%s': cannot retrieve to finish: %pe\n",
 				flb->compatible, ERR_PTR(err));
+		if (!err)
+			st->finished++;
 		luo_flb_put_incoming_locked(flb);
 	}
 }
@@ -259,20 +261,22 @@ void luo_flb_file_finish(struct liveupdate_file_handler *fh)
 /**
  * luo_flb_abandon_incoming - drop the references of files that never come
  *
- * The incoming sessions turned out unusable: none of their files will be
- * retrieved or finished. The references those files hold on the incoming
- * FLBs of registered handlers are dropped, so that each FLB is finished,
- * at once or when the last liveupdate_flb_get_incoming() user lets go,
- * and can account for what it will not get back. An FLB whose retrieve
- * fails is left as it is.
+ * The incoming sessions turned out unusable: no more of their files will
+ * be retrieved or finished (the complete sessions read before the damage
+ * were finished already, see luo_incoming_fail()). The references the
+ * other files hold on the incoming FLBs of registered handlers are
+ * dropped, so that each FLB is finished, at once or when the last
+ * liveupdate_flb_get_incoming() user lets go, and can account for what it
+ * will not get back. An FLB whose retrieve fails is left as it is.
  *
- * Context: process context, once per boot, before any incoming file was
- * finished.
+ * Context: process context, once per boot, after the last incoming file
+ * was finished.
  */
 void luo_flb_abandon_incoming(void)
 {
 	struct liveupdate_flb *flb;
 	struct luo_flb_ser *ser;
+	long never;
 
 	guard(rwsem_read)(&luo_register_rwsem);
 
@@ -283,8 +287,12 @@ void luo_flb_abandon_incoming(void)
 		ser = luo_flb_find_incoming(flb);
 		if (!ser || luo_flb_retrieve_locked(flb))
 			continue;
+		/* The files that never come: those not finished. */
+		never = (s64)ser->count - st->finished;
+		if (never <= 0)
+			continue;
 		/* Keep one of them: dropping it finishes the FLB if it is the last. */
-		st->count -= min_t(long, st->count, ser->count) - 1;
+		st->count -= min_t(long, st->count, never) - 1;
 		luo_flb_put_incoming_locked(flb);
 	}
 }

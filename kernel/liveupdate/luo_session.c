@@ -695,11 +695,13 @@ err_undo:
  * luo_session_deserialize - build the incoming sessions
  * @sessions_pa: head of the incoming session block chain, 0 if none.
  *
- * Runs once, on the first open of the device. The error policy is simple:
- * any inconsistency fails the whole handover for this boot, and whatever
- * was built so far is left in place, unreachable (the memory behind it
- * stays reserved; recovering is the job of another reboot). The session
- * chain itself is released once it has been read.
+ * Runs once, on the first open of the device. Any inconsistency fails the
+ * whole handover for this boot. The sessions read in full before it stay
+ * in the incoming list, for the caller to discard through their handlers
+ * (luo_session_discard_incoming()), which frees their memory; the session
+ * found inconsistent is dropped without calling its handlers, and the ones
+ * after it are not read, so the memory behind those stays reserved. The
+ * session chain itself is released once it has been read.
  *
  * Context: process context; the incoming file handlers must be registered.
  * Return: 0, or a negative errno if the handover data is unusable.
@@ -734,23 +736,29 @@ int luo_session_deserialize(u64 sessions_pa)
 		len = strnlen(entry->name, sizeof(entry->name));
 		if (!len || len == sizeof(entry->name)) {
 			pr_err("incoming session with a malformed name\n");
-			return -EINVAL;
+			err = -EINVAL;
+			goto out;
 		}
 		if (luo_session_find(&luo_incoming, entry->name)) {
 			pr_err("incoming session '%*pE' is duplicated\n",
 			       (int)len, entry->name);
-			return -EINVAL;
+			err = -EINVAL;
+			goto out;
 		}
 
 		session = luo_session_alloc(entry->name, true);
-		if (!session)
-			return -ENOMEM;
+		if (!session) {
+			err = -ENOMEM;
+			goto out;
+		}
 
 		err = luo_file_deserialize(session, &entry->file_set_ser);
 		if (err) {
 			pr_err("incoming session '%*pE': %pe\n", (int)len,
 			       entry->name, ERR_PTR(err));
-			return err;
+			luo_file_forget_incoming(session);
+			luo_session_free(session);
+			goto out;
 		}
 
 		luo_session_add(&luo_incoming, session);
@@ -759,7 +767,11 @@ int luo_session_deserialize(u64 sessions_pa)
 		cond_resched();
 	}
 
+out:
+	/* The chain was checked whole: its blocks are ours to free. */
 	kho_block_set_destroy(&bs);
+	if (err)
+		return err;
 	/* Part of the blackout when an agent opens the device after boot. */
 	pr_info("read %ld incoming session(s) with %ld file(s) in %lld us\n",
 		nr_sessions, nr_files, ktime_us_delta(ktime_get(), start));

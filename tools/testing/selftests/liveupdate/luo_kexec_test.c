@@ -33,6 +33,9 @@
  *                     the test handler damages what LUO wrote, at reboot
  *                     (spec 5.4: short blob, bad chains, unknown handler,
  *                     file-count mismatch, duplicate session): EIO
+ *   corrupt-discard   a damaged session after a sound one: EIO, the sound
+ *                     one's memory is free again, the damaged one's stays
+ *                     reserved, the FLBs are finished once
  *   kexec-load        reboot into an image from kexec_load(), which has no
  *                     handover data, fails and keeps the sessions; the
  *                     kexec_file_load() image then gets them
@@ -1299,6 +1302,75 @@ static int variant_corrupt_duplicate(int stage)
 			       "incoming session 'kx-corrupt' is duplicated");
 }
 
+/* A memfd of @mib MiB, every byte written, preserved in @sfd as @token. */
+static void preserve_memfd(int sfd, __u64 token, size_t mib)
+{
+	size_t len = mib << 20;
+	int mfd = memfd_create("kx-discard", 0);
+	char *p;
+
+	if (mfd < 0 || ftruncate(mfd, len))
+		ksft_exit_fail_msg("memfd: %m\n");
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %m\n");
+	memset(p, 0x5a, len);
+	munmap(p, len);
+	CHECK_ERR(0, luo_preserve_fd(sfd, mfd, token), "preserve a memfd");
+	close(mfd);
+}
+
+/*
+ * A damaged session after a sound one: the first open fails with EIO, the
+ * sound session ("kx-a": 64 MiB memfd and a test file) is finished through
+ * its handlers, so its memory is free again, while the damaged one (its
+ * name now duplicates "kx-a"; 4 MiB memfd and a test file) stays reserved.
+ * The FLBs both test files depend on are finished once.
+ */
+static int variant_corrupt_discard(int stage)
+{
+	char path[] = "/sys/kernel/debug/liveupdate_test/corrupt";
+	long before, after;
+	const char *log;
+	int sfd;
+
+	if (stage == 1) {
+		sfd = create("kx-a");
+		preserve_memfd(sfd, 1, 64);
+		preserve_new(sfd, 2, 2, 1000);
+		sfd = create("kx-b");
+		preserve_memfd(sfd, 1, 4);
+		preserve_new(sfd, 2, 3, 1000);
+		CHECK_ERR(0, vmtest_write_file(path, "duplicate"),
+			  "damage the second session at reboot");
+		return end_stage(0);
+	}
+
+	before = vmtest_mem_free_kib();
+	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate");
+	after = vmtest_mem_free_kib();
+	ksft_print_msg("free memory %ld KiB before the first open, %ld KiB after\n",
+		       before, after);
+	CHECK(vmtest_kmsg_has("incoming session 'kx-a' is duplicated"),
+	      "the log names the damaged session");
+	CHECK(vmtest_kmsg_has("1 complete session(s) discarded"),
+	      "the log says the sound session was discarded");
+	CHECK(after - before >= 62 * 1024,
+	      "the sound session's 64 MiB memfd is free again (+%ld KiB)",
+	      after - before);
+	CHECK(after - before < 68 * 1024,
+	      "the damaged session's 4 MiB memfd stays reserved (+%ld KiB in all)",
+	      after - before);
+	log = log_or_empty();
+	CHECK(finish_status(log, 2) == 0 && finish_status(log, 3) == -100000,
+	      "the sound test file finished (%d), the damaged one not (%d)",
+	      finish_status(log, 2), finish_status(log, 3));
+	CHECK(events_count(log, "flb-finish") == 1 &&
+	      events_count(log, "flb2-finish") == 1, "both FLBs finished once");
+	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate again");
+	return end_stage(1);
+}
+
 /* ---- kexec-load ---- */
 
 /* Load a one-page image with kexec_load(2), as kexec-tools does without -s. */
@@ -1746,6 +1818,7 @@ static const struct {
 	{ "corrupt-handler", variant_corrupt_handler, 2 },
 	{ "corrupt-count", variant_corrupt_count, 2 },
 	{ "corrupt-duplicate", variant_corrupt_duplicate, 2 },
+	{ "corrupt-discard", variant_corrupt_discard, 2 },
 	{ "kexec-load", variant_kexec_load, 2 },
 	{ "off", variant_off, 3 },
 	{ "flb-fault", variant_flb_fault, 2 },
