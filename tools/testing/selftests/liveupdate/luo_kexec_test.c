@@ -1306,7 +1306,7 @@ static int variant_corrupt_duplicate(int stage)
 static void preserve_memfd(int sfd, __u64 token, size_t mib)
 {
 	size_t len = mib << 20;
-	int mfd = memfd_create("kx-discard", 0);
+	int mfd = memfd_create("kx-memfd", 0);
 	char *p;
 
 	if (mfd < 0 || ftruncate(mfd, len))
@@ -1435,22 +1435,11 @@ static int variant_off(int stage)
 	char extra[64], val[32];
 	long kib, before;
 	const char *log;
-	int sfd, mfd, ret;
-	char *p;
+	int sfd, ret;
 
 	if (stage == 1) {
 		sfd = create("off");
-		mfd = memfd_create("off", 0);
-		if (mfd < 0 || ftruncate(mfd, OFF_MEMFD_SIZE))
-			ksft_exit_fail_msg("memfd: %m\n");
-		p = mmap(NULL, OFF_MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 mfd, 0);
-		if (p == MAP_FAILED)
-			ksft_exit_fail_msg("mmap: %m\n");
-		memset(p, 0x5a, OFF_MEMFD_SIZE);
-		munmap(p, OFF_MEMFD_SIZE);
-		CHECK_ERR(0, luo_preserve_fd(sfd, mfd, 1), "preserve a 64 MiB memfd");
-		close(mfd);
+		preserve_memfd(sfd, 1, OFF_MEMFD_SIZE >> 20);
 		preserve_new(sfd, 2, 2, 2000);
 		ret = vmtest_kexec_load_args(2, "liveupdate=off");
 		if (ret)
