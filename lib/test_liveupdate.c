@@ -59,6 +59,10 @@
  * second FLB, "liveupdate-test-flb-v2", is linked after it and does the
  * same; its events are ``flb2-preserve`` and so on.
  *
+ * ``flb_hold``: writing 1 gets the incoming FLB "liveupdate-test-flb-v1"
+ * and keeps the reference, as a user of the object would; writing 0 puts
+ * it back. Reading gives 1 while it is held.
+ *
  * ``flb_fault`` (write ``<flb> preserve|retrieve <errno> <count>``, flb 1
  * or 2): the next *count* preserves of that FLB fail with *errno*; or its
  * next *count* retrieves in the next kernel do (logged as
@@ -911,6 +915,54 @@ static const struct file_operations luo_test_flb_fops = {
 	.llseek = default_llseek,
 };
 
+/* A reference on the incoming test FLB held through "flb_hold". */
+static DEFINE_MUTEX(luo_test_flb_hold_lock);	/* protects the flag below */
+static bool luo_test_flb_held;
+
+static ssize_t luo_test_flb_hold_write(struct file *file,
+				       const char __user *ubuf, size_t count,
+				       loff_t *ppos)
+{
+	void *obj;
+	bool hold;
+	int err;
+
+	err = kstrtobool_from_user(ubuf, count, &hold);
+	if (err)
+		return err;
+
+	guard(mutex)(&luo_test_flb_hold_lock);
+	if (hold == luo_test_flb_held)
+		return count;
+	if (hold) {
+		err = liveupdate_flb_get_incoming(&luo_test_flb, &obj);
+		if (err)
+			return err;
+	} else {
+		liveupdate_flb_put_incoming(&luo_test_flb);
+	}
+	luo_test_flb_held = hold;
+	return count;
+}
+
+static ssize_t luo_test_flb_hold_read(struct file *file, char __user *buf,
+				      size_t count, loff_t *ppos)
+{
+	char text[4];
+	int len;
+
+	scoped_guard(mutex, &luo_test_flb_hold_lock)
+		len = scnprintf(text, sizeof(text), "%d\n", luo_test_flb_held);
+	return simple_read_from_buffer(buf, count, ppos, text, len);
+}
+
+static const struct file_operations luo_test_flb_hold_fops = {
+	.owner = THIS_MODULE,
+	.read = luo_test_flb_hold_read,
+	.write = luo_test_flb_hold_write,
+	.llseek = default_llseek,
+};
+
 static ssize_t luo_test_flb_fault_write(struct file *file,
 					const char __user *ubuf, size_t count,
 					loff_t *ppos)
@@ -1217,6 +1269,8 @@ static int __init luo_test_init(void)
 	debugfs_create_file("corrupt", 0200, dir, NULL, &luo_test_corrupt_fops);
 	debugfs_create_file("flb_fault", 0200, dir, NULL,
 			    &luo_test_flb_fault_fops);
+	debugfs_create_file("flb_hold", 0600, dir, NULL,
+			    &luo_test_flb_hold_fops);
 	return 0;
 
 err_unregister:

@@ -41,7 +41,9 @@
  * data was rejected at boot (or LUO is off), or when the incoming
  * sessions fail to deserialize on the first open of ``/dev/liveupdate``
  * (LUO then finishes the FLBs of the files it gives up). The preserved
- * pages themselves stay reserved in those cases.
+ * pages themselves stay reserved in those cases, but for those of the
+ * complete sessions LUO finishes before it gives the rest up: they join
+ * the pool as usual.
  *
  * Pages that come back after their pool was grown in their stead (the
  * pool FLB's own data was unusable while the files were not) are kept:

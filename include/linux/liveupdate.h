@@ -170,7 +170,8 @@ struct liveupdate_flb_ops {
  * @obj: the live object, or NULL.
  * @done: outgoing: unused; incoming: the object was finished.
  * @retrieved: incoming: @count, @data and @obj are valid.
- * @finished: incoming: dependent files finished so far.
+ * @finished: incoming: dependent files whose finish dropped a reference
+ *            (the FLB was retrieved then).
  */
 struct luo_flb_state {
 	/* Serializes the callbacks and protects the fields below. */

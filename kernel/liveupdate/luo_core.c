@@ -44,9 +44,11 @@
  *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
  *   fails with ``EIO`` for the rest of this boot, and the preserved memory
  *   stays reserved. If it is the sessions that turn out unusable (read on
- *   the first open), the FLBs handed over are finished, since none of
- *   their files will be. The kernel does not panic; a plain reboot or
- *   kexec gets the machine back to a clean state.
+ *   the first open), the sessions read in full before the damage are
+ *   finished through their handlers, which gives their memory back, the
+ *   rest stays reserved, and the FLBs handed over are finished once the
+ *   files that will never come are accounted for. The kernel does not
+ *   panic; a plain reboot or kexec gets the machine back to a clean state.
  * - If the handed-over sessions are consistent but nobody can take them
  *   over in this boot (``liveupdate=off``, or LUO cannot set itself up),
  *   LUO *discards* them at late_initcall_sync: every incoming session is
@@ -109,7 +111,10 @@ struct luo_ser *luo_ser_out;
  * @valid: the previous kernel handed over a LUO blob that passed the early
  *         checks (its sessions are yet to be validated).
  * @done: the sessions were deserialized (or failed to be).
- * @lock: protects @error and @done.
+ * @lock: protects @error and @done. Taken first, before
+ *        &luo_serialize_rwsem and the locks below it: the first open
+ *        (under the misc device lock) and the discard at late_initcall_sync
+ *        deserialize, and on failure finish sessions, with it held.
  */
 struct luo_incoming {
 	u64 sessions_pa;
@@ -223,7 +228,7 @@ err_disable:
 early_initcall(luo_early_init);
 
 /*
- * The incoming sessions are inconsistent (@err): nobody can take any of them
+ * The incoming sessions are unusable (@err): nobody can take any of them
  * over in this boot. The sessions read in full before the inconsistency are
  * finished through their handlers, so their memory is free again; the rest
  * stays reserved (its data is not trusted). Then the FLBs account for the
@@ -236,12 +241,17 @@ static void luo_incoming_fail(int err)
 	lockdep_assert_held(&luo_in.lock);
 
 	luo_in.error = -EIO;
+	/*
+	 * On the first open this runs under the misc device lock: the other
+	 * misc devices wait while the handlers free the complete sessions.
+	 * It happens once per boot, and only when the handover is damaged.
+	 */
 	n = luo_session_discard_incoming();
 	if (n)
-		pr_err("incoming sessions are inconsistent (%pe): %d complete session(s) discarded (their memory is free again), the rest stays reserved\n",
+		pr_err("incoming sessions are unusable (%pe): %d complete session(s) discarded (their memory is free again), the rest stays reserved\n",
 		       ERR_PTR(err), n);
 	else
-		pr_err("incoming sessions are inconsistent (%pe): their memory stays reserved\n",
+		pr_err("incoming sessions are unusable (%pe): their memory stays reserved\n",
 		       ERR_PTR(err));
 	luo_flb_abandon_incoming();
 }

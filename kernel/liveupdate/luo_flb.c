@@ -22,9 +22,10 @@
  * and its reference count starts at that number of files. Each dependent
  * file's finish drops one reference, as does each
  * liveupdate_flb_put_incoming(); the last one finishes the FLB. If the
- * incoming sessions turn out unusable, the references of all their files
- * are dropped at once: the FLB is finished although its files stay
- * reserved, so that it can account for them.
+ * incoming sessions turn out unusable, the complete sessions are finished
+ * first, then the references of the files that never come (those not
+ * finished) are dropped at once: the FLB is finished although those files
+ * stay reserved, so that it can account for them.
  *
  * Locking: the list of FLBs and the links are protected by
  * &luo_register_rwsem; the state of each direction of an FLB by its own
@@ -288,7 +289,7 @@ void luo_flb_abandon_incoming(void)
 		if (!ser || luo_flb_retrieve_locked(flb))
 			continue;
 		/* The files that never come: those not finished. */
-		never = (s64)ser->count - st->finished;
+		never = (long)ser->count - st->finished;
 		if (never <= 0)
 			continue;
 		/* Keep one of them: dropping it finishes the FLB if it is the last. */

@@ -33,13 +33,14 @@
  * block chain of &struct luo_session_ser; the block set grows with every
  * session created, so that the reboot itself allocates nothing.
  *
- * Locking: &luo_serialize_rwsem (read) > list rwsem > session mutex. Every
- * session operation holds &luo_serialize_rwsem for reading; the reboot
- * holds it for writing and keeps it when it succeeds. No user memory is
- * read or written with any of these locks held: a fault in user memory
- * can take forever (userfaultfd, FUSE), and would block the reboot. The
- * ioctls copy their argument in before taking the locks and their reply
- * out after dropping them.
+ * Locking: &luo_in.lock (luo_core.c, deserialization and the discard of
+ * incoming sessions only) > &luo_serialize_rwsem (read) > list rwsem >
+ * session mutex. Every session operation holds &luo_serialize_rwsem for
+ * reading; the reboot holds it for writing and keeps it when it succeeds. No
+ * user memory is read or written with any of these locks held: a fault in
+ * user memory can take forever (userfaultfd, FUSE), and would block the
+ * reboot. The ioctls copy their argument in before taking the locks and
+ * their reply out after dropping them.
  *
  * A session file lives as long as its last reference, which may outlive
  * the session (``/proc/<pid>/fd`` readers hold the file's dentry): what the
@@ -796,9 +797,13 @@ long luo_session_outgoing_count(void)
  * For a boot in which nobody can take the incoming sessions over: each is
  * finished as if userspace had retrieved nothing, so that its handlers give
  * the preserved memory back. A session whose handler vetoes the finish is
- * kept, with its memory reserved.
+ * kept, with its memory reserved. Also for the complete sessions of a
+ * handover found damaged on the first open, which userspace can no longer
+ * reach.
  *
- * Context: process context, before userspace can reach the sessions.
+ * Context: process context, with &luo_in.lock held (at late_initcall_sync,
+ * or on the first open of the device); takes &luo_serialize_rwsem and the
+ * incoming list rwsem.
  * Return: the number of sessions discarded.
  */
 int luo_session_discard_incoming(void)

@@ -35,7 +35,8 @@
  *                     file-count mismatch, duplicate session): EIO
  *   corrupt-discard   a damaged session after a sound one: EIO, the sound
  *                     one's memory is free again, the damaged one's stays
- *                     reserved, the FLBs are finished once
+ *                     reserved, the FLBs are finished once (one only when
+ *                     a reference held across the open is put)
  *   kexec-load        reboot into an image from kexec_load(), which has no
  *                     handover data, fails and keeps the sessions; the
  *                     kexec_file_load() image then gets them
@@ -1324,12 +1325,14 @@ static void preserve_memfd(int sfd, __u64 token, size_t mib)
  * A damaged session after a sound one: the first open fails with EIO, the
  * sound session ("kx-a": 64 MiB memfd and a test file) is finished through
  * its handlers, so its memory is free again, while the damaged one (its
- * name now duplicates "kx-a"; 4 MiB memfd and a test file) stays reserved.
- * The FLBs both test files depend on are finished once.
+ * name now duplicates "kx-a"; 32 MiB memfd and a test file) stays
+ * reserved. The FLBs both test files depend on are finished once, the
+ * first only when a reference held on it across the failed open is put.
  */
 static int variant_corrupt_discard(int stage)
 {
 	char path[] = "/sys/kernel/debug/liveupdate_test/corrupt";
+	char hold[] = "/sys/kernel/debug/liveupdate_test/flb_hold";
 	long before, after;
 	const char *log;
 	int sfd;
@@ -1339,13 +1342,15 @@ static int variant_corrupt_discard(int stage)
 		preserve_memfd(sfd, 1, 64);
 		preserve_new(sfd, 2, 2, 1000);
 		sfd = create("kx-b");
-		preserve_memfd(sfd, 1, 4);
+		preserve_memfd(sfd, 1, 32);
 		preserve_new(sfd, 2, 3, 1000);
 		CHECK_ERR(0, vmtest_write_file(path, "duplicate"),
 			  "damage the second session at reboot");
 		return end_stage(0);
 	}
 
+	CHECK_ERR(0, vmtest_write_file(hold, "1"),
+		  "hold a reference on the incoming test FLB");
 	before = vmtest_mem_free_kib();
 	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate");
 	after = vmtest_mem_free_kib();
@@ -1358,13 +1363,18 @@ static int variant_corrupt_discard(int stage)
 	CHECK(after - before >= 62 * 1024,
 	      "the sound session's 64 MiB memfd is free again (+%ld KiB)",
 	      after - before);
-	CHECK(after - before < 68 * 1024,
-	      "the damaged session's 4 MiB memfd stays reserved (+%ld KiB in all)",
+	CHECK(after - before < 80 * 1024,
+	      "the damaged session's 32 MiB memfd stays reserved (+%ld KiB in all)",
 	      after - before);
 	log = log_or_empty();
 	CHECK(finish_status(log, 2) == 0 && finish_status(log, 3) == -100000,
 	      "the sound test file finished (%d), the damaged one not (%d)",
 	      finish_status(log, 2), finish_status(log, 3));
+	CHECK(events_count(log, "flb-finish") == 0 &&
+	      events_count(log, "flb2-finish") == 1,
+	      "the held FLB is not finished yet, the other one is");
+	CHECK_ERR(0, vmtest_write_file(hold, "0"), "put the FLB reference");
+	log = log_or_empty();
 	CHECK(events_count(log, "flb-finish") == 1 &&
 	      events_count(log, "flb2-finish") == 1, "both FLBs finished once");
 	CHECK_ERR(-EIO, luo_open_device(), "open /dev/liveupdate again");
