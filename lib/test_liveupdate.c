@@ -61,7 +61,7 @@
  *
  * ``flb_hold``: writing 1 gets the incoming FLB "liveupdate-test-flb-v1"
  * and keeps the reference, as a user of the object would; writing 0 puts
- * it back. Reading gives 1 while it is held.
+ * it back.
  *
  * ``flb_fault`` (write ``<flb> preserve|retrieve <errno> <count>``, flb 1
  * or 2): the next *count* preserves of that FLB fail with *errno*; or its
@@ -945,22 +945,9 @@ static ssize_t luo_test_flb_hold_write(struct file *file,
 	return count;
 }
 
-static ssize_t luo_test_flb_hold_read(struct file *file, char __user *buf,
-				      size_t count, loff_t *ppos)
-{
-	char text[4];
-	int len;
-
-	scoped_guard(mutex, &luo_test_flb_hold_lock)
-		len = scnprintf(text, sizeof(text), "%d\n", luo_test_flb_held);
-	return simple_read_from_buffer(buf, count, ppos, text, len);
-}
-
 static const struct file_operations luo_test_flb_hold_fops = {
 	.owner = THIS_MODULE,
-	.read = luo_test_flb_hold_read,
 	.write = luo_test_flb_hold_write,
-	.llseek = default_llseek,
 };
 
 static ssize_t luo_test_flb_fault_write(struct file *file,
@@ -1269,7 +1256,7 @@ static int __init luo_test_init(void)
 	debugfs_create_file("corrupt", 0200, dir, NULL, &luo_test_corrupt_fops);
 	debugfs_create_file("flb_fault", 0200, dir, NULL,
 			    &luo_test_flb_fault_fops);
-	debugfs_create_file("flb_hold", 0600, dir, NULL,
+	debugfs_create_file("flb_hold", 0200, dir, NULL,
 			    &luo_test_flb_hold_fops);
 	return 0;
 

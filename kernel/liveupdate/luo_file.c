@@ -630,8 +630,9 @@ void luo_file_show_fdinfo(struct luo_session *session, struct seq_file *m)
  *
  * Every file gets a record that is not yet retrieved and a reference on
  * its handler's module. The file chain is released once read, also when an
- * entry is inconsistent; the records built so far are then left for the
- * caller to drop (luo_file_forget_incoming()).
+ * entry is inconsistent; the records built so far are then dropped again
+ * without calling their handlers, since the data behind the files is not
+ * trusted: their memory stays reserved.
  *
  * Return: 0; -ENOENT if no registered handler has a file's compatible
  * string; -EINVAL if the chain or its entries are corrupted; -ENOMEM.
@@ -695,30 +696,16 @@ int luo_file_deserialize(struct luo_session *session,
 out:
 	/* The chain was checked whole: its blocks are ours to free. */
 	kho_block_set_destroy(&bs);
-	return err;
-}
+	if (err) {
+		struct luo_file *lf, *tmp;
 
-/**
- * luo_file_forget_incoming - drop the records of an unusable session's files
- * @session: an incoming session that never became visible.
- *
- * For a session whose file chain turned out inconsistent: the records and
- * their references on the handlers' modules go, but no handler is called,
- * since the data behind the files is not trusted, so their memory stays
- * reserved.
- *
- * Context: process context; nobody else can reach @session.
- */
-void luo_file_forget_incoming(struct luo_session *session)
-{
-	struct luo_file_set *set = &session->file_set;
-	struct luo_file *lf, *tmp;
-
-	list_for_each_entry_safe(lf, tmp, &set->files, list) {
-		module_put(lf->fh->ops->owner);
-		luo_file_set_del(set, lf);
-		kfree(lf);
+		list_for_each_entry_safe(lf, tmp, &set->files, list) {
+			module_put(lf->fh->ops->owner);
+			luo_file_set_del(set, lf);
+			kfree(lf);
+		}
 	}
+	return err;
 }
 
 /*

@@ -195,7 +195,6 @@ int luo_file_finish(struct luo_session *session);
 void luo_file_show_fdinfo(struct luo_session *session, struct seq_file *m);
 int luo_file_deserialize(struct luo_session *session,
 			 const struct luo_file_set_ser *ser);
-void luo_file_forget_incoming(struct luo_session *session);
 bool luo_handler_registered(struct liveupdate_file_handler *fh);
 
 /* luo_flb.c */

@@ -757,7 +757,6 @@ int luo_session_deserialize(u64 sessions_pa)
 		if (err) {
 			pr_err("incoming session '%*pE': %pe\n", (int)len,
 			       entry->name, ERR_PTR(err));
-			luo_file_forget_incoming(session);
 			luo_session_free(session);
 			goto out;
 		}
