@@ -32,4 +32,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null || apt-get update
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The downloaded .debs are not kept: a CI disk holds the build, not them.
+apt-get install -y -qq --no-install-recommends \
+	-o APT::Keep-Downloaded-Packages=false "${missing[@]}" >/dev/null

@@ -28,9 +28,10 @@
 # build/series-stages/<commit>/<path>.
 #
 # The commits are built in a git repository holding the pristine base
-# (build/series-git, created once per base), formatted with git format-patch,
-# then checked: git am of the patches onto the base must give the same tree,
-# and that tree must be identical to build/linux.
+# (build/series-git, created once per base, checked out sparsely),
+# formatted with git format-patch, then checked: git am of the patches onto
+# the base must give the same tree, and that tree must be identical to
+# build/linux.
 set -euo pipefail
 : "${TOP:?}" "${BUILD:?}" "${SRC:?}"
 
@@ -111,20 +112,37 @@ for f in "${!diffs[@]}"; do
 	version[${owner[$f]}|$f]=$cur
 done
 
-# 2. A git repository with the pristine base, made once per base.
+# 2. A git repository with the pristine base, made once per base. The
+# base is committed straight from its directory, and only what the series
+# and checkpatch.pl need is checked out (sparse): the files the series
+# adds or changes, scripts/, include/ (CamelCase seeds), LICENSES/ (SPDX)
+# and what makes checkpatch.pl see the top of a kernel tree. A full work
+# tree would be another copy of the kernel sources on the disk.
 if [ "$(cat "$GIT/.lu-base" 2>/dev/null)" != "$base_id" ]; then
 	echo "  GIT     committing the pristine base (once per base)"
 	rm -rf "$GIT"
 	mkdir -p "$GIT"
-	rsync -a --exclude=/.git "$base_dir/" "$GIT/"
 	git_ init -q
-	git_ add -A -f
+	git_ --work-tree="$base_dir" add -A -f
 	git_ -c user.name=base -c user.email=base@localhost \
 		commit -q -m "Linux $(sed -n 2p "$BUILD/base-version.txt")"
 	git_ tag -f base >/dev/null
 	echo "$base_id" > "$GIT/.lu-base"
 fi
 echo ".lu-base" > "$GIT/.git/info/exclude"
+# Top-level files, no directories, then the ones named (order matters).
+{
+	printf '%s\n' '/*' '!/*/'
+	{
+		printf '%s\n' /scripts/ /include/ /LICENSES/ \
+			/Documentation/Makefile /arch/Kconfig /drivers/Makefile \
+			/fs/Makefile /init/Makefile /ipc/Makefile \
+			/kernel/Makefile /lib/Makefile
+		sed -n 's@^\(+++\|---\) [^/]*/\([^[:space:]]*\).*@/\2@p' \
+			"${quilt[@]/#/$TOP/patches/}"
+		printf '/%s\n' "${files[@]}"
+	} | sort -u
+} | git_ sparse-checkout set --no-cone --stdin
 git_ checkout -q -f -B series base
 git_ clean -q -f -d -x -e .lu-base
 
@@ -161,8 +179,16 @@ git_ -c user.name="$name" -c user.email="$email" am -q "$OUT"/*.patch ||
 	{ git_ am --abort || true; die "git am of build/series onto the base failed"; }
 [ "$(git_ rev-parse 'series-am^{tree}')" = "$(git_ rev-parse 'series^{tree}')" ] ||
 	die "git am gives a different tree than the series commits"
-if ! diff -r -q --no-dereference -x .git -x .pc -x patches -x '.lu-*' "$SRC" "$GIT" \
-	> "$BUILD/series-diff.txt"; then
+# build/linux as a tree object (its files are already in the repository,
+# so this only reads them), compared with the series' tree.
+rm -f "$GIT/.git/lu-src-index"
+GIT_INDEX_FILE=$GIT/.git/lu-src-index \
+	git_ -c core.sparseCheckout=false --work-tree="$SRC" add -A -f -- . \
+		':!.pc' ':!patches' ':!.lu-*'
+src_tree=$(GIT_INDEX_FILE=$GIT/.git/lu-src-index git_ write-tree)
+rm -f "$GIT/.git/lu-src-index"
+if [ "$src_tree" != "$(git_ rev-parse 'series^{tree}')" ]; then
+	git_ diff --stat "$src_tree" 'series^{tree}' > "$BUILD/series-diff.txt"
 	head -n 20 "$BUILD/series-diff.txt" >&2
 	die "build/series does not reproduce build/linux (see build/series-diff.txt)"
 fi
