@@ -47,14 +47,18 @@
  *
  * 1. kho_populate(), very early: validate the root FDT, add the scratch
  *    areas to memblock and restrict memblock to them.
- * 2. kho_memory_init(), right before memblock_free_all(): make scratch CMA
- *    again, walk the tracker and reserve every preserved block, recording
- *    its order in the head page. Under deferred struct page init it also
- *    initialises the struct pages of the preserved blocks (and of the
- *    pages it marks while walking); deferred init then skips them, as it
- *    skips all reserved memory. Then memblock may allocate from all memory
- *    again (scratch-only mode ends).
- * 3. Users find their subtrees (kho_retrieve_subtree()) and take their
+ * 2. kho_reserve_preserved(), once the direct map covers RAM (x86: in
+ *    setup_arch(), before the CMA areas and the crash kernel are
+ *    reserved): walk the tracker, checking it whole, and reserve every
+ *    preserved block. Then memblock may allocate from all memory again
+ *    (scratch-only mode ends), so later early reservations need not fit
+ *    in scratch.
+ * 3. kho_memory_init(), right before memblock_free_all(): make scratch CMA
+ *    again and record each preserved block's order in its head page.
+ *    Under deferred struct page init it also initialises the struct pages
+ *    of the preserved blocks; deferred init then skips them, as it skips
+ *    all reserved memory.
+ * 4. Users find their subtrees (kho_retrieve_subtree()) and take their
  *    memory back (kho_restore_folio(), kho_restore_pages()). Preserved
  *    memory that is never restored stays reserved.
  *
@@ -72,9 +76,10 @@
  * for this kernel (kho_is_enabled() is false).
  *
  * The scratch array is checked as a whole before any of it is used, so a
- * rejected array leaves memblock as it was. ``kho=off`` in a kernel started
- * by KHO also makes it a cold boot (decided in kho_memory_init(), since x86
- * parses the command line only after kho_populate()): nothing is revived
+ * rejected array leaves memblock as it was. ``kho=off`` in a kernel
+ * started by KHO also makes it a cold boot (decided in
+ * kho_reserve_preserved(), since x86 parses the command line only after
+ * kho_populate()): nothing is revived
  * and all preserved memory is freed. ``memtest=`` in a KHO boot tests only
  * the scratch areas, as the rest still holds unreserved preserved memory.
  */
@@ -636,41 +641,59 @@ static void __init kho_scratch_set_cma(void)
 }
 
 /*
- * While the incoming tracker is walked, the struct page of every node page
- * visited carries KHO_NODE_MAGIC in the upper half of page->private, so that
- * a node reached twice (nodes pointing at each other) is found at once and
- * the walk costs one visit per node page. The marks are cleared again
- * before the node pages are freed.
+ * The incoming tracker is walked early, before this kernel has struct
+ * pages (kho_reserve_preserved()), so the walk keeps its marks in bitmaps
+ * of its own, allocated from scratch:
  *
- * Which pages carry a mark (a node's or a block's, KHO_PAGE_MAGIC) is also
- * kept in kho_walk_marked, one bit per page frame, for the length of
- * kho_memory_init(): under deferred struct page init, the struct page of a
- * page not marked may still hold old contents, which must not be read as a
- * mark.
+ * - kho_walk_nodes, one bit per page frame of the physical range RAM spans:
+ *   the tracker nodes visited. A node reached twice (nodes pointing at each
+ *   other) is found at once, and the walk costs one visit per node page.
+ *   Freed at the end of the walk.
+ * - kho_walk_heads[order], one bit per 2^order page frames: the blocks of
+ *   that order. Only the orders present are allocated. They are kept until
+ *   kho_memory_init() has written each block's order into its head page and
+ *   are freed there.
  */
-#define KHO_NODE_MAGIC		0x4b484f4eU	/* "KHON" */
+#define KHO_WALK_ORDERS		(BITS_PER_LONG - PAGE_SHIFT - 1)
 
-static unsigned long *kho_walk_marked __initdata;
-static unsigned long kho_walk_base __initdata;	/* pfn of bit 0 */
-static unsigned long kho_walk_pfns __initdata;	/* bits */
+static unsigned long *kho_walk_nodes __initdata;
+static unsigned long *kho_walk_heads[KHO_WALK_ORDERS] __initdata;
+static unsigned long kho_walk_base __initdata;	/* first pfn covered */
+static unsigned long kho_walk_pfns __initdata;	/* pfns covered */
 
-/* Whether @pfn's page carries a mark (its struct page is initialised). */
-static bool __init kho_walk_marked_pfn(unsigned long pfn)
+/* Bits in the head bitmap of @order. */
+static unsigned long __init kho_walk_bits(unsigned int order)
 {
-	return pfn - kho_walk_base < kho_walk_pfns &&
-	       test_bit(pfn - kho_walk_base, kho_walk_marked);
+	return ((kho_walk_base + kho_walk_pfns - 1) >> order) -
+	       (kho_walk_base >> order) + 1;
+}
+
+/* The bit of the block of @order that contains @pfn (covered). */
+static unsigned long __init kho_walk_bit(unsigned long pfn, unsigned int order)
+{
+	return (pfn >> order) - (kho_walk_base >> order);
+}
+
+static void __init kho_walk_free_heads(void)
+{
+	unsigned int o;
+
+	for (o = 0; o < KHO_WALK_ORDERS; o++) {
+		if (!kho_walk_heads[o])
+			continue;
+		memblock_free(kho_walk_heads[o],
+			      BITS_TO_LONGS(kho_walk_bits(o)) * sizeof(long));
+		kho_walk_heads[o] = NULL;
+	}
 }
 
 /**
- * struct kho_mem_walk - walking the incoming tracker in kho_memory_init()
+ * struct kho_mem_walk - walking the incoming tracker in kho_reserve_preserved()
  * @w: the walker.
  * @blocks: number of blocks checked so far.
  * @orders: bit N is set once a block of order N was checked.
  * @run_start: start of the run of adjacent blocks not reserved yet.
  * @run_end: end of that run; equal to @run_start when there is none.
- * @deferred: pages of the blocks whose struct pages KHO initialised because
- *            deferred struct page init had not: their heads in the first
- *            pass, the rest in the second.
  * @fdt_found: a block starts at the incoming root FDT.
  * @loop: a tracker node was reached a second time.
  * @reserve_err: the first error of memblock_reserve(), in the second pass.
@@ -690,7 +713,6 @@ struct kho_mem_walk {
 	unsigned long orders;
 	phys_addr_t run_start;
 	phys_addr_t run_end;
-	unsigned long deferred;
 	bool fdt_found;
 	bool loop;
 	int reserve_err;
@@ -699,42 +721,13 @@ struct kho_mem_walk {
 	unsigned long max_runs;
 };
 
-/* The upper half of page->private of @pfn's page, 0 if it is not marked. */
-static u32 __init kho_walk_mark(unsigned long pfn)
-{
-	if (!kho_walk_marked_pfn(pfn))
-		return 0;
-	return page_private(pfn_to_page(pfn)) >> 32;
-}
-
 /*
- * Mark @pfn's page (RAM, checked by the caller) with @info, or take its
- * mark away if @info is 0. Returns 1 if its struct page had to be
- * initialised first (deferred struct page init), else 0.
+ * What the walk found, for the log line of kho_memory_init(): blocks and
+ * ranges reserved, and the time the reservation took.
  */
-static unsigned long __init kho_walk_set_mark(unsigned long pfn, unsigned long info)
-{
-	unsigned long init = 0;
-
-	if (!kho_walk_marked_pfn(pfn)) {
-		if (!info)
-			return 0;
-		init = kho_init_struct_pages(pfn, 1);
-		__set_bit(pfn - kho_walk_base, kho_walk_marked);
-	} else if (!info) {
-		__clear_bit(pfn - kho_walk_base, kho_walk_marked);
-	}
-	set_page_private(pfn_to_page(pfn), info);
-	return init;
-}
-
-/* Whether a page of [@pfn, @pfn + @nr) after the first carries a mark. */
-static bool __init kho_walk_marked_inside(unsigned long pfn, unsigned long nr)
-{
-	unsigned long start = pfn + 1 - kho_walk_base, end = start + nr - 1;
-
-	return nr > 1 && find_next_bit(kho_walk_marked, end, start) < end;
-}
+static unsigned long kho_in_blocks __initdata;
+static unsigned long kho_in_ranges __initdata;
+static u64 kho_in_reserve_ns __initdata;
 
 /* Reserve the pending run of blocks, if any. */
 static int __init kho_walk_flush(struct kho_mem_walk *mw)
@@ -860,22 +853,21 @@ static int __init kho_walk_reserve_runs(struct kho_mem_walk *mw)
 }
 
 /*
- * Whether the block at @pfn of @order lies inside a block reserved before.
- * The walk is in key order, which is by descending order and, within an
- * order, by ascending address; blocks of one order never overlap, so only
- * a block of a larger order, already reserved, can contain this one. Its
- * head is @pfn aligned down to its order.
+ * Whether a block checked before has a page in [@pfn, @pfn + @nr): for each
+ * order present, a head bit from the block of that order containing @pfn
+ * (a larger block around the range, or a smaller one starting at @pfn) to
+ * the one containing the range's last page (smaller blocks inside it).
  */
-static bool __init kho_walk_overlaps(struct kho_mem_walk *mw, unsigned long pfn,
-				     unsigned int order)
+static bool __init kho_walk_block_in(struct kho_mem_walk *mw, unsigned long pfn,
+				     unsigned long nr)
 {
-	unsigned long head, larger = mw->orders & ~GENMASK(order, 0);
+	unsigned long orders = mw->orders, first, last;
 	unsigned int o;
 
-	for_each_set_bit(o, &larger, BITS_PER_LONG) {
-		head = pfn & ~((1UL << o) - 1);
-		if (kho_walk_mark(head) == KHO_PAGE_MAGIC &&
-		    (page_private(pfn_to_page(head)) & U32_MAX) == o)
+	for_each_set_bit(o, &orders, BITS_PER_LONG) {
+		first = kho_walk_bit(pfn, o);
+		last = kho_walk_bit(pfn + nr - 1, o);
+		if (find_next_bit(kho_walk_heads[o], last + 1, first) <= last)
 			return true;
 	}
 	return false;
@@ -883,42 +875,40 @@ static bool __init kho_walk_overlaps(struct kho_mem_walk *mw, unsigned long pfn,
 
 /*
  * A tracker node of the previous kernel must be RAM outside scratch, not
- * the head of a preserved block, and not visited before.
+ * a page of a preserved block, and not visited before.
  */
 static bool __init kho_walk_node_ok(struct kho_radix_walker *w, phys_addr_t node)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
 	unsigned long pfn = PHYS_PFN(node);
-	u32 mark;
 
 	if (!memblock_is_region_memory(node, PAGE_SIZE) ||
 	    kho_scratch_overlaps(node, PAGE_SIZE))
 		return false;
-	mark = kho_walk_mark(pfn);
-	if (mark) {
-		mw->loop = mark == KHO_NODE_MAGIC;
+	if (test_bit(pfn - kho_walk_base, kho_walk_nodes)) {
+		mw->loop = true;
 		return false;
 	}
 	/* Inside a block checked before: a page with two owners. */
-	if (kho_walk_overlaps(mw, pfn, 0))
+	if (kho_walk_block_in(mw, pfn, 1))
 		return false;
-	kho_walk_set_mark(pfn, (unsigned long)KHO_NODE_MAGIC << 32);
+	__set_bit(pfn - kho_walk_base, kho_walk_nodes);
 	return true;
 }
 
 /*
- * Clearing walk: retraces the first walk, which visited the same nodes in
- * the same order, and stops at the first node that carries no mark (where
- * the first walk stopped, or a node it reached twice).
+ * Second walk: retraces the first one, which visited the same nodes in the
+ * same order, and stops at the first node it did not mark (a node reached
+ * twice).
  */
 static bool __init kho_walk_node_unmark(struct kho_radix_walker *w,
 					phys_addr_t node)
 {
 	unsigned long pfn = PHYS_PFN(node);
 
-	if (kho_walk_mark(pfn) != KHO_NODE_MAGIC)
+	if (pfn - kho_walk_base >= kho_walk_pfns ||
+	    !__test_and_clear_bit(pfn - kho_walk_base, kho_walk_nodes))
 		return false;
-	kho_walk_set_mark(pfn, 0);
 	return true;
 }
 
@@ -947,18 +937,18 @@ static bool __init kho_walk_reserved(phys_addr_t phys, phys_addr_t size)
 }
 
 /*
- * First pass: check one block of the previous kernel and mark its head page
- * with its order (what the restore functions read). Nothing is reserved yet,
- * so that a tracker found corrupted half way leaves no block reserved.
+ * First pass: check one block of the previous kernel and set its head bit.
+ * Nothing is reserved yet, so that a tracker found corrupted half way leaves
+ * no block reserved.
  */
 static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 				 unsigned int order)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
-	unsigned long pfn = PHYS_PFN(phys);
+	unsigned long pfn = PHYS_PFN(phys), nr;
 	phys_addr_t size;
 
-	if (order > BITS_PER_LONG - PAGE_SHIFT - 2)
+	if (order >= KHO_WALK_ORDERS)
 		return -EINVAL;
 	size = (phys_addr_t)PAGE_SIZE << order;
 	if (!memblock_is_region_memory(phys, size) || !memblock_is_map_memory(phys) ||
@@ -972,16 +962,25 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	    kho_in.scratch_phys < phys + size)
 		return -EEXIST;
 	/*
-	 * A page with two owners: the head is marked already (a block or a
-	 * tracker node), the block lies inside one checked before, or a
-	 * tracker node visited before lies inside it. Smaller blocks inside
-	 * it come later in the walk and find it with kho_walk_overlaps().
+	 * A page with two owners: a block checked before overlaps it (the
+	 * same, a larger one around it or a smaller one inside), or a tracker
+	 * node visited before lies inside it. Tracker nodes visited later find
+	 * it in kho_walk_node_ok().
 	 */
-	if (kho_walk_mark(pfn) || kho_walk_overlaps(mw, pfn, order) ||
-	    kho_walk_marked_inside(pfn, 1UL << order))
+	nr = 1UL << order;
+	if (kho_walk_block_in(mw, pfn, nr) ||
+	    find_next_bit(kho_walk_nodes, pfn - kho_walk_base + nr,
+			  pfn - kho_walk_base) < pfn - kho_walk_base + nr)
 		return -EEXIST;
 
-	mw->deferred += kho_walk_set_mark(pfn, (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	if (!kho_walk_heads[order]) {
+		kho_walk_heads[order] =
+			memblock_alloc(BITS_TO_LONGS(kho_walk_bits(order)) * sizeof(long),
+				       SMP_CACHE_BYTES);
+		if (!kho_walk_heads[order])
+			return -ENOMEM;
+	}
+	__set_bit(kho_walk_bit(pfn, order), kho_walk_heads[order]);
 	mw->orders |= BIT(order);
 	mw->fdt_found |= phys == kho_in.fdt_phys;
 	mw->blocks++;
@@ -989,13 +988,9 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 }
 
 /*
- * Second pass over a tracker the first pass accepted: reserve every block.
- * It never stops the walk, which also clears the node marks; a reservation
- * that fails is remembered in @reserve_err. Where deferred struct page
- * init has not reached, the struct pages of the block after its head (which
- * the first pass initialised and marked) are initialised here, as
- * memmap_init() did for the rest, so that a block nobody restores has sane
- * struct pages all boot.
+ * Second pass over a tracker the first pass accepted: collect the runs to
+ * reserve. It never stops the walk; an error is remembered in
+ * @reserve_err.
  */
 static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 				   unsigned int order)
@@ -1003,8 +998,6 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
 
 	mw->blocks++;
-	mw->deferred += kho_init_struct_pages(PHYS_PFN(phys) + 1, (1UL << order) - 1);
-
 	if (phys != mw->run_end) {
 		if (!mw->reserve_err)
 			mw->reserve_err = kho_walk_flush(mw);
@@ -1012,22 +1005,6 @@ static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
 		mw->run_end = phys;
 	}
 	mw->run_end += (phys_addr_t)PAGE_SIZE << order;
-	return 0;
-}
-
-/*
- * Second pass over a tracker the first pass rejected: forget the blocks the
- * first pass marked, which stay unreserved and so go to the page allocator
- * with everything else, once.
- */
-static int __init kho_walk_forget(struct kho_radix_walker *w, phys_addr_t phys,
-				  unsigned int order)
-{
-	unsigned long pfn = PHYS_PFN(phys);
-
-	if (kho_walk_mark(pfn) == KHO_PAGE_MAGIC &&
-	    (page_private(pfn_to_page(pfn)) & U32_MAX) == order)
-		kho_walk_set_mark(pfn, 0);
 	return 0;
 }
 
@@ -1060,10 +1037,10 @@ static void __init kho_in_drop(void)
 }
 
 /*
- * KHO boot: keep the inherited scratch areas scratch, and reserve every
- * block of a valid tracker, or nothing (the tracker is checked whole first).
+ * KHO boot: reserve every block of a valid tracker, or nothing (the tracker
+ * is checked whole first). Returns 0 or why the handover is not revived.
  */
-static void __init kho_revive_memory(void)
+static int __init kho_revive_memory(void)
 {
 	struct kho_mem_walk mw = {
 		.w.node_ok = kho_walk_node_ok,
@@ -1071,24 +1048,19 @@ static void __init kho_revive_memory(void)
 	};
 	struct kho_mem_walk second = {
 		.w.node_ok = kho_walk_node_unmark,
+		.w.block = kho_walk_reserve,
 	};
-	size_t marked_size, runs_size = 0;
-	char took[32] = "not timed (no clock yet)";
+	size_t nodes_size, runs_size;
 	u64 start = local_clock();
 	int err, ret;
 
-	kho_scratch = phys_to_virt(kho_in.scratch_phys);
-	kho_scratch_cnt = kho_in.scratch_cnt;
-	kho_scratch_set_cma();
-
 	kho_walk_base = PHYS_PFN(memblock_start_of_DRAM());
 	kho_walk_pfns = PHYS_PFN(memblock_end_of_DRAM()) - kho_walk_base;
-	marked_size = BITS_TO_LONGS(kho_walk_pfns) * sizeof(long);
-	kho_walk_marked = memblock_alloc(marked_size, SMP_CACHE_BYTES);
-	if (!kho_walk_marked) {
+	nodes_size = BITS_TO_LONGS(kho_walk_pfns) * sizeof(long);
+	kho_walk_nodes = memblock_alloc(nodes_size, SMP_CACHE_BYTES);
+	if (!kho_walk_nodes) {
 		pr_warn("no memory to walk the preserved-memory map, disabling KHO revival; preserved memory is freed\n");
-		kho_in.fdt_phys = 0;
-		return;
+		return -ENOMEM;
 	}
 
 	err = kho_radix_walk(kho_in.mem_map, &mw.w);
@@ -1096,71 +1068,129 @@ static void __init kho_revive_memory(void)
 		err = -ELOOP;
 	if (!err && !mw.fdt_found)
 		err = -ENOENT;
+	if (err) {
+		memblock_free(kho_walk_nodes, nodes_size);
+		kho_walk_nodes = NULL;
+		kho_walk_free_heads();
+		if (err == -ENOENT)
+			pr_warn("root FDT is not in preserved memory, disabling KHO revival; preserved memory is freed\n");
+		else
+			pr_warn("%s preserved-memory map after %lu blocks (%pe), disabling KHO revival; preserved memory is freed\n",
+				err == -ELOOP ? "a loop in the" :
+				err == -EEXIST ? "overlapping blocks in the" :
+				err == -ENOMEM ? "no memory to walk the" : "corrupted",
+				mw.blocks, ERR_PTR(err));
+		return err;
+	}
 
 	/*
-	 * The second walk retraces the first one and clears its node marks.
-	 * It reserves the blocks of a tracker found valid, or forgets those of
-	 * one found corrupted: nothing is revived then, and every preserved
-	 * page goes to the page allocator once, as on a cold boot. Retracing
-	 * a valid tracker must visit every block again.
+	 * The second walk retraces the first one, clears its node marks and
+	 * collects the blocks, adjacent ones as one run; it must visit every
+	 * block again.
 	 */
-	second.w.block = err ? kho_walk_forget : kho_walk_reserve;
-	if (!err) {
-		runs_size = mw.blocks * sizeof(*second.runs);
-		second.runs = memblock_alloc_raw(runs_size, SMP_CACHE_BYTES);
-		second.max_runs = mw.blocks;
-	}
+	runs_size = mw.blocks * sizeof(*second.runs);
+	second.runs = memblock_alloc_raw(runs_size, SMP_CACHE_BYTES);
+	second.max_runs = mw.blocks;
 	ret = kho_radix_walk(kho_in.mem_map, &second.w);
-	if (!err && !second.reserve_err && (ret || second.blocks != mw.blocks))
+	if (!second.reserve_err && (ret || second.blocks != mw.blocks))
 		second.reserve_err = -EINVAL;
-	memblock_free(kho_walk_marked, marked_size);
-	kho_walk_marked = NULL;
-	kho_walk_pfns = 0;
-	if (!err) {
-		if (!second.reserve_err)
-			second.reserve_err = kho_walk_flush(&second);
-		if (!second.reserve_err && second.runs)
-			second.reserve_err = kho_walk_reserve_runs(&second);
-		if (second.runs)
-			memblock_free(second.runs, runs_size);
-		if (second.reserve_err) {
-			/* Not freed: the runs reserved so far are not known. */
-			pr_err("cannot reserve preserved memory (%pe); some of it stays reserved, disabling KHO revival\n",
-			       ERR_PTR(second.reserve_err));
-			kho_in.fdt_phys = 0;
-			return;
-		}
-		/*
-		 * The root FDT stays reserved and is read all boot: it must
-		 * not be restorable, whatever address handover data names.
-		 */
-		set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
-		/*
-		 * Where the TSC cannot be calibrated (a loaded TCG host), the
-		 * scheduler clock is jiffies, which do not advance yet.
-		 */
-		start = local_clock() - start;
-		if (start)
-			snprintf(took, sizeof(took), "%llu us",
-				 div_u64(start, NSEC_PER_USEC));
-		if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
-			pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %s\n",
-				mw.blocks, mw.deferred + second.deferred,
-				second.nr_runs, took);
-		else
-			pr_info("%lu preserved memory blocks reserved; %lu ranges, %s\n",
-				mw.blocks, second.nr_runs, took);
+	memblock_free(kho_walk_nodes, nodes_size);
+	kho_walk_nodes = NULL;
+	if (!second.reserve_err)
+		second.reserve_err = kho_walk_flush(&second);
+	if (!second.reserve_err && second.runs)
+		second.reserve_err = kho_walk_reserve_runs(&second);
+	if (second.runs)
+		memblock_free(second.runs, runs_size);
+	if (second.reserve_err) {
+		kho_walk_free_heads();
+		/* Not freed: the runs reserved so far are not known. */
+		pr_err("cannot reserve preserved memory (%pe); some of it stays reserved, disabling KHO revival\n",
+		       ERR_PTR(second.reserve_err));
+		return second.reserve_err;
+	}
+	kho_in_blocks = mw.blocks;
+	kho_in_ranges = second.nr_runs;
+	kho_in_reserve_ns = local_clock() - start;
+	return 0;
+}
+
+static bool kho_preserved_done __initdata;
+
+/**
+ * kho_reserve_preserved() - reserve the memory the previous kernel preserved
+ *
+ * In a kernel started by KHO, check the incoming memory tracker as a whole
+ * and reserve every block it lists (or, if it is corrupted, nothing: all of
+ * that memory is then freed as on a cold boot), then let memblock allocate
+ * outside scratch again. Reservations made after it that do not fit in
+ * scratch, such as large CMA areas (``hugetlb_cma=``, ``cma=``) and the
+ * crash kernel, then work as on a cold boot. ``kho=off`` makes the boot a
+ * cold boot here. The struct pages of the preserved blocks are set up
+ * later, by kho_memory_init().
+ *
+ * The walk visits every tracker node once and rejects a node reached twice,
+ * overlapping blocks, and a root FDT that is not the start of a preserved
+ * block (the FDT is read for the whole boot, so its page must not be given
+ * to the buddy allocator).
+ *
+ * Context: early boot, single threaded, once the direct map covers RAM and
+ * before the architecture reserves CMA areas (x86: setup_arch(), after
+ * initmem_init()). Runs once; kho_memory_init() calls it if the
+ * architecture did not.
+ */
+void __init kho_reserve_preserved(void)
+{
+	if (kho_preserved_done)
+		return;
+	kho_preserved_done = true;
+	if (!kho_in.scratch_phys)
+		return;
+	if (!kho_enable) {
+		kho_in_drop();
 		return;
 	}
+	kho_scratch = phys_to_virt(kho_in.scratch_phys);
+	kho_scratch_cnt = kho_in.scratch_cnt;
+	if (kho_revive_memory())
+		kho_in.fdt_phys = 0;
+	/*
+	 * What the previous kernel preserved is reserved now (or, if the
+	 * handover was rejected, nothing will be revived): the rest of early
+	 * boot may allocate from all memory.
+	 */
+	memblock_clear_kho_scratch_only();
+}
 
-	if (err == -ENOENT)
-		pr_warn("root FDT is not in preserved memory, disabling KHO revival; preserved memory is freed\n");
-	else
-		pr_warn("%s preserved-memory map after %lu blocks (%pe), disabling KHO revival; preserved memory is freed\n",
-			err == -ELOOP ? "a loop in the" :
-			err == -EEXIST ? "overlapping blocks in the" : "corrupted",
-			mw.blocks, ERR_PTR(err));
-	kho_in.fdt_phys = 0;
+/*
+ * Write each reserved block's order into its head page, which the restore
+ * functions read, initialising the block's struct pages first where
+ * deferred struct page init has not reached: deferred init initialises
+ * free memory only, and a block nobody restores must have sane struct
+ * pages all boot. Returns the number of pages initialised.
+ */
+static unsigned long __init kho_mark_preserved(void)
+{
+	unsigned long bit, pfn, done = 0;
+	unsigned int o;
+
+	for (o = 0; o < KHO_WALK_ORDERS; o++) {
+		if (!kho_walk_heads[o])
+			continue;
+		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
+			pfn = ((kho_walk_base >> o) + bit) << o;
+			done += kho_init_struct_pages(pfn, 1UL << o);
+			set_page_private(pfn_to_page(pfn),
+					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+		}
+	}
+	kho_walk_free_heads();
+	/*
+	 * The root FDT stays reserved and is read all boot: it must not be
+	 * restorable, whatever address handover data names.
+	 */
+	set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
+	return done;
 }
 
 /**
@@ -1211,41 +1241,49 @@ void __init kho_scratch_recheck(void)
 }
 
 /**
- * kho_memory_init() - reserve scratch or the preserved memory
+ * kho_memory_init() - reserve scratch, or set up the preserved memory
  *
  * Called from mm_core_init() right before memblock_free_all(). On a cold
- * boot with KHO enabled this reserves the scratch areas; in a KHO boot it
- * keeps the inherited scratch areas as scratch and reserves every block the
- * previous kernel preserved, then lets memblock allocate outside scratch
- * again. A KHO boot with ``kho=off`` becomes a cold
- * boot here, with all preserved memory left free. The walk visits every
- * tracker node once and rejects a node reached twice, overlapping blocks,
- * and a root FDT that is not the start of a preserved block (the FDT is
- * read for the whole boot, so its page must not be given to the buddy
- * allocator).
+ * boot with KHO enabled this reserves the scratch areas. In a KHO boot it
+ * makes the inherited scratch areas scratch again (CMA pageblocks), and
+ * writes into the head page of every block kho_reserve_preserved() reserved
+ * its order, initialising the block's struct pages where deferred struct
+ * page init has not reached; then it logs what was revived.
  *
  * Context: early boot, memblock still active, single threaded.
  */
 void __init kho_memory_init(void)
 {
-	if (kho_in.scratch_phys && !kho_enable)
-		kho_in_drop();
+	char took[32] = "not timed (no clock yet)";
+	unsigned long deferred;
+	u64 start;
 
+	kho_reserve_preserved();
 	if (!kho_in.scratch_phys) {
 		if (kho_enable)
 			kho_reserve_scratch();
 		return;
 	}
 
-	kho_revive_memory();
+	kho_scratch_set_cma();
+	if (!kho_in.fdt_phys)
+		return;
+	start = local_clock();
+	deferred = kho_mark_preserved();
 	/*
-	 * What the previous kernel preserved is reserved now (or, if the
-	 * handover was rejected, nothing will be revived): the rest of early
-	 * boot may allocate from all memory. On x86, mem_init() allocates the
-	 * swiotlb bounce buffer below 4 GiB before memblock_free_all(); it
-	 * need not fit in the low scratch area.
+	 * Where the TSC cannot be calibrated (a loaded TCG host), the
+	 * scheduler clock is jiffies, which do not advance yet.
 	 */
-	memblock_clear_kho_scratch_only();
+	start = local_clock() - start + kho_in_reserve_ns;
+	if (start)
+		snprintf(took, sizeof(took), "%llu us",
+			 div_u64(start, NSEC_PER_USEC));
+	if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
+		pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %s\n",
+			kho_in_blocks, deferred, kho_in_ranges, took);
+	else
+		pr_info("%lu preserved memory blocks reserved; %lu ranges, %s\n",
+			kho_in_blocks, kho_in_ranges, took);
 }
 
 /**

@@ -439,39 +439,77 @@ static int stage_default(int stage)
 	ksft_exit_pass();
 }
 
+/* nr_hugepages of the 1 GiB hstate, -1 if it has none. */
+static long gigantic_pages(void)
+{
+	char buf[32];
+
+	if (vmtest_read_file("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
+			     buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
 /*
- * Variant "cma" (hugetlb_cma=1G numa=off, a VM large enough for a 1 GiB
- * aligned CMA area): the CMA area is left out of the scratch sizing, which
- * scaled it as kernel memory (2 GiB more scratch, or none at all and KHO
- * disabled on a small host). The next kernel reserves its CMA areas while
- * it may only use scratch, so a 1 GiB area fails there: said, not checked.
+ * The hugetlb CMA area of variant "cma" and the crash kernel, in either
+ * kernel: a 1 GiB area besides scratch, 256 MiB reserved for the crash
+ * kernel, and a 1 GiB page allocated from the area at run time and given
+ * back (what hugetlb_cma= is for).
+ */
+static void check_cma_area(long long scratch, long long cma)
+{
+	char buf[32] = "";
+	long got;
+
+	ksft_test_result(cma - scratch >= 1LL << 30,
+			 "a 1 GiB hugetlb CMA area besides scratch: %lld MiB of CMA pageblocks, %lld MiB of scratch\n",
+			 cma >> 20, scratch >> 20);
+	vmtest_read_file("/sys/kernel/kexec_crash_size", buf, sizeof(buf));
+	ksft_test_result(strtoll(buf, NULL, 10) == 256LL << 20,
+			 "crash kernel reserved: %lld MiB\n",
+			 strtoll(buf, NULL, 10) >> 20);
+	vmtest_write_file("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "1");
+	got = gigantic_pages();
+	vmtest_write_file("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages", "0");
+	ksft_test_result(got == 1 && gigantic_pages() == 0,
+			 "a 1 GiB page from the CMA area at run time (%ld), given back (%ld)\n",
+			 got, gigantic_pages());
+}
+
+/*
+ * Variant "cma" (hugetlb_cma=1G crashkernel=256M numa=off, a VM large
+ * enough for a 1 GiB aligned CMA area, a CPU with 1 GiB pages): the CMA
+ * area is left out of the scratch sizing, which scaled it as kernel memory
+ * (2 GiB more scratch, or none at all and KHO disabled on a small host).
+ * The KHO boot reserves the area and the crash kernel after the preserved
+ * memory, outside scratch (they used to fail there, scratch being all that
+ * early boot could use): both are there again, and the preserved data is
+ * intact.
  */
 static int stage_cma(int stage)
 {
 	long long scratch = scratch_bytes(), cma = cma_pageblock_bytes();
 
 	if (stage == 1) {
-		ksft_set_plan(4);
+		ksft_set_plan(6);
 		ksft_test_result(vmtest_kmsg_has("MiB of CMA areas left out of the sizing"),
 				 "kernel log: CMA areas left out of the scratch sizing\n");
-		ksft_test_result(cma - scratch >= 1LL << 30,
-				 "a 1 GiB hugetlb CMA area besides scratch: %lld MiB of CMA pageblocks, %lld MiB of scratch\n",
-				 cma >> 20, scratch >> 20);
 		ksft_test_result(scratch > 0 && scratch < 1LL << 30,
 				 "scratch (%lld MiB) not scaled from the CMA area\n",
 				 scratch >> 20);
+		check_cma_area(scratch, cma);
 		kho_preserve("1");
 		if (ksft_get_fail_cnt())
 			ksft_exit_fail();
 		return VMTEST_EXIT_NEXT_STAGE;
 	}
 
-	ksft_set_plan(3);
+	ksft_set_plan(7);
 	expect_state("enabled 1 kho_boot 1 subtree 1");
 	kho_verify();
-	ksft_print_msg("hugetlb CMA in this KHO boot: %s\n",
-		       vmtest_kmsg_has("hugetlb_cma: reservation failed") ?
-		       "not placed (scratch only at that point of the boot)" : "placed");
+	ksft_test_result(!vmtest_kmsg_has("hugetlb_cma: reservation failed"),
+			 "kernel log: no failed hugetlb CMA reservation\n");
+	check_cma_area(scratch, cma);
 	if (ksft_get_fail_cnt())
 		ksft_exit_fail();
 	ksft_exit_pass();
@@ -1072,17 +1110,6 @@ static int stage_mem_load(void)
 	if (ksft_get_fail_cnt())
 		ksft_exit_fail();
 	ksft_exit_pass();
-}
-
-/* nr_hugepages of the 1 GiB hstate, -1 if it has none. */
-static long gigantic_pages(void)
-{
-	char buf[32];
-
-	if (vmtest_read_file("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages",
-			     buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
 }
 
 /*

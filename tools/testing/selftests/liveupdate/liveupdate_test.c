@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/memfd.h>
@@ -827,6 +828,23 @@ static int run_race(struct __test_metadata *_metadata, int *dev, bool device)
 		if (device)
 			*dev = fd;
 		r.target = fd;
+		/*
+		 * Now and then keep the fd open until a worker reached it (up to
+		 * 0.2 s): on a loaded two-CPU VM the workers can otherwise miss
+		 * every window, and nothing would have raced.
+		 */
+		if (i % 256 == 0) {
+			int seen = r.hits;
+			struct timespec t0, now;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				sched_yield();
+				clock_gettime(CLOCK_MONOTONIC, &now);
+			} while (r.hits == seen &&
+				 (now.tv_sec - t0.tv_sec) * 1000000000L +
+				 now.tv_nsec - t0.tv_nsec < 200000000L);
+		}
 		close(fd);
 		if (device)
 			*dev = -1;
