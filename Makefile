@@ -37,7 +37,11 @@
 
 BASE	?= /usr/src/linux-source-6.12.tar.xz
 JOBS	?= $(shell nproc)
-CCACHE	:= $(shell command -v ccache)
+# Looked up when a recipe runs, not when make starts: on a fresh machine
+# make deps installs ccache within the same run, and a kernel built first
+# without it would be rebuilt whole by the next run (its command line
+# changed).
+CCACHE	?= $(shell command -v ccache)
 KVM	?=
 
 TOP	:= $(abspath .)

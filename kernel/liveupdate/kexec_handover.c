@@ -87,6 +87,7 @@
 #define pr_fmt(fmt) "KHO: " fmt
 
 #include <linux/cma.h>
+#include <linux/crash_reserve.h>
 #include <linux/cleanup.h>
 #include <linux/ctype.h>
 #include <linux/init.h>
@@ -391,22 +392,21 @@ static phys_addr_t __init kho_scratch_on_node(phys_addr_t addr, phys_addr_t size
 	return min(size, limit - addr);
 }
 
-/* What kho_scratch_cma_bytes() adds up. */
-struct kho_scratch_cma {
+/* What kho_scratch_left_out() adds up. */
+struct kho_scratch_sum {
 	phys_addr_t limit;
 	int nid;
 	phys_addr_t bytes;
 };
 
 /*
- * The part of @cma that memblock_reserved_kern_size() counts: reserved for
- * the kernel (an area placed by memblock_alloc_range_nid(); one at a fixed
- * address is reserved without the flag) and not NOINIT.
+ * Add the part of [@base, @end) that memblock_reserved_kern_size() counts:
+ * reserved for the kernel (placed by memblock_alloc_range_nid(); a region
+ * at a fixed address is reserved without the flag) and not NOINIT.
  */
-static int __init kho_scratch_cma_one(struct cma *cma, void *data)
+static void __init kho_scratch_sum_range(struct kho_scratch_sum *sum,
+					 phys_addr_t base, phys_addr_t end)
 {
-	phys_addr_t base = cma_get_base(cma), end = base + cma_get_size(cma);
-	struct kho_scratch_cma *sum = data;
 	struct memblock_region *r;
 	phys_addr_t s, e;
 
@@ -419,28 +419,58 @@ static int __init kho_scratch_cma_one(struct cma *cma, void *data)
 			sum->bytes += kho_scratch_on_node(s, e - s, sum->limit,
 							  sum->nid);
 	}
+}
+
+static int __init kho_scratch_cma_one(struct cma *cma, void *data)
+{
+	kho_scratch_sum_range(data, cma_get_base(cma),
+			      cma_get_base(cma) + cma_get_size(cma));
 	return 0;
 }
 
-/*
- * Bytes of the CMA areas (cma=, hugetlb_cma=) below @limit on node @nid
- * that memblock counts as the kernel's reservations. The kernel did not
- * need them to boot: their pages go to the page allocator (movable).
- * Scaled as kernel memory, a hugetlb_cma=1G made scratch 2 GiB larger, or
- * failed on a small host and disabled KHO.
- */
+/* Bytes of the CMA areas (cma=, hugetlb_cma=) kho_scratch_left_out() counts. */
 static phys_addr_t __init kho_scratch_cma_bytes(phys_addr_t limit, int nid)
 {
-	struct kho_scratch_cma sum = { .limit = limit, .nid = nid };
+	struct kho_scratch_sum sum = { .limit = limit, .nid = nid };
 
 	cma_for_each_area(kho_scratch_cma_one, &sum);
 	return sum.bytes;
 }
 
+/* Bytes of the crash kernel (crashkernel=) kho_scratch_left_out() counts. */
+static phys_addr_t __init kho_scratch_crash_bytes(phys_addr_t limit, int nid)
+{
+	struct kho_scratch_sum sum = { .limit = limit, .nid = nid };
+
+	if (!IS_ENABLED(CONFIG_CRASH_RESERVE))
+		return 0;
+	if (crashk_res.end > crashk_res.start)
+		kho_scratch_sum_range(&sum, crashk_res.start, crashk_res.end + 1);
+	if (crashk_low_res.end > crashk_low_res.start)
+		kho_scratch_sum_range(&sum, crashk_low_res.start,
+				      crashk_low_res.end + 1);
+	return sum.bytes;
+}
+
+/*
+ * Bytes below @limit on node @nid that memblock counts as the kernel's
+ * reservations but that early boot reserved for others: the CMA areas,
+ * whose pages go to the page allocator (movable), and the crash kernel.
+ * The kernel did not need them to boot, and a kernel started by KHO
+ * reserves them outside scratch. Scaled as kernel memory, a hugetlb_cma=1G
+ * made scratch 2 GiB larger (or failed on a small host and disabled KHO),
+ * a crashkernel=256M 512 MiB larger.
+ */
+static phys_addr_t __init kho_scratch_left_out(phys_addr_t limit, int nid)
+{
+	return kho_scratch_cma_bytes(limit, nid) + kho_scratch_crash_bytes(limit, nid);
+}
+
 /*
  * The kernel's reservations below @limit on node @nid (%NUMA_NO_NODE: on
- * all), less the scratch areas reserved so far and the CMA areas, which
- * memblock counts among them.
+ * all), less the scratch areas reserved so far and what early boot
+ * reserved for others (kho_scratch_left_out()), which memblock counts among
+ * them.
  */
 static phys_addr_t __init kho_scratch_kern(phys_addr_t limit, int nid)
 {
@@ -450,7 +480,7 @@ static phys_addr_t __init kho_scratch_kern(phys_addr_t limit, int nid)
 	for (i = 0; i < kho_scratch_cnt; i++)
 		kern -= min(kern, kho_scratch_on_node(kho_scratch[i].addr,
 						      kho_scratch[i].size, limit, nid));
-	return kern - min(kern, kho_scratch_cma_bytes(limit, nid));
+	return kern - min(kern, kho_scratch_left_out(limit, nid));
 }
 
 /* The node with the most kernel reservations below ARCH_LOW_ADDRESS_LIMIT. */
@@ -516,7 +546,7 @@ static phys_addr_t __init kho_scratch_headroom(void)
  */
 static void __init kho_reserve_scratch(void)
 {
-	phys_addr_t size, addr, lowmem, all, nodes = 0, total, cma;
+	phys_addr_t size, addr, lowmem, all, nodes = 0, total, cma, crash;
 	unsigned int max_cnt, i;
 	int nid, low_nid;
 
@@ -573,9 +603,10 @@ static void __init kho_reserve_scratch(void)
 		(u64)total >> 20, kho_scratch_cnt, (u64)all >> 20, (u64)lowmem >> 20,
 		num_node_state(N_MEMORY));
 	cma = kho_scratch_cma_bytes(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
-	if (cma)
-		pr_info("scratch: %llu MiB of CMA areas left out of the sizing; a kernel started by KHO reserves CMA while it may only use scratch, where large areas do not fit\n",
-			(u64)cma >> 20);
+	crash = kho_scratch_crash_bytes(MEMBLOCK_ALLOC_ANYWHERE, NUMA_NO_NODE);
+	if (cma || crash)
+		pr_info("scratch: left out of the sizing: %llu MiB of CMA areas, %llu MiB for the crash kernel\n",
+			(u64)cma >> 20, (u64)crash >> 20);
 	return;
 
 err_free:
