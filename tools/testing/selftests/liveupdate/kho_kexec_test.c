@@ -489,11 +489,13 @@ static void check_cma_area(long long scratch, long long cma)
  */
 static int stage_cma(int stage)
 {
+	static const char sizing[] =
+		"left out of the sizing: 1024 MiB of CMA areas, 256 MiB for the crash kernel";
 	long long scratch = scratch_bytes(), cma = cma_pageblock_bytes();
 
 	if (stage == 1) {
 		ksft_set_plan(6);
-		ksft_test_result(vmtest_kmsg_has("left out of the sizing: 1024 MiB of CMA areas, 256 MiB for the crash kernel"),
+		ksft_test_result(vmtest_kmsg_has(sizing),
 				 "kernel log: CMA area and crash kernel left out of the scratch sizing\n");
 		ksft_test_result(scratch > 0 && scratch < 512LL << 20,
 				 "scratch (%lld MiB) not scaled from the CMA area or the crash kernel\n",
