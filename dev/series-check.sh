@@ -38,6 +38,11 @@ if ! git -C "$WT" rev-parse --git-dir >/dev/null 2>&1 ||
 	mkdir -p "$(dirname "$WT")"
 	git -C "$GIT" worktree add -q --detach "$WT" base
 fi
+# The main work tree of build/series-git is sparse (export-series.sh) and
+# git worktree add copies that; this one needs every file.
+if [ "$(git -C "$WT" config --worktree --get core.sparseCheckout || true)" = true ]; then
+	git -C "$WT" sparse-checkout disable
+fi
 
 mapfile -t commits < <(git -C "$GIT" rev-list --reverse base..series)
 [ ${#commits[@]} -gt 0 ] || die "no series in build/series-git; run make series"
