@@ -1134,9 +1134,12 @@ static int __init kho_revive_memory(void)
 	if (second.runs)
 		memblock_free(second.runs, runs_size);
 	if (second.reserve_err) {
-		kho_walk_free_heads();
-		/* Not freed: the runs reserved so far are not known. */
-		pr_err("cannot reserve preserved memory (%pe); some of it stays reserved, disabling KHO revival\n",
+		/*
+		 * Not freed: the runs reserved so far are not known. The head
+		 * bitmaps stay, so that kho_memory_init() can set up the
+		 * struct pages of whatever stays reserved.
+		 */
+		pr_err("cannot reserve preserved memory (%pe); what was reserved of it stays reserved, disabling KHO revival\n",
 		       ERR_PTR(second.reserve_err));
 		return second.reserve_err;
 	}
@@ -1159,6 +1162,11 @@ static bool kho_preserved_done __initdata;
  * crash kernel, then work as on a cold boot. ``kho=off`` makes the boot a
  * cold boot here. The struct pages of the preserved blocks are set up
  * later, by kho_memory_init().
+ *
+ * Memory reserved before it (firmware, the kernel image, the initrd) may
+ * not hold a preserved block: the tracker is rejected. A region reserved
+ * later at a fixed address would not be checked against the blocks;
+ * nothing in early boot does that after this point on x86.
  *
  * The walk visits every tracker node once and rejects a node reached twice,
  * overlapping blocks, and a root FDT that is not the start of a preserved
@@ -1194,13 +1202,14 @@ void __init kho_reserve_preserved(void)
 }
 
 /*
- * Write each reserved block's order into its head page, which the restore
- * functions read, initialising the block's struct pages first where
- * deferred struct page init has not reached: deferred init initialises
- * free memory only, and a block nobody restores must have sane struct
- * pages all boot. Returns the number of pages initialised.
+ * Initialise the struct pages of every block the walk found where deferred
+ * struct page init has not reached: deferred init initialises free memory
+ * only, and a block nobody restores must have sane struct pages all boot.
+ * If @mark, the blocks were all reserved: write each one's order into its
+ * head page, which the restore functions read. Frees the head bitmaps.
+ * Returns the number of pages initialised.
  */
-static unsigned long __init kho_mark_preserved(void)
+static unsigned long __init kho_mark_preserved(bool mark)
 {
 	unsigned long bit, pfn, done = 0;
 	unsigned int o;
@@ -1211,11 +1220,14 @@ static unsigned long __init kho_mark_preserved(void)
 		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
 			pfn = ((kho_walk_base >> o) + bit) << o;
 			done += kho_init_struct_pages(pfn, 1UL << o);
-			set_page_private(pfn_to_page(pfn),
-					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+			if (mark)
+				set_page_private(pfn_to_page(pfn),
+						 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
 		}
 	}
 	kho_walk_free_heads();
+	if (!mark)
+		return done;
 	/*
 	 * The root FDT stays reserved and is read all boot: it must not be
 	 * restorable, whatever address handover data names.
@@ -1297,10 +1309,13 @@ void __init kho_memory_init(void)
 	}
 
 	kho_scratch_set_cma();
-	if (!kho_in.fdt_phys)
+	if (!kho_in.fdt_phys) {
+		/* Blocks left reserved by a failed reservation, if any. */
+		kho_mark_preserved(false);
 		return;
+	}
 	start = local_clock();
-	deferred = kho_mark_preserved();
+	deferred = kho_mark_preserved(true);
 	/*
 	 * Where the TSC cannot be calibrated (a loaded TCG host), the
 	 * scheduler clock is jiffies, which do not advance yet.

@@ -41,7 +41,7 @@
  * (or many entries pointing at one node) still make a tree of up to 2^45
  * paths out of a few pages: a walker of untrusted data must make
  * &kho_radix_walker.node_ok reject a node it has seen before, which bounds
- * the walk to one visit per node page (kho_memory_init() does).
+ * the walk to one visit per node page (kho_reserve_preserved() does).
  */
 
 #define pr_fmt(fmt) "KHO: " fmt
