@@ -47,6 +47,7 @@ int kho_retrieve_subtree(const char *name, phys_addr_t *phys, size_t *size);
 /* Boot and kexec glue, not for modules. */
 void kho_reserve_preserved(void);
 void kho_memory_init(void);
+void kho_memory_init_late(void);
 void kho_scratch_recheck(void);
 void kho_populate(phys_addr_t fdt_phys, u64 fdt_len, phys_addr_t scratch_phys,
 		  u64 scratch_len);
@@ -185,6 +186,10 @@ static inline void kho_reserve_preserved(void)
 }
 
 static inline void kho_memory_init(void)
+{
+}
+
+static inline void kho_memory_init_late(void)
 {
 }
 

@@ -106,6 +106,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
+#include <linux/padata.h>
 #include <linux/page-isolation.h>
 #include <linux/pgalloc_tag.h>
 #include <linux/range.h>
@@ -621,16 +622,28 @@ err_disable:
 	kho_enable = false;
 }
 
+/* The first pfn of @nid whose struct page deferred init sets up, if any. */
+static unsigned long kho_first_deferred_pfn(int nid)
+{
+#ifdef CONFIG_DEFERRED_STRUCT_PAGE_INIT
+	if (node_online(nid))
+		return NODE_DATA(nid)->first_deferred_pfn;
+#endif
+	return ULONG_MAX;
+}
+
 /*
  * Under deferred struct page init most struct pages are not initialised yet
  * when kho_memory_init() runs, and hold whatever the memory held before.
  * Initialise those of [@pfn, @pfn + @nr) before KHO writes to or relies on
- * them; already initialised ones are left alone. Deferred init does not
- * touch them again: it initialises free memory only, and preserved memory
- * is reserved with MEMBLOCK_RSRV_NOINIT.
+ * them: with @early, in kho_memory_init(), those at or above their node's
+ * first deferred pfn (the others were initialised already); else all of
+ * them (kho_memory_init_late(), for blocks wholly above it). Deferred init
+ * does not touch them again: it initialises free memory only, and
+ * preserved memory is reserved with MEMBLOCK_RSRV_NOINIT.
  */
 static unsigned long __init kho_init_struct_pages(unsigned long pfn,
-						  unsigned long nr)
+						  unsigned long nr, bool early)
 {
 	unsigned long end = pfn + nr, start_pfn, end_pfn, done = 0;
 	int nid;
@@ -642,7 +655,10 @@ static unsigned long __init kho_init_struct_pages(unsigned long pfn,
 		if (nid == NUMA_NO_NODE || end_pfn <= pfn)
 			break;	/* not RAM: the callers checked it is */
 		end_pfn = min(end_pfn, end);
-		done += init_deferred_pages(pfn, end_pfn - pfn, nid);
+		start_pfn = early ? max(pfn, kho_first_deferred_pfn(nid)) : pfn;
+		if (start_pfn < end_pfn)
+			done += init_deferred_pages(start_pfn, end_pfn - start_pfn,
+						    nid);
 		pfn = end_pfn;
 	}
 	return done;
@@ -664,7 +680,7 @@ static void __init kho_scratch_set_cma(void)
 		for (; pfn < end; pfn += pageblock_nr_pages) {
 			struct page *page = pfn_to_page(pfn);
 
-			kho_init_struct_pages(pfn, 1);
+			kho_init_struct_pages(pfn, 1, true);
 			set_pageblock_migratetype(page, MIGRATE_CMA);
 			page_zone(page)->cma_pages += pageblock_nr_pages;
 		}
@@ -681,39 +697,45 @@ static void __init kho_scratch_set_cma(void)
  *   other) is found at once, and the walk costs one visit per node page.
  *   Freed at the end of the walk.
  * - kho_walk_heads[order], one bit per 2^order page frames: the blocks of
- *   that order. Only the orders present are allocated. They are kept until
- *   kho_memory_init() has written each block's order into its head page and
- *   are freed there.
+ *   that order. Only the orders present are allocated. kho_memory_init()
+ *   writes each block's order into its head page and frees them, unless
+ *   deferred struct page init leaves blocks to kho_memory_init_late(): the
+ *   bits of those blocks stay set until then (kho_defer_pending).
  */
 #define KHO_WALK_ORDERS		(BITS_PER_LONG - PAGE_SHIFT - 1)
 
 static unsigned long *kho_walk_nodes __initdata;
-static unsigned long *kho_walk_heads[KHO_WALK_ORDERS] __initdata;
-static unsigned long kho_walk_base __initdata;	/* first pfn covered */
-static unsigned long kho_walk_pfns __initdata;	/* pfns covered */
+static unsigned long *kho_walk_heads[KHO_WALK_ORDERS];
+static unsigned long kho_walk_base;	/* first pfn covered */
+static unsigned long kho_walk_pfns;	/* pfns covered */
 
 /* Bits in the head bitmap of @order. */
-static unsigned long __init kho_walk_bits(unsigned int order)
+static unsigned long kho_walk_bits(unsigned int order)
 {
 	return ((kho_walk_base + kho_walk_pfns - 1) >> order) -
 	       (kho_walk_base >> order) + 1;
 }
 
 /* The bit of the block of @order that contains @pfn (covered). */
-static unsigned long __init kho_walk_bit(unsigned long pfn, unsigned int order)
+static unsigned long kho_walk_bit(unsigned long pfn, unsigned int order)
 {
 	return (pfn >> order) - (kho_walk_base >> order);
 }
 
-static void __init kho_walk_free_heads(void)
+/* Free the head bitmaps; @late: memblock_free_all() has run. */
+static void __init kho_walk_free_heads(bool late)
 {
+	size_t size;
 	unsigned int o;
 
 	for (o = 0; o < KHO_WALK_ORDERS; o++) {
 		if (!kho_walk_heads[o])
 			continue;
-		memblock_free(kho_walk_heads[o],
-			      BITS_TO_LONGS(kho_walk_bits(o)) * sizeof(long));
+		size = BITS_TO_LONGS(kho_walk_bits(o)) * sizeof(long);
+		if (late)
+			memblock_free_late(__pa(kho_walk_heads[o]), size);
+		else
+			memblock_free(kho_walk_heads[o], size);
 		kho_walk_heads[o] = NULL;
 	}
 }
@@ -1102,7 +1124,7 @@ static int __init kho_revive_memory(void)
 	if (err) {
 		memblock_free(kho_walk_nodes, nodes_size);
 		kho_walk_nodes = NULL;
-		kho_walk_free_heads();
+		kho_walk_free_heads(false);
 		if (err == -ENOENT)
 			pr_warn("root FDT is not in preserved memory, disabling KHO revival; preserved memory is freed\n");
 		else
@@ -1202,38 +1224,291 @@ void __init kho_reserve_preserved(void)
 }
 
 /*
- * Initialise the struct pages of every block the walk found where deferred
- * struct page init has not reached: deferred init initialises free memory
- * only, and a block nobody restores must have sane struct pages all boot.
- * If @mark, the blocks were all reserved: write each one's order into its
- * head page, which the restore functions read. Frees the head bitmaps.
- * Returns the number of pages initialised.
+ * Deferred struct page init (a kernel that has it on, started by KHO):
+ * blocks that lie wholly at or above their node's first deferred pfn get
+ * their struct pages after deferred init has run, from every CPU at once
+ * (kho_memory_init_late()), instead of one by one in kho_memory_init(): a
+ * host that preserved its VMs' memory has most of its struct pages there.
+ * Until then (kho_defer_pending) their bits stay set in kho_walk_heads, and
+ * what reads incoming struct pages asks kho_defer_ready() first: a block
+ * restored that early (LUO reads its state at early_initcall) is set up on
+ * the spot, and is listed in kho_defer_early.
+ *
+ * kho_defer_from[nid] is the first deferred pfn of each node when
+ * kho_memory_init() ran: deferred init may move the node's own value up
+ * before kho_memory_init_late(), but initialises free memory only.
+ */
+#define KHO_DEFER_EARLY_MAX	16
+
+struct kho_defer_block {
+	unsigned long pfn;
+	unsigned long nr;
+};
+
+static bool kho_defer_pending;
+static unsigned long *kho_defer_from;
+static struct kho_defer_block kho_defer_early[KHO_DEFER_EARLY_MAX];
+static unsigned int kho_defer_early_cnt;
+static atomic_long_t kho_defer_done;
+static DEFINE_SPINLOCK(kho_defer_lock);
+
+/* Set up the block of @order at @pfn now; its bit is set. */
+static void __init kho_defer_one(unsigned long pfn, unsigned int order)
+{
+	kho_init_struct_pages(pfn, 1UL << order, false);
+	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	__clear_bit(kho_walk_bit(pfn, order), kho_walk_heads[order]);
+}
+
+/*
+ * When kho_mark_preserved() sets up the block of @order at @pfn, by where
+ * it lies against its node's first deferred pfn: wholly below it, it only
+ * writes the head page (KHO_MARK_NOW: the struct pages were initialised
+ * early); wholly at or above it, it leaves the block to
+ * kho_memory_init_late() (KHO_MARK_LATE); across it or a memblock region,
+ * or with no deferral, it initialises the part above the pfn and writes
+ * the head page (KHO_MARK_INIT). @r caches the region last looked up:
+ * blocks come in address order within an order.
+ */
+enum kho_mark_when {
+	KHO_MARK_NOW,
+	KHO_MARK_LATE,
+	KHO_MARK_INIT,
+};
+
+struct kho_mark_region {
+	unsigned long start;
+	unsigned long end;
+	unsigned long from;
+};
+
+static enum kho_mark_when __init kho_block_when(unsigned long pfn,
+						unsigned int order,
+						struct kho_mark_region *r)
+{
+	unsigned long end = pfn + (1UL << order);
+	int nid;
+
+	if (!kho_defer_from)
+		return KHO_MARK_INIT;	/* no deferral: as before */
+	if (pfn < r->start || pfn >= r->end) {
+		nid = memblock_search_pfn_nid(pfn, &r->start, &r->end);
+		if (nid == NUMA_NO_NODE) {
+			r->start = 0;
+			r->end = 0;
+			return KHO_MARK_INIT;
+		}
+		r->from = kho_defer_from[nid];
+	}
+	if (end > r->end)
+		return KHO_MARK_INIT;
+	if (end <= r->from)
+		return KHO_MARK_NOW;
+	return pfn >= r->from ? KHO_MARK_LATE : KHO_MARK_INIT;
+}
+
+/*
+ * Set up the struct pages of every block the walk found, or leave them to
+ * kho_memory_init_late() (above). If @mark, the blocks were all reserved:
+ * write each one's order into its head page, which the restore functions
+ * read; if not, only initialise their struct pages, all of them now: a
+ * block nobody restores must have sane struct pages all boot. Frees the
+ * head bitmaps unless blocks are left. Returns the number of pages in the
+ * deferred range: initialised here or left.
+ *
+ * Preserved memory is mostly runs of blocks of one order (a memfd of 4 KiB
+ * folios is millions of them): each run is handled in chunks, and a
+ * chunk's head pages are written while its struct pages are still cached.
  */
 static unsigned long __init kho_mark_preserved(bool mark)
 {
-	unsigned long bit, pfn, done = 0;
+	unsigned long rs, re, pfn, end, next, chunk, done = 0, left = 0;
+	unsigned long fdt = PHYS_PFN(kho_in.fdt_phys);
+	struct kho_mark_region r = {};
+	enum kho_mark_when when;
+	unsigned int o;
+	int nid;
+
+	if (mark && IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
+		kho_defer_from = memblock_alloc(nr_node_ids * sizeof(long),
+						SMP_CACHE_BYTES);
+	if (kho_defer_from)
+		for (nid = 0; nid < nr_node_ids; nid++)
+			kho_defer_from[nid] = kho_first_deferred_pfn(nid);
+
+	for (o = 0; o < KHO_WALK_ORDERS; o++) {
+		if (!kho_walk_heads[o])
+			continue;
+		chunk = max(1UL << o, 512UL);
+		for_each_set_bitrange(rs, re, kho_walk_heads[o], kho_walk_bits(o)) {
+			pfn = ((kho_walk_base >> o) + rs) << o;
+			end = ((kho_walk_base >> o) + re) << o;
+			for (; pfn < end; pfn = next) {
+				next = min(pfn + chunk, end);
+				if (!mark) {
+					done += kho_init_struct_pages(pfn, next - pfn, true);
+					continue;
+				}
+				for (; pfn < next; pfn += 1UL << o) {
+					when = kho_block_when(pfn, o, &r);
+					if (when == KHO_MARK_LATE && pfn != fdt) {
+						left += 1UL << o;
+						continue;
+					}
+					if (when != KHO_MARK_NOW)
+						done += kho_init_struct_pages(pfn, 1UL << o, true);
+					set_page_private(pfn_to_page(pfn),
+							 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+					if (kho_defer_from)
+						__clear_bit(kho_walk_bit(pfn, o),
+							    kho_walk_heads[o]);
+				}
+			}
+		}
+	}
+	if (left) {
+		kho_defer_pending = true;
+	} else {
+		kho_walk_free_heads(false);
+		if (kho_defer_from)
+			memblock_free(kho_defer_from, nr_node_ids * sizeof(long));
+		kho_defer_from = NULL;
+	}
+	if (!mark)
+		return done;
+	/*
+	 * The root FDT stays reserved and is read all boot: it must not be
+	 * restorable, whatever address handover data names. It was set up
+	 * above, never left.
+	 */
+	set_page_private(pfn_to_page(fdt), 0);
+	return done + left;
+}
+
+/* padata: set up the left blocks whose head lies in [@start, @end). */
+static void __init kho_defer_chunk(unsigned long start, unsigned long end,
+				   void *arg)
+{
+	unsigned long bit, last, pfn, done = 0;
 	unsigned int o;
 
 	for (o = 0; o < KHO_WALK_ORDERS; o++) {
 		if (!kho_walk_heads[o])
 			continue;
-		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
+		bit = kho_walk_bit(ALIGN(start, 1UL << o), o);
+		last = min(kho_walk_bit(ALIGN(end, 1UL << o), o), kho_walk_bits(o));
+		for_each_set_bit_from(bit, kho_walk_heads[o], last) {
 			pfn = ((kho_walk_base >> o) + bit) << o;
-			done += kho_init_struct_pages(pfn, 1UL << o);
-			if (mark)
-				set_page_private(pfn_to_page(pfn),
-						 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+			done += kho_init_struct_pages(pfn, 1UL << o, false);
+			set_page_private(pfn_to_page(pfn),
+					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
 		}
 	}
-	kho_walk_free_heads();
-	if (!mark)
-		return done;
-	/*
-	 * The root FDT stays reserved and is read all boot: it must not be
-	 * restorable, whatever address handover data names.
-	 */
-	set_page_private(pfn_to_page(PHYS_PFN(kho_in.fdt_phys)), 0);
-	return done;
+	atomic_long_add(done, &kho_defer_done);
+}
+
+/**
+ * kho_memory_init_late() - set up the preserved blocks deferred init skips
+ *
+ * In a kernel with deferred struct page init started by KHO, the struct
+ * pages of the preserved blocks that lie wholly in the deferred range are
+ * initialised here, on all CPUs, and each block's order written into its
+ * head page; kho_memory_init() did the others. Blocks a restore asked for
+ * before are done already. Logs the figure. Does nothing in other boots.
+ *
+ * Context: page_alloc_init_late(), once deferred init has finished and
+ * before memblock_discard().
+ */
+void __init kho_memory_init_late(void)
+{
+	struct padata_mt_job job = {
+		.thread_fn	= kho_defer_chunk,
+		.start		= kho_walk_base,
+		.size		= kho_walk_pfns,
+		.align		= PAGES_PER_SECTION,
+		.min_chunk	= PAGES_PER_SECTION,
+		.max_threads	= num_online_cpus(),
+	};
+	u64 start;
+
+	if (!kho_defer_from)
+		return;
+	/* Unless an early restore had to set them all up (kho_defer_all_now()). */
+	if (kho_defer_pending) {
+		start = local_clock();
+		padata_do_multithreaded(&job);
+		pr_info("struct pages of %ld preserved pages initialised in %llu us on %u CPUs (%u block(s) before, for early restores)\n",
+			atomic_long_read(&kho_defer_done),
+			div_u64(local_clock() - start, NSEC_PER_USEC),
+			num_online_cpus(), kho_defer_early_cnt);
+	}
+	scoped_guard(spinlock, &kho_defer_lock)
+		kho_defer_pending = false;
+	kho_walk_free_heads(true);
+	memblock_free_late(__pa(kho_defer_from), nr_node_ids * sizeof(long));
+	kho_defer_from = NULL;
+}
+
+/*
+ * Called on a pending block found by an early restore: set it up now and
+ * list it. Returns false if the list is full; the caller then sets up
+ * every block left, as kho_memory_init_late() would, but here.
+ */
+static bool __ref kho_defer_now(unsigned long pfn, unsigned int order)
+{
+	if (kho_defer_early_cnt == KHO_DEFER_EARLY_MAX)
+		return false;
+	kho_defer_one(pfn, order);
+	kho_defer_early[kho_defer_early_cnt++] = (struct kho_defer_block){
+		.pfn = pfn,
+		.nr = 1UL << order,
+	};
+	return true;
+}
+
+static void __ref kho_defer_all_now(void)
+{
+	kho_defer_chunk(kho_walk_base, kho_walk_base + kho_walk_pfns, NULL);
+	/* The bitmaps are freed by kho_memory_init_late(). */
+	kho_defer_pending = false;
+}
+
+/*
+ * Whether the struct page of @pfn may be read to tell whether it heads an
+ * incoming block. Until kho_memory_init_late() a page in the deferred
+ * range may not be initialised: the head of a left block is set up on the
+ * spot (a restore is about to use it), a page inside one is no head, and
+ * any other page in that range is no incoming block at all (or one set up
+ * early, kho_defer_early), whatever its struct page holds.
+ */
+static bool __ref kho_defer_ready(unsigned long pfn)
+{
+	unsigned long start, end;
+	unsigned int o, i;
+	int nid;
+
+	if (likely(!READ_ONCE(kho_defer_pending)))
+		return true;
+	guard(spinlock)(&kho_defer_lock);
+	if (!kho_defer_pending)
+		return true;
+	if (pfn < kho_walk_base || pfn - kho_walk_base >= kho_walk_pfns)
+		return true;
+	for (o = 0; o < KHO_WALK_ORDERS; o++) {
+		if (!kho_walk_heads[o] ||
+		    !test_bit(kho_walk_bit(pfn, o), kho_walk_heads[o]))
+			continue;
+		if (!IS_ALIGNED(pfn, 1UL << o))
+			return false;
+		if (!kho_defer_now(pfn, o))
+			kho_defer_all_now();
+		return true;
+	}
+	for (i = 0; i < kho_defer_early_cnt; i++)
+		if (pfn - kho_defer_early[i].pfn < kho_defer_early[i].nr)
+			return true;
+	nid = memblock_search_pfn_nid(pfn, &start, &end);
+	return nid == NUMA_NO_NODE || pfn < kho_defer_from[nid];
 }
 
 /**
@@ -1291,15 +1566,16 @@ void __init kho_scratch_recheck(void)
  * makes the inherited scratch areas scratch again (CMA pageblocks), and
  * writes into the head page of every block kho_reserve_preserved() reserved
  * its order, initialising the block's struct pages where deferred struct
- * page init has not reached; then it logs what was revived.
+ * page init has not reached, or leaves a block that lies wholly there to
+ * kho_memory_init_late(); then it logs what was revived.
  *
  * Context: early boot, memblock still active, single threaded.
  */
 void __init kho_memory_init(void)
 {
-	char took[32] = "not timed (no clock yet)";
+	char took[64] = "not timed (no clock yet)";
 	unsigned long deferred;
-	u64 start;
+	u64 start, mark_ns;
 
 	kho_reserve_preserved();
 	if (!kho_in.scratch_phys) {
@@ -1316,14 +1592,15 @@ void __init kho_memory_init(void)
 	}
 	start = local_clock();
 	deferred = kho_mark_preserved(true);
+	mark_ns = local_clock() - start;
 	/*
 	 * Where the TSC cannot be calibrated (a loaded TCG host), the
 	 * scheduler clock is jiffies, which do not advance yet.
 	 */
-	start = local_clock() - start + kho_in_reserve_ns;
-	if (start)
-		snprintf(took, sizeof(took), "%llu us",
-			 div_u64(start, NSEC_PER_USEC));
+	if (mark_ns + kho_in_reserve_ns)
+		snprintf(took, sizeof(took), "%llu us (%llu us of it struct pages)",
+			 div_u64(mark_ns + kho_in_reserve_ns, NSEC_PER_USEC),
+			 div_u64(mark_ns, NSEC_PER_USEC));
 	if (IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
 		pr_info("%lu preserved memory blocks reserved, %lu of their pages in deferred struct page init range; %lu ranges, %s\n",
 			kho_in_blocks, deferred, kho_in_ranges, took);
@@ -1827,12 +2104,13 @@ EXPORT_SYMBOL_GPL(kho_unpreserve_free);
  */
 static DEFINE_SPINLOCK(kho_restore_lock);
 
-/* The order recorded in @page if it heads an incoming block, else -1. */
-static int kho_incoming_order(struct page *page)
+/* The order recorded in the page of @pfn if it heads an incoming block, else -1. */
+static int kho_incoming_order(unsigned long pfn)
 {
+	struct page *page = pfn_to_online_page(pfn);
 	unsigned long info;
 
-	if (!page)
+	if (!page || !kho_defer_ready(pfn))
 		return -1;
 	info = page_private(page);
 	if (info >> 32 != KHO_PAGE_MAGIC)
@@ -1910,7 +2188,7 @@ int kho_preserved_order(phys_addr_t phys)
 
 	if (!is_kho_boot() || !PAGE_ALIGNED(phys))
 		return -ENOENT;
-	order = kho_incoming_order(pfn_to_online_page(PHYS_PFN(phys)));
+	order = kho_incoming_order(PHYS_PFN(phys));
 	return order < 0 ? -ENOENT : order;
 }
 EXPORT_SYMBOL_GPL(kho_preserved_order);
@@ -2014,7 +2292,7 @@ bool kho_pages_restorable(phys_addr_t phys, unsigned long nr_pages)
 	if (!is_kho_boot() || !PAGE_ALIGNED(phys) || !nr_pages || end < start)
 		return false;
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
-		order = kho_incoming_order(pfn_to_online_page(pfn));
+		order = kho_incoming_order(pfn);
 		if (order < 0 || (1UL << order) > end - pfn)
 			return false;
 	}
@@ -2044,7 +2322,7 @@ struct page *kho_restore_pages(phys_addr_t phys, unsigned long nr_pages)
 	scoped_guard(spinlock, &kho_restore_lock) {
 		ok = kho_pages_restorable(phys, nr_pages);
 		for (pfn = start; ok && pfn < end; pfn += 1UL << order) {
-			order = kho_incoming_order(pfn_to_page(pfn));
+			order = kho_incoming_order(pfn);
 			set_page_private(pfn_to_page(pfn),
 					 (unsigned long)KHO_CLAIMED_MAGIC << 32 | order);
 		}
@@ -2090,7 +2368,7 @@ bool __init kho_keep_reserved(phys_addr_t phys, unsigned long nr_pages)
 	if (!kho_pages_restorable(phys, nr_pages))
 		return false;
 	for (pfn = start; pfn < end; pfn += 1UL << order) {
-		order = kho_incoming_order(pfn_to_page(pfn));
+		order = kho_incoming_order(pfn);
 		set_page_private(pfn_to_page(pfn), 0);
 	}
 	return true;
@@ -2146,7 +2424,7 @@ bool kho_is_preserved(phys_addr_t phys, unsigned long nr_pages)
 		/* The block holding pfn starts at pfn aligned to its order. */
 		for (o = 0; o < BITS_PER_LONG - PAGE_SHIFT; o++) {
 			head = pfn & ~((1UL << o) - 1);
-			order = kho_incoming_order(pfn_to_online_page(head));
+			order = kho_incoming_order(head);
 			if (order >= (int)o)
 				break;
 		}

@@ -517,10 +517,17 @@ static int stage_contents(int stage)
 	check_all(fds, stage == 2 ? "stage 2" : "stage 3", 1);
 	/* The distro kernel: some of it lay where deferred init had not been. */
 	if (vmtest_cmdline_get("vmtest.deferred", val, sizeof(val)) > 0 && atoi(val) > 0) {
-		long n = vmtest_kho_deferred_pages();
+		long n = vmtest_kho_deferred_pages(), late, early;
 
 		printf("# %ld preserved pages in the deferred struct page init range\n", n);
 		CHECK(n > 0, "KHO initialised no struct pages itself (%ld)", n);
+		/* Most of them once deferred init had run, on all CPUs. */
+		late = vmtest_kho_late_pages(&early);
+		printf("# %ld of them set up after deferred init, %ld block(s) early\n",
+		       late, early);
+		CHECK(late > 0 && late <= n,
+		      "KHO left no preserved block to after deferred init (%ld of %ld)",
+		      late, n);
 	}
 	if (stage == 3)
 		return failures ? KSFT_FAIL : KSFT_PASS;

@@ -333,3 +333,20 @@ long vmtest_kho_deferred_pages(void)
 	p = strstr(msg, "reserved, ");
 	return p ? strtol(p + 10, NULL, 10) : -1;
 }
+
+long vmtest_kho_late_pages(long *early)
+{
+	char msg[256], *p;
+	long n;
+
+	if (!vmtest_kmsg_line("preserved pages initialised in", msg, sizeof(msg)))
+		return -1;
+	p = strstr(msg, "struct pages of ");
+	if (!p)
+		return -1;
+	n = strtol(p + 16, NULL, 10);
+	p = strstr(msg, "CPUs (");
+	if (early)
+		*early = p ? strtol(p + 6, NULL, 10) : -1;
+	return n;
+}

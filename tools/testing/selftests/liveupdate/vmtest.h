@@ -90,6 +90,14 @@ int vmtest_kmsg_line(const char *needle, char *buf, size_t len);
 long vmtest_kho_deferred_pages(void);
 
 /*
+ * Of those, the pages whose struct pages KHO initialised once deferred init
+ * had run, on all CPUs (its "struct pages of N preserved pages initialised"
+ * line); -1 without that line. @early, if not NULL, gets the number of
+ * blocks set up before, for restores in early boot.
+ */
+long vmtest_kho_late_pages(long *early);
+
+/*
  * Add @args (space-separated kernel parameters) to the command line of the
  * next kernel that vmtest_kexec_load() loads, after this boot's own, so
  * that they override them (e.g. "kho=off"). They stay on the command line
