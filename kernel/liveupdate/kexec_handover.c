@@ -1308,6 +1308,36 @@ static enum kho_mark_when __init kho_block_when(unsigned long pfn,
 }
 
 /*
+ * Set up the blocks of @order whose bits are set in [@first, @last) of its
+ * head bitmap: initialise their struct pages (kho_init_struct_pages(),
+ * @early) and, if @mark, write the order into each head page. A run of
+ * adjacent blocks is initialised in chunks, and a chunk's head pages are
+ * written while its struct pages are still cached. Returns the number of
+ * struct pages initialised.
+ */
+static unsigned long __init kho_setup_runs(unsigned int order,
+					   unsigned long first,
+					   unsigned long last, bool early,
+					   bool mark)
+{
+	unsigned long rs = first, re, pfn, end, next, done = 0;
+	unsigned long chunk = max(1UL << order, 512UL);
+
+	for_each_set_bitrange_from(rs, re, kho_walk_heads[order], last) {
+		pfn = ((kho_walk_base >> order) + rs) << order;
+		end = ((kho_walk_base >> order) + re) << order;
+		for (; pfn < end; pfn = next) {
+			next = min(pfn + chunk, end);
+			done += kho_init_struct_pages(pfn, next - pfn, early);
+			for (; mark && pfn < next; pfn += 1UL << order)
+				set_page_private(pfn_to_page(pfn),
+						 (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+		}
+	}
+	return done;
+}
+
+/*
  * Set up the struct pages of every block the walk found, or leave them to
  * kho_memory_init_late() (above). If @mark, the blocks were all reserved:
  * write each one's order into its head page, which the restore functions
@@ -1315,14 +1345,10 @@ static enum kho_mark_when __init kho_block_when(unsigned long pfn,
  * block nobody restores must have sane struct pages all boot. Frees the
  * head bitmaps unless blocks are left. Returns the number of pages in the
  * deferred range: initialised here or left.
- *
- * Preserved memory is mostly runs of blocks of one order (a memfd of 4 KiB
- * folios is millions of them): each run is handled in chunks, and a
- * chunk's head pages are written while its struct pages are still cached.
  */
 static unsigned long __init kho_mark_preserved(bool mark)
 {
-	unsigned long rs, re, pfn, end, next, chunk, done = 0, left = 0;
+	unsigned long bit, pfn, done = 0, left = 0;
 	unsigned long fdt = PHYS_PFN(kho_in.fdt_phys);
 	struct kho_mark_region r = {};
 	enum kho_mark_when when;
@@ -1339,31 +1365,23 @@ static unsigned long __init kho_mark_preserved(bool mark)
 	for (o = 0; o < KHO_WALK_ORDERS; o++) {
 		if (!kho_walk_heads[o])
 			continue;
-		chunk = max(1UL << o, 512UL);
-		for_each_set_bitrange(rs, re, kho_walk_heads[o], kho_walk_bits(o)) {
-			pfn = ((kho_walk_base >> o) + rs) << o;
-			end = ((kho_walk_base >> o) + re) << o;
-			for (; pfn < end; pfn = next) {
-				next = min(pfn + chunk, end);
-				if (!mark) {
-					done += kho_init_struct_pages(pfn, next - pfn, true);
-					continue;
-				}
-				for (; pfn < next; pfn += 1UL << o) {
-					when = kho_block_when(pfn, o, &r);
-					if (when == KHO_MARK_LATE && pfn != fdt) {
-						left += 1UL << o;
-						continue;
-					}
-					if (when != KHO_MARK_NOW)
-						done += kho_init_struct_pages(pfn, 1UL << o, true);
-					set_page_private(pfn_to_page(pfn),
-							 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
-					if (kho_defer_from)
-						__clear_bit(kho_walk_bit(pfn, o),
-							    kho_walk_heads[o]);
-				}
+		if (!mark) {
+			done += kho_setup_runs(o, 0, kho_walk_bits(o), true, false);
+			continue;
+		}
+		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
+			pfn = ((kho_walk_base >> o) + bit) << o;
+			when = kho_block_when(pfn, o, &r);
+			if (when == KHO_MARK_LATE && pfn != fdt) {
+				left += 1UL << o;
+				continue;
 			}
+			if (when != KHO_MARK_NOW)
+				done += kho_init_struct_pages(pfn, 1UL << o, true);
+			set_page_private(pfn_to_page(pfn),
+					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+			if (kho_defer_from)
+				__clear_bit(bit, kho_walk_heads[o]);
 		}
 	}
 	if (left) {
@@ -1389,20 +1407,16 @@ static unsigned long __init kho_mark_preserved(bool mark)
 static void __init kho_defer_chunk(unsigned long start, unsigned long end,
 				   void *arg)
 {
-	unsigned long bit, last, pfn, done = 0;
+	unsigned long first, last, done = 0;
 	unsigned int o;
 
 	for (o = 0; o < KHO_WALK_ORDERS; o++) {
 		if (!kho_walk_heads[o])
 			continue;
-		bit = kho_walk_bit(ALIGN(start, 1UL << o), o);
+		first = kho_walk_bit(ALIGN(start, 1UL << o), o);
 		last = min(kho_walk_bit(ALIGN(end, 1UL << o), o), kho_walk_bits(o));
-		for_each_set_bit_from(bit, kho_walk_heads[o], last) {
-			pfn = ((kho_walk_base >> o) + bit) << o;
-			done += kho_init_struct_pages(pfn, 1UL << o, false);
-			set_page_private(pfn_to_page(pfn),
-					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
-		}
+		if (first < last)
+			done += kho_setup_runs(o, first, last, false, true);
 	}
 	atomic_long_add(done, &kho_defer_done);
 }
