@@ -1234,6 +1234,18 @@ void __init kho_reserve_preserved(void)
  * restored that early (LUO reads its state at early_initcall) is set up on
  * the spot, and is listed in kho_defer_early.
  *
+ * The page allocator reads a struct page outside what it frees: the buddy
+ * of the block it frees, to merge them. Only the head of a preserved block
+ * can be such a buddy, and only of free memory in the same MAX_ORDER block:
+ * so where a MAX_ORDER block is not wholly one order's preserved blocks
+ * (kho_defer_partial, one bit per MAX_ORDER block), the head of a left
+ * block is initialised in kho_memory_init() all the same, before deferred
+ * init frees anything, and its pageblock gets its type then; the rest of
+ * the block follows later. A page restored before kho_memory_init_late()
+ * and given back with kho_restore_free() is freed only then
+ * (kho_defer_frees): freeing it earlier would look at uninitialised struct
+ * pages of free memory around it.
+ *
  * kho_defer_from[nid] is the first deferred pfn of each node when
  * kho_memory_init() ran: deferred init may move the node's own value up
  * before kho_memory_init_late(), but initialises free memory only.
@@ -1246,17 +1258,45 @@ struct kho_defer_block {
 };
 
 static bool kho_defer_pending;
+static bool kho_defer_running;		/* kho_memory_init_late() at work */
+static bool kho_late_done;		/* kho_memory_init_late() has run */
 static unsigned long *kho_defer_from;
+static unsigned long *kho_defer_partial;
 static struct kho_defer_block kho_defer_early[KHO_DEFER_EARLY_MAX];
 static unsigned int kho_defer_early_cnt;
 static atomic_long_t kho_defer_done;
+static LIST_HEAD(kho_defer_frees);
 static DEFINE_SPINLOCK(kho_defer_lock);
 
-/* Set up the block of @order at @pfn now; its bit is set. */
+/*
+ * Whether the head of the left block of @order at @pfn was initialised in
+ * kho_memory_init() (its MAX_ORDER block may hold free memory).
+ */
+static bool kho_defer_head_early(unsigned long pfn, unsigned int order)
+{
+	return order < MAX_PAGE_ORDER &&
+	       test_bit(kho_walk_bit(pfn, MAX_PAGE_ORDER), kho_defer_partial);
+}
+
+/*
+ * Initialise the struct pages of the left block of @order at @pfn and write
+ * its order into its head page; not its head if that was done early.
+ */
+static unsigned long __init kho_defer_setup(unsigned long pfn,
+					    unsigned int order)
+{
+	unsigned long skip = kho_defer_head_early(pfn, order);
+	unsigned long done;
+
+	done = kho_init_struct_pages(pfn + skip, (1UL << order) - skip, false);
+	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	return done + skip;
+}
+
+/* Set up the left block of @order at @pfn now. */
 static void __init kho_defer_one(unsigned long pfn, unsigned int order)
 {
-	kho_init_struct_pages(pfn, 1UL << order, false);
-	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	kho_defer_setup(pfn, order);
 	__clear_bit(kho_walk_bit(pfn, order), kho_walk_heads[order]);
 }
 
@@ -1280,6 +1320,8 @@ struct kho_mark_region {
 	unsigned long start;
 	unsigned long end;
 	unsigned long from;
+	unsigned long maxblock;		/* + 1; 0: none yet */
+	bool partial;
 };
 
 static enum kho_mark_when __init kho_block_when(unsigned long pfn,
@@ -1308,33 +1350,112 @@ static enum kho_mark_when __init kho_block_when(unsigned long pfn,
 }
 
 /*
+ * Whether the MAX_ORDER block holding the left block of @order at @pfn may
+ * hold free memory: it is not wholly blocks of @order (a block of a larger
+ * order would fill it). Decided once per MAX_ORDER block (@r caches the
+ * last one; the blocks of one order come in address order, and a wholly
+ * preserved MAX_ORDER block holds blocks of one order only) and recorded
+ * in kho_defer_partial, before the loop that clears the bits of the blocks
+ * it sets up now can make a MAX_ORDER block look partial.
+ */
+static bool __init kho_defer_partial_block(unsigned long pfn,
+					   unsigned int order,
+					   struct kho_mark_region *r)
+{
+	unsigned long m = kho_walk_bit(pfn, MAX_PAGE_ORDER);
+	unsigned long start = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES), first, last;
+
+	if (order >= MAX_PAGE_ORDER)
+		return false;
+	if (r->maxblock == m + 1)
+		return r->partial;
+	r->maxblock = m + 1;
+	r->partial = true;
+	if (test_bit(m, kho_defer_partial))
+		return true;
+	first = kho_walk_bit(start, order);
+	last = first + (MAX_ORDER_NR_PAGES >> order);
+	r->partial = start < kho_walk_base || last > kho_walk_bits(order) ||
+		     find_next_zero_bit(kho_walk_heads[order], last, first) < last;
+	if (r->partial)
+		__set_bit(m, kho_defer_partial);
+	return r->partial;
+}
+
+/*
  * Set up the blocks of @order whose bits are set in [@first, @last) of its
- * head bitmap: initialise their struct pages (kho_init_struct_pages(),
- * @early) and, if @mark, write the order into each head page. A run of
- * adjacent blocks is initialised in chunks, and a chunk's head pages are
- * written while its struct pages are still cached. Returns the number of
- * struct pages initialised.
+ * head bitmap. Unless @late (kho_mark_preserved() of a failed reservation),
+ * only initialise their struct pages above the first deferred pfn. If
+ * @late (kho_memory_init_late(), or a restore before it), initialise them
+ * all but heads done early, and write each block's order into its head
+ * page; @resched: may sleep. A run of adjacent blocks is set up at most a
+ * MAX_ORDER block at a time, and a chunk's head pages are written while its
+ * struct pages are still cached. Returns the number of struct pages
+ * initialised.
  */
 static unsigned long __init kho_setup_runs(unsigned int order,
 					   unsigned long first,
-					   unsigned long last, bool early,
-					   bool mark)
+					   unsigned long last, bool late,
+					   bool resched)
 {
 	unsigned long rs = first, re, pfn, end, next, done = 0;
-	unsigned long chunk = max(1UL << order, 512UL);
+	unsigned long step = max(1UL << order, MAX_ORDER_NR_PAGES);
 
 	for_each_set_bitrange_from(rs, re, kho_walk_heads[order], last) {
 		pfn = ((kho_walk_base >> order) + rs) << order;
 		end = ((kho_walk_base >> order) + re) << order;
 		for (; pfn < end; pfn = next) {
-			next = min(pfn + chunk, end);
-			done += kho_init_struct_pages(pfn, next - pfn, early);
-			for (; mark && pfn < next; pfn += 1UL << order)
-				set_page_private(pfn_to_page(pfn),
-						 (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+			next = min(ALIGN(pfn + 1, step), end);
+			if (!late) {
+				done += kho_init_struct_pages(pfn, next - pfn, true);
+				continue;
+			}
+			if (kho_defer_head_early(pfn, order)) {
+				for (; pfn < next; pfn += 1UL << order)
+					done += kho_defer_setup(pfn, order);
+			} else {
+				done += kho_init_struct_pages(pfn, next - pfn, false);
+				for (; pfn < next; pfn += 1UL << order)
+					set_page_private(pfn_to_page(pfn),
+							 (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+			}
+			if (resched)
+				cond_resched();
 		}
 	}
 	return done;
+}
+
+static size_t kho_defer_partial_size(void)
+{
+	return BITS_TO_LONGS(kho_walk_bits(MAX_PAGE_ORDER)) * sizeof(long);
+}
+
+/* @late: memblock_free_all() has run. */
+static void __init kho_defer_free(bool late)
+{
+	if (kho_defer_from && late)
+		memblock_free_late(__pa(kho_defer_from), nr_node_ids * sizeof(long));
+	else if (kho_defer_from)
+		memblock_free(kho_defer_from, nr_node_ids * sizeof(long));
+	if (kho_defer_partial && late)
+		memblock_free_late(__pa(kho_defer_partial), kho_defer_partial_size());
+	else if (kho_defer_partial)
+		memblock_free(kho_defer_partial, kho_defer_partial_size());
+	kho_defer_from = NULL;
+	kho_defer_partial = NULL;
+}
+
+/* Without both arrays, every block is set up in kho_memory_init(). */
+static void __init kho_defer_alloc(void)
+{
+	kho_defer_from = memblock_alloc(nr_node_ids * sizeof(long),
+					SMP_CACHE_BYTES);
+	kho_defer_partial = memblock_alloc(kho_defer_partial_size(),
+					   SMP_CACHE_BYTES);
+	if (kho_defer_from && kho_defer_partial)
+		return;
+	kho_defer_free(false);
 }
 
 /*
@@ -1356,8 +1477,7 @@ static unsigned long __init kho_mark_preserved(bool mark)
 	int nid;
 
 	if (mark && IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT))
-		kho_defer_from = memblock_alloc(nr_node_ids * sizeof(long),
-						SMP_CACHE_BYTES);
+		kho_defer_alloc();
 	if (kho_defer_from)
 		for (nid = 0; nid < nr_node_ids; nid++)
 			kho_defer_from[nid] = kho_first_deferred_pfn(nid);
@@ -1366,13 +1486,16 @@ static unsigned long __init kho_mark_preserved(bool mark)
 		if (!kho_walk_heads[o])
 			continue;
 		if (!mark) {
-			done += kho_setup_runs(o, 0, kho_walk_bits(o), true, false);
+			done += kho_setup_runs(o, 0, kho_walk_bits(o), false, false);
 			continue;
 		}
 		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
 			pfn = ((kho_walk_base >> o) + bit) << o;
 			when = kho_block_when(pfn, o, &r);
 			if (when == KHO_MARK_LATE && pfn != fdt) {
+				/* The page allocator may look at it before. */
+				if (kho_defer_partial_block(pfn, o, &r))
+					kho_init_struct_pages(pfn, 1, true);
 				left += 1UL << o;
 				continue;
 			}
@@ -1388,9 +1511,7 @@ static unsigned long __init kho_mark_preserved(bool mark)
 		kho_defer_pending = true;
 	} else {
 		kho_walk_free_heads(false);
-		if (kho_defer_from)
-			memblock_free(kho_defer_from, nr_node_ids * sizeof(long));
-		kho_defer_from = NULL;
+		kho_defer_free(false);
 	}
 	if (!mark)
 		return done;
@@ -1416,7 +1537,7 @@ static void __init kho_defer_chunk(unsigned long start, unsigned long end,
 		first = kho_walk_bit(ALIGN(start, 1UL << o), o);
 		last = min(kho_walk_bit(ALIGN(end, 1UL << o), o), kho_walk_bits(o));
 		if (first < last)
-			done += kho_setup_runs(o, first, last, false, true);
+			done += kho_setup_runs(o, first, last, true, !!arg);
 	}
 	atomic_long_add(done, &kho_defer_done);
 }
@@ -1437,18 +1558,24 @@ void __init kho_memory_init_late(void)
 {
 	struct padata_mt_job job = {
 		.thread_fn	= kho_defer_chunk,
+		.fn_arg		= &job,		/* not NULL: may sleep */
 		.start		= kho_walk_base,
 		.size		= kho_walk_pfns,
 		.align		= PAGES_PER_SECTION,
 		.min_chunk	= PAGES_PER_SECTION,
 		.max_threads	= num_online_cpus(),
 	};
+	struct folio *folio, *next;
+	LIST_HEAD(frees);
+	bool pending;
 	u64 start;
 
-	if (!kho_defer_from)
-		return;
+	scoped_guard(spinlock, &kho_defer_lock) {
+		pending = kho_defer_pending;
+		kho_defer_running = pending;
+	}
 	/* Unless an early restore had to set them all up (kho_defer_all_now()). */
-	if (kho_defer_pending) {
+	if (pending) {
 		start = local_clock();
 		padata_do_multithreaded(&job);
 		pr_info("struct pages of %ld preserved pages initialised in %llu us on %u CPUs (%u block(s) before, for early restores)\n",
@@ -1456,11 +1583,36 @@ void __init kho_memory_init_late(void)
 			div_u64(local_clock() - start, NSEC_PER_USEC),
 			num_online_cpus(), kho_defer_early_cnt);
 	}
-	scoped_guard(spinlock, &kho_defer_lock)
+	scoped_guard(spinlock, &kho_defer_lock) {
 		kho_defer_pending = false;
-	kho_walk_free_heads(true);
-	memblock_free_late(__pa(kho_defer_from), nr_node_ids * sizeof(long));
-	kho_defer_from = NULL;
+		kho_defer_running = false;
+		kho_late_done = true;
+		list_splice_init(&kho_defer_frees, &frees);
+	}
+	if (kho_defer_from) {
+		kho_walk_free_heads(true);
+		kho_defer_free(true);
+	}
+	list_for_each_entry_safe(folio, next, &frees, lru) {
+		list_del(&folio->lru);
+		folio_put(folio);
+	}
+}
+
+/*
+ * kho_restore_free() before kho_memory_init_late() (LUO at early_initcall):
+ * keep the folio until then, see above. Returns whether it was kept.
+ */
+static bool kho_defer_free_folio(struct folio *folio)
+{
+	if (!IS_ENABLED(CONFIG_DEFERRED_STRUCT_PAGE_INIT) ||
+	    READ_ONCE(kho_late_done))
+		return false;
+	guard(spinlock)(&kho_defer_lock);
+	if (kho_late_done)
+		return false;
+	list_add(&folio->lru, &kho_defer_frees);
+	return true;
 }
 
 /*
@@ -1506,6 +1658,9 @@ static bool __ref kho_defer_ready(unsigned long pfn)
 	guard(spinlock)(&kho_defer_lock);
 	if (!kho_defer_pending)
 		return true;
+	/* Nothing restores while page_alloc_init_late() runs; if it did... */
+	if (kho_defer_running)
+		return false;
 	if (pfn < kho_walk_base || pfn - kho_walk_base >= kho_walk_pfns)
 		return true;
 	for (o = 0; o < KHO_WALK_ORDERS; o++) {
@@ -2393,7 +2548,9 @@ bool __init kho_keep_reserved(phys_addr_t phys, unsigned long nr_pages)
  * @mem: the memory (the previous kernel's physical address, mapped), or NULL.
  *
  * Does nothing (see kho_restore_folio()) if @mem is not the start of a
- * preserved block.
+ * preserved block. Before page_alloc_init_late() (early_initcall) the
+ * memory is only taken back: it is freed once deferred struct page init has
+ * run, as freeing it earlier would read uninitialised struct pages.
  *
  * Context: may sleep.
  */
@@ -2404,7 +2561,7 @@ void kho_restore_free(void *mem)
 	if (!mem)
 		return;
 	folio = kho_restore_folio(__pa(mem));
-	if (folio)
+	if (folio && !kho_defer_free_folio(folio))
 		folio_put(folio);
 }
 EXPORT_SYMBOL_GPL(kho_restore_free);
