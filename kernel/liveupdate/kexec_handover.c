@@ -1268,11 +1268,17 @@ static atomic_long_t kho_defer_done;
 static LIST_HEAD(kho_defer_frees);
 static DEFINE_SPINLOCK(kho_defer_lock);
 
+/* Make the block of @order at @pfn restorable: its order in its head page. */
+static void __init kho_mark_head(unsigned long pfn, unsigned int order)
+{
+	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+}
+
 /*
  * Whether the head of the left block of @order at @pfn was initialised in
  * kho_memory_init() (its MAX_ORDER block may hold free memory).
  */
-static bool kho_defer_head_early(unsigned long pfn, unsigned int order)
+static bool __init kho_defer_head_early(unsigned long pfn, unsigned int order)
 {
 	return order < MAX_PAGE_ORDER &&
 	       test_bit(kho_walk_bit(pfn, MAX_PAGE_ORDER), kho_defer_partial);
@@ -1289,7 +1295,7 @@ static unsigned long __init kho_defer_setup(unsigned long pfn,
 	unsigned long done;
 
 	done = kho_init_struct_pages(pfn + skip, (1UL << order) - skip, false);
-	set_page_private(pfn_to_page(pfn), (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+	kho_mark_head(pfn, order);
 	return done + skip;
 }
 
@@ -1416,8 +1422,7 @@ static unsigned long __init kho_setup_runs(unsigned int order,
 			} else {
 				done += kho_init_struct_pages(pfn, next - pfn, false);
 				for (; pfn < next; pfn += 1UL << order)
-					set_page_private(pfn_to_page(pfn),
-							 (unsigned long)KHO_PAGE_MAGIC << 32 | order);
+					kho_mark_head(pfn, order);
 			}
 			if (resched)
 				cond_resched();
@@ -1501,8 +1506,7 @@ static unsigned long __init kho_mark_preserved(bool mark)
 			}
 			if (when != KHO_MARK_NOW)
 				done += kho_init_struct_pages(pfn, 1UL << o, true);
-			set_page_private(pfn_to_page(pfn),
-					 (unsigned long)KHO_PAGE_MAGIC << 32 | o);
+			kho_mark_head(pfn, o);
 			if (kho_defer_from)
 				__clear_bit(bit, kho_walk_heads[o]);
 		}
