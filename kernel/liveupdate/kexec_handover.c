@@ -1662,7 +1662,7 @@ static bool __ref kho_defer_ready(unsigned long pfn)
 	guard(spinlock)(&kho_defer_lock);
 	if (!kho_defer_pending)
 		return true;
-	/* Nothing restores while page_alloc_init_late() runs; if it did... */
+	/* Nothing restores during the late step; one that did is refused. */
 	if (kho_defer_running)
 		return false;
 	if (pfn < kho_walk_base || pfn - kho_walk_base >= kho_walk_pfns)
