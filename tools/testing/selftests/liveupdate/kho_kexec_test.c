@@ -171,40 +171,40 @@ static void expect_reserved(void)
 	}
 }
 
-/* Physical start of this kernel's code (/proc/iomem), 0 if not found. */
-static unsigned long long kernel_phys(void)
+/*
+ * The lowest start and the highest end (exclusive) of the /proc/iomem
+ * ranges named @name; 0 and 0 if there is none.
+ */
+static void iomem_span(const char *name, unsigned long long *lo,
+		       unsigned long long *hi)
 {
-	unsigned long long start = 0, end;
+	unsigned long long start, end;
 	char line[256];
 	FILE *f;
 
+	*lo = 0;
+	*hi = 0;
 	f = fopen("/proc/iomem", "re");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, ": Kernel code") &&
-		    sscanf(line, " %llx-%llx", &start, &end) == 2)
-			break;
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, name) || sscanf(line, " %llx-%llx", &start, &end) != 2)
+			continue;
+		if (!*hi || start < *lo)
+			*lo = start;
+		if (end + 1 > *hi)
+			*hi = end + 1;
+	}
 	fclose(f);
-	return start;
 }
 
-/* End of the highest System RAM range (/proc/iomem), 0 if not found. */
-static unsigned long long ram_end(void)
+/* Physical start of this kernel's code, 0 if not found. */
+static unsigned long long kernel_phys(void)
 {
-	unsigned long long start, end, top = 0;
-	char line[256];
-	FILE *f;
+	unsigned long long start, end;
 
-	f = fopen("/proc/iomem", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (line[0] != ' ' && strstr(line, ": System RAM") &&
-		    sscanf(line, "%llx-%llx", &start, &end) == 2 && end + 1 > top)
-			top = end + 1;
-	fclose(f);
-	return top;
+	iomem_span(": Kernel code", &start, &end);
+	return start;
 }
 
 /* Whether @addr lies in one of this kernel's scratch areas. */
@@ -1106,7 +1106,7 @@ static int stage_mem_limit(int stage)
  */
 static int stage_mem_load(void)
 {
-	unsigned long long top, end;
+	unsigned long long top, end, ram;
 	char args[64];
 	int ret, n;
 
@@ -1125,7 +1125,7 @@ static int stage_mem_load(void)
 	 * need not lie below the highest scratch area (a kernel with deferred
 	 * struct page init allocated above it).
 	 */
-	end = ram_end();
+	iomem_span(": System RAM", &ram, &end);
 	snprintf(args, sizeof(args), "mem=%lluM", ((end - 1) >> 20) + 1);
 	ret = vmtest_kexec_load_args(2, args);
 	ksft_test_result(end && !ret, "kexec_file_load with %s: %s\n", args,
