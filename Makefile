@@ -19,6 +19,7 @@
 #                 demo-memcached
 #   make demo-vm-1g  the VM demo with its guest RAM in one 1 GiB hugetlb
 #                 page, on the distro kernel (VMDEMO_RUNS=1g of dev/vmdemo.sh)
+#   make kunit    the KUnit suites, built into the test kernel, in QEMU
 #   make check    KUnit, kselftests in QEMU (incl. across kexec, also on the
 #                 debug kernel), checkpatch
 #   make bench    live update figures: preserve/retrieve times, kexec boot
@@ -68,8 +69,10 @@ KMAKE	= $(call kmake,$(OBJ))
 define build-kernel
 	@mkdir -p $(LOGS)
 	@echo "  KERNEL  $(patsubst $(TOP)/%,%,$(1))/arch/x86/boot/bzImage ($(3); log: build/logs/$(2))"
-	@$(call kmake,$(1)) $(4) bzImage > $(LOGS)/$(2) 2>&1 || \
-		{ tail -n 40 $(LOGS)/$(2); echo "kernel build failed ($(3))"; exit 1; }
+	@s=$$(date +%s); $(call kmake,$(1)) $(4) bzImage > $(LOGS)/$(2) 2>&1 || \
+		{ tail -n 40 $(LOGS)/$(2); echo "kernel build failed ($(3))"; exit 1; }; \
+	n=$$(grep -cE '^  (CC|AS) ' $(LOGS)/$(2)); \
+	echo "  KERNEL  $$n objects compiled in $$(( $$(date +%s) - s )) s"
 	@w=$$(grep -E ': (warning|error):' $(LOGS)/$(2) | \
 		grep -F -f $(SRC)/.lu-overlay | sort -u); \
 	if [ -n "$$w" ]; then echo "$$w"; echo "warnings in our files ($(3))"; exit 1; fi
@@ -80,7 +83,11 @@ endef
 # the series and list what the tests need.
 FRAGMENTS := $(TOP)/dev/qemu.config $(SRC)/$(STDIR)/config \
 	     $(SRC)/$(STDIR)/config.x86_64
-# The debug test kernel: the same plus the checkers of dev/debug.config.
+# The test kernel also carries the KUnit suites, off unless booted with
+# kunit.enable=1 (dev/kunit.config).
+KUNIT_FRAGMENTS := $(SRC)/kernel/liveupdate/.kunitconfig $(TOP)/dev/kunit.config
+# The debug test kernel: the test kernel's fragments plus the checkers of
+# dev/debug.config.
 DEBUG_FRAGMENTS := $(FRAGMENTS) $(TOP)/dev/debug.config
 # The distro test kernel: Debian's cloud-amd64 config (package
 # linux-config-6.12) less its modules, plus dev/distro.config.
@@ -105,7 +112,7 @@ tree: deps
 	@$(TOP)/dev/compose-tree.sh
 
 config: tree
-	@$(TOP)/dev/make-config.sh $(FRAGMENTS)
+	@$(TOP)/dev/make-config.sh $(FRAGMENTS) $(KUNIT_FRAGMENTS)
 
 kernel: config
 	$(call build-kernel,$(OBJ),kernel-build.log,W=1,W=1)
@@ -203,7 +210,7 @@ bench-distro: kernel-distro kernel-distro-nodefer selftests
 fuzz: kernel selftests
 	@N=$(N) SEED=$(SEED) $(TOP)/dev/fuzz.sh
 
-kunit: tree
+kunit: kernel
 	@$(TOP)/dev/check.sh kunit
 
 kselftest: kernel selftests

@@ -34,7 +34,7 @@ echo "  FUZZ    $count seed(s) ($(echo $seeds | cut -c1-60)...), one VM each (${
 start=$(date +%s)
 "$SRC/$STDIR/vmtest.sh" -k "$OBJ/arch/x86/boot/bzImage" -d "$STOUT" \
 	-f "$list" -l "$logdir" -r "$res" -m "$mem" -t "${FUZZ_TIMEOUT:-60}" \
-	${KVM:+-K} > "$out" 2>&1
+	-j "${VMTEST_JOBS:-2}" ${KVM:+-K} > "$out" 2>&1
 secs=$(( $(date +%s) - start ))
 
 clean=0 failed=0 bad="" wrong=""

@@ -33,6 +33,10 @@
 #   -e <ERE>    every kernel boot must print a console line matching <ERE>
 #               (repeatable; e.g. that KASAN was initialized in each kernel
 #               of a kexec chain)
+#   -j <n>      run up to <n> VMs at once (default: 1); the results are
+#               printed in list order. Under TCG a VM keeps about one host
+#               core busy, whatever its vCPUs: -j 2 on two cores takes
+#               two thirds of the time of -j 1
 #   -K          use KVM instead of TCG
 #   -C          also show the console on the terminal
 #
@@ -43,11 +47,12 @@ set -u
 srctree=$(cd "$(dirname "$0")/../../../.." && pwd)
 kernel="" bindir="" list="" logdir=./vmtest-logs timeout=300 mem=2G smp=2
 append="" results="" kvm=0 console=0 extra="" selftest=0 nodes=1 uefi=0 cpu=""
+jobs=1
 expect=()
 
 usage() { sed -n '/^# Usage/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
-while getopts "k:d:f:l:t:m:s:n:c:a:r:i:e:uKCSh" opt; do
+while getopts "k:d:f:l:t:m:s:n:c:a:r:i:e:j:uKCSh" opt; do
 	case $opt in
 	k) kernel=$OPTARG ;;
 	d) bindir=$OPTARG ;;
@@ -63,6 +68,7 @@ while getopts "k:d:f:l:t:m:s:n:c:a:r:i:e:uKCSh" opt; do
 	r) results=$OPTARG ;;
 	i) extra=$OPTARG ;;
 	e) expect+=("$OPTARG") ;;
+	j) jobs=$OPTARG ;;
 	K) kvm=1 ;;
 	C) console=1 ;;
 	S) selftest=1 ;;
@@ -234,6 +240,7 @@ if [ $selftest = 1 ]; then
 	exit
 fi
 [ -n "$kernel" ] && [ -n "$bindir" ] && [ ${#runs[@]} -gt 0 ] || usage
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || usage
 [ -f "$kernel" ] || { echo "vmtest: no kernel image $kernel" >&2; exit 1; }
 [ -x "$bindir/vmtest_init" ] || { echo "vmtest: no $bindir/vmtest_init" >&2; exit 1; }
 
@@ -272,9 +279,8 @@ if [ $uefi = 1 ]; then
 		echo "vmtest: -u needs $ovmf/OVMF_CODE_4M.fd (package ovmf)" >&2
 		exit 1
 	fi
-	cp $ovmf/OVMF_VARS_4M.fd "$work/vars.fd"
-	bios=(-drive "if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE_4M.fd"
-	      -drive "if=pflash,format=raw,file=$work/vars.fd")
+	# The variable store is written: each run gets its own copy (run_one).
+	bios=(-drive "if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE_4M.fd")
 else
 	for d in /usr/share/qemu /usr/share/qemu-firmware; do
 		[ -f "$d/qboot.rom" ] && bios=(-bios qboot.rom) && break
@@ -334,8 +340,13 @@ kexec_times() {
 	}' "$1"
 }
 
-fails=0
-for run in "${runs[@]}"; do
+# run_one <n>: run <n> of the list, one VM ("<test>[:<variant>] [kernel
+# args]"). Prints its PASS/FAIL/SKIP line (and the end of the log on a
+# failure) and writes its result, "pass|fail|skip <test>", to $work/res.<n>.
+run_one() {
+	local run=${runs[$1]} res=$work/res.$1 spec args test variant name log cmdline run_mib memopt dimm
+	local dmib attempt start rc secs first at kx detail vars
+
 	spec=${run%% *}
 	args=${run#"$spec"}
 	test=${spec%%:*}
@@ -345,9 +356,8 @@ for run in "${runs[@]}"; do
 	log="$logdir/$test${variant:+-$variant}.log"
 	if [ ! -x "$bindir/$test" ]; then
 		echo "FAIL $name: no such test binary in $bindir"
-		[ -n "$results" ] && echo "fail $name" >> "$results"
-		fails=$((fails + 1))
-		continue
+		echo "fail $name" > "$res"
+		return
 	fi
 
 	# no_timer_check: under TCG on a loaded host the boot-time check of
@@ -360,8 +370,9 @@ for run in "${runs[@]}"; do
 	if [[ " $args " =~ \ vmtest\.mem=([^ ]*)\  ]]; then
 		run_mib=${BASH_REMATCH[1]}
 		if ! [[ $run_mib =~ ^[0-9]+$ ]]; then
-			echo "vmtest: vmtest.mem=$run_mib: give the size in MiB" >&2
-			exit 1
+			echo "FAIL $name: vmtest.mem=$run_mib: give the size in MiB"
+			echo "fail $name" > "$res"
+			return
 		fi
 	fi
 	set_topo "$run_mib"
@@ -371,20 +382,26 @@ for run in "${runs[@]}"; do
 	if [[ " $args " =~ \ vmtest\.dimm=([^ ]*)\  ]]; then
 		dmib=${BASH_REMATCH[1]}
 		if ! [[ $dmib =~ ^[0-9]+$ ]]; then
-			echo "vmtest: vmtest.dimm=$dmib: give the size in MiB" >&2
-			exit 1
+			echo "FAIL $name: vmtest.dimm=$dmib: give the size in MiB"
+			echo "fail $name" > "$res"
+			return
 		fi
 		memopt=("$run_mib,slots=1,maxmem=$((run_mib + dmib))M")
 		dimm=(-object "memory-backend-ram,id=dimm0,size=${dmib}M"
 		      -device "pc-dimm,id=dimm0,memdev=dimm0")
+	fi
+	vars=()
+	if [ $uefi = 1 ]; then
+		cp /usr/share/OVMF/OVMF_VARS_4M.fd "$log.vars"
+		vars=(-drive "if=pflash,format=raw,file=$log.vars")
 	fi
 	rm -f "${log%.log}.int3.log"
 	for attempt in 1 2; do
 		start=$(date +%s.%N)
 		timeout -k 5 "$timeout" qemu-system-x86_64 -nodefaults -no-reboot \
 			-display none -monitor none -serial stdio "${accel[@]}" "${bios[@]}" \
-			-m "${memopt[@]}" "${topo[@]}" "${dimm[@]}" -kernel "$kernel" \
-			-initrd "$work/initramfs.cpio" \
+			"${vars[@]}" -m "${memopt[@]}" "${topo[@]}" "${dimm[@]}" \
+			-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 			-append "$cmdline" \
 			< /dev/null 2>&1 | stamp | save_log "$log"
 		rc=${PIPESTATUS[0]}
@@ -400,6 +417,7 @@ for run in "${runs[@]}"; do
 		echo "RETRY $name: TCG ran an int3 that text patching had removed" \
 			"(at $at); first log: $first"
 	done
+	rm -f "$log.vars"
 
 	kx=$(kexec_times "$log" | paste -sd, -)
 	detail="$boots boot(s)${kx:+, kexec->init ${kx}s}, $(printf '%.1f' "$secs")s"
@@ -407,15 +425,56 @@ for run in "${runs[@]}"; do
 		echo "FAIL $name: $why ($detail)"
 		echo "---- last lines of $log ----"
 		tail -n 40 "$log" | sed 's/^/    /'
-		[ -n "$results" ] && echo "fail $name" >> "$results"
-		fails=$((fails + 1))
+		echo "fail $name" > "$res"
 	elif [ "$verdict" = skip ]; then
 		echo "SKIP $name ($detail)"
-		[ -n "$results" ] && echo "skip $name" >> "$results"
+		echo "skip $name" > "$res"
 	else
 		echo "PASS $name ($detail)"
-		[ -n "$results" ] && echo "pass $name" >> "$results"
+		echo "pass $name" > "$res"
 	fi
+}
+
+# report <n>: the output of run <n> and its result, in list order.
+fails=0
+report() {
+	local result
+
+	[ -f "$work/out.$1" ] && cat "$work/out.$1"
+	result=$(cat "$work/res.$1" 2>/dev/null)
+	if [ -z "$result" ]; then
+		echo "FAIL ${runs[$1]%% *}: the runner gave no result"
+		result="fail ${runs[$1]%% *}"
+	fi
+	[ -n "$results" ] && echo "$result" >> "$results"
+	[ "${result%% *}" = fail ] && fails=$((fails + 1))
+}
+
+# Up to $jobs runs at once, each in the background; the output of a run
+# is printed once it and every run before it have finished. With -C the
+# console goes to the terminal, so one run at a time.
+[ $console = 1 ] && jobs=1
+next=0
+for ((i = 0; i < ${#runs[@]}; i++)); do
+	if [ "$jobs" = 1 ]; then
+		run_one $i
+		report $i
+		continue
+	fi
+	{ run_one $i > "$work/out.$i.tmp" 2>&1; mv "$work/out.$i.tmp" "$work/out.$i"; } &
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n
+	done
+	while [ $next -le $i ] && [ -f "$work/out.$next" ]; do
+		report $next
+		next=$((next + 1))
+	done
 done
+wait
+if [ "$jobs" != 1 ]; then
+	for ((; next < ${#runs[@]}; next++)); do
+		report $next
+	done
+fi
 
 [ $fails = 0 ]
