@@ -43,6 +43,12 @@ JOBS	?= $(shell nproc)
 # without it would be rebuilt whole by the next run (its command line
 # changed).
 CCACHE	?= $(shell command -v ccache)
+# ccache's depend mode: on a miss it compiles at once and takes the
+# headers from the compiler's own dependency file (-Wp,-MMD), instead of
+# running the preprocessor first to hash its output. A cold build (CI on a
+# fresh machine) then costs what it costs without ccache; the default mode
+# spent 10-25% more CPU per object on misses. Hits are found as before.
+export CCACHE_DEPEND ?= 1
 KVM	?=
 
 TOP	:= $(abspath .)

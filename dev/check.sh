@@ -361,19 +361,27 @@ run_checkpatch() {
 		return
 	fi
 	record pass series/applies-and-matches-build-linux
+	# Two at a time (checkpatch.pl is one slow perl process), from the
+	# series' git tree (the SPDX check needs a git work tree); each one's
+	# output and status in $out/<patch>, recorded in series order.
+	out=$(mktemp -d)
+	ls "$BUILD"/series/*.patch | grep -v /0000-cover-letter.patch |
+		(cd "$BUILD/series-git" && xargs -P "${JOBS:-2}" -I{} sh -c \
+			'./scripts/checkpatch.pl --strict --no-signoff --terse \
+				--show-types "$1" > "$2/$(basename "$1")" 2>&1
+			 echo $? >> "$2/$(basename "$1")"' sh {} "$out")
 	for p in "$BUILD"/series/*.patch; do
-		[ "$(basename "$p")" = 0000-cover-letter.patch ] && continue
-		# From the series' git tree: the SPDX check needs a git work tree.
-		out=$(cd "$BUILD/series-git" && ./scripts/checkpatch.pl --strict \
-			--no-signoff --terse --show-types "$p" 2>&1)
-		if [ $? = 0 ]; then
-			record pass "checkpatch/$(basename "$p")"
+		p=$(basename "$p")
+		[ "$p" = 0000-cover-letter.patch ] && continue
+		if [ "$(tail -n 1 "$out/$p" 2>/dev/null)" = 0 ]; then
+			record pass "checkpatch/$p"
 		else
-			echo "checkpatch: $(basename "$p"):"
-			echo "$out" | sed 's/^/    /'
-			record fail "checkpatch/$(basename "$p")"
+			echo "checkpatch: $p:"
+			sed '$d; s/^/    /' "$out/$p" 2>/dev/null
+			record fail "checkpatch/$p"
 		fi
 	done
+	rm -rf "$out"
 	echo "checkpatch: $(grep -c '^pass checkpatch/' "$RESULTS") patches clean," \
 	     "$(grep -c '^fail checkpatch/' "$RESULTS") with findings"
 }

@@ -344,7 +344,8 @@ kexec_times() {
 # args]"). Prints its PASS/FAIL/SKIP line (and the end of the log on a
 # failure) and writes its result, "pass|fail|skip <test>", to $work/res.<n>.
 run_one() {
-	local run=${runs[$1]} res=$work/res.$1 spec args test variant name log cmdline run_mib memopt dimm
+	local run=${runs[$1]} res=$work/res.$1 spec args test variant name log
+	local cmdline run_mib memopt dimm
 	local dmib attempt start rc secs first at kx detail vars
 
 	spec=${run%% *}
