@@ -58,8 +58,12 @@ struct kho_radix_tree {
  *           it is read. Returning false stops the walk with -EINVAL. Use it
  *           to reject addresses that cannot hold a node (not RAM, scratch)
  *           and, for untrusted trees, a node reached a second time.
- * @block: called for every preserved block, in ascending key order. A
- *         non-zero return stops the walk and is returned by kho_radix_walk().
+ * @block: called for every run of preserved blocks, in ascending key order:
+ *         @nr (at least 1) blocks of @order, adjacent in memory, the first at
+ *         @phys. A run is the consecutive set bits of a leaf node that
+ *         describe blocks of one order, so a walk of n blocks costs one call
+ *         per run, not per block. A non-zero return stops the walk and is
+ *         returned by kho_radix_walk().
  *
  * Embed it in a structure of your own and use container_of() to reach your
  * state from the callbacks.
@@ -67,7 +71,7 @@ struct kho_radix_tree {
 struct kho_radix_walker {
 	bool (*node_ok)(struct kho_radix_walker *w, phys_addr_t node);
 	int (*block)(struct kho_radix_walker *w, phys_addr_t phys,
-		     unsigned int order);
+		     unsigned int order, unsigned long nr);
 };
 
 u64 kho_radix_encode_key(phys_addr_t phys, unsigned int order);

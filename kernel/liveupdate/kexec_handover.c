@@ -744,6 +744,7 @@ static void __init kho_walk_free_heads(bool late)
  * struct kho_mem_walk - walking the incoming tracker in kho_reserve_preserved()
  * @w: the walker.
  * @blocks: number of blocks checked so far.
+ * @calls: first pass: runs of blocks the walk reported.
  * @orders: bit N is set once a block of order N was checked.
  * @run_start: start of the run of adjacent blocks not reserved yet.
  * @run_end: end of that run; equal to @run_start when there is none.
@@ -753,7 +754,7 @@ static void __init kho_walk_free_heads(bool late)
  * @runs: second pass: the runs to reserve, or NULL to reserve each run at
  *        once (the array could not be allocated).
  * @nr_runs: runs in @runs.
- * @max_runs: room in @runs: one per block of the first pass.
+ * @max_runs: room in @runs: one per run the walk reported in the first pass.
  *
  * Adjacent blocks are reserved as one range: the tree lists blocks of one
  * order in address order. The runs are collected, sorted and reserved in
@@ -763,6 +764,7 @@ static void __init kho_walk_free_heads(bool late)
 struct kho_mem_walk {
 	struct kho_radix_walker w;
 	unsigned long blocks;
+	unsigned long calls;
 	unsigned long orders;
 	phys_addr_t run_start;
 	phys_addr_t run_end;
@@ -990,20 +992,17 @@ static bool __init kho_walk_reserved(phys_addr_t phys, phys_addr_t size)
 }
 
 /*
- * First pass: check one block of the previous kernel and set its head bit.
- * Nothing is reserved yet, so that a tracker found corrupted half way leaves
- * no block reserved.
+ * First pass: check @nr adjacent blocks of @order of the previous kernel
+ * at @phys as one range and set their head bits. Nothing is reserved yet,
+ * so that a tracker found corrupted half way leaves no block reserved.
  */
-static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
-				 unsigned int order)
+static int __init kho_walk_check_range(struct kho_mem_walk *mw, phys_addr_t phys,
+				       unsigned int order, unsigned long nr)
 {
-	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
-	unsigned long pfn = PHYS_PFN(phys), nr;
-	phys_addr_t size;
+	unsigned long pfn = PHYS_PFN(phys), pages = nr << order;
+	phys_addr_t size = PFN_PHYS(pages), fdt = kho_in.fdt_phys;
 
-	if (order >= KHO_WALK_ORDERS)
-		return -EINVAL;
-	size = (phys_addr_t)PAGE_SIZE << order;
+	/* In one mapped memory region, outside scratch. */
 	if (!memblock_is_region_memory(phys, size) || !memblock_is_map_memory(phys) ||
 	    kho_scratch_overlaps(phys, size))
 		return -EINVAL;
@@ -1015,15 +1014,14 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 	    kho_in.scratch_phys < phys + size)
 		return -EEXIST;
 	/*
-	 * A page with two owners: a block checked before overlaps it (the
-	 * same, a larger one around it or a smaller one inside), or a tracker
-	 * node visited before lies inside it. Tracker nodes visited later find
-	 * it in kho_walk_node_ok().
+	 * A page with two owners: a block checked before overlaps the range
+	 * (the same, a larger one around it or a smaller one inside), or a
+	 * tracker node visited before lies inside it. Tracker nodes visited
+	 * later find the blocks in kho_walk_node_ok().
 	 */
-	nr = 1UL << order;
-	if (kho_walk_block_in(mw, pfn, nr) ||
-	    find_next_bit(kho_walk_nodes, pfn - kho_walk_base + nr,
-			  pfn - kho_walk_base) < pfn - kho_walk_base + nr)
+	if (kho_walk_block_in(mw, pfn, pages) ||
+	    find_next_bit(kho_walk_nodes, pfn - kho_walk_base + pages,
+			  pfn - kho_walk_base) < pfn - kho_walk_base + pages)
 		return -EEXIST;
 
 	if (!kho_walk_heads[order]) {
@@ -1033,10 +1031,37 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
 		if (!kho_walk_heads[order])
 			return -ENOMEM;
 	}
-	__set_bit(kho_walk_bit(pfn, order), kho_walk_heads[order]);
+	bitmap_set(kho_walk_heads[order], kho_walk_bit(pfn, order), nr);
 	mw->orders |= BIT(order);
-	mw->fdt_found |= phys == kho_in.fdt_phys;
-	mw->blocks++;
+	mw->fdt_found |= fdt >= phys && fdt - phys < size &&
+			 IS_ALIGNED(fdt - phys, (phys_addr_t)PAGE_SIZE << order);
+	mw->blocks += nr;
+	return 0;
+}
+
+/*
+ * The first pass's callback. A run the range checks refuse is checked again
+ * block by block: a run may span two memory regions, and a bad block must
+ * be found as the one it is (the count in the log line).
+ */
+static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
+				 unsigned int order, unsigned long nr)
+{
+	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
+	unsigned long i;
+	int err;
+
+	/* Larger than RAM: also keeps the sizes below from overflowing. */
+	if (order >= KHO_WALK_ORDERS || nr > kho_walk_pfns >> order)
+		return -EINVAL;
+	mw->calls++;
+	if (nr > 1 && !kho_walk_check_range(mw, phys, order, nr))
+		return 0;
+	for (i = 0; i < nr; i++) {
+		err = kho_walk_check_range(mw, phys + PFN_PHYS(i << order), order, 1);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -1046,18 +1071,18 @@ static int __init kho_walk_check(struct kho_radix_walker *w, phys_addr_t phys,
  * @reserve_err.
  */
 static int __init kho_walk_reserve(struct kho_radix_walker *w, phys_addr_t phys,
-				   unsigned int order)
+				   unsigned int order, unsigned long nr)
 {
 	struct kho_mem_walk *mw = container_of(w, struct kho_mem_walk, w);
 
-	mw->blocks++;
+	mw->blocks += nr;
 	if (phys != mw->run_end) {
 		if (!mw->reserve_err)
 			mw->reserve_err = kho_walk_flush(mw);
 		mw->run_start = phys;
 		mw->run_end = phys;
 	}
-	mw->run_end += (phys_addr_t)PAGE_SIZE << order;
+	mw->run_end += (phys_addr_t)nr << (PAGE_SHIFT + order);
 	return 0;
 }
 
@@ -1141,9 +1166,9 @@ static int __init kho_revive_memory(void)
 	 * collects the blocks, adjacent ones as one run; it must visit every
 	 * block again.
 	 */
-	runs_size = mw.blocks * sizeof(*second.runs);
+	runs_size = mw.calls * sizeof(*second.runs);
 	second.runs = memblock_alloc_raw(runs_size, SMP_CACHE_BYTES);
-	second.max_runs = mw.blocks;
+	second.max_runs = mw.calls;
 	ret = kho_radix_walk(kho_in.mem_map, &second.w);
 	if (!second.reserve_err && (ret || second.blocks != mw.blocks))
 		second.reserve_err = -EINVAL;
@@ -1464,6 +1489,58 @@ static void __init kho_defer_alloc(void)
 }
 
 /*
+ * kho_mark_preserved() for the blocks of @order from @pfn on, in a run of
+ * set head bits that ends at @end: as many adjacent blocks as are set up
+ * the same way (the same region and side of its node's first deferred pfn,
+ * one MAX_ORDER block), at least one, so that 4 KiB folios preserved side
+ * by side cost a lookup per MAX_ORDER block, not per page. The root FDT
+ * (@fdt) is never left. Adds the pages initialised to @done and those left
+ * to kho_memory_init_late() to @left; returns where it stopped.
+ */
+static unsigned long __init kho_mark_run(unsigned long pfn, unsigned long end,
+					 unsigned int order, unsigned long fdt,
+					 struct kho_mark_region *r,
+					 unsigned long *done, unsigned long *left)
+{
+	enum kho_mark_when when = kho_block_when(pfn, order, r);
+	unsigned long size = 1UL << order, stop, p;
+
+	if (when == KHO_MARK_LATE)
+		stop = min(end, r->end);
+	else if (when == KHO_MARK_NOW)
+		stop = min3(end, r->end, r->from);
+	else	/* all blocks without deferral, else one across a boundary */
+		stop = kho_defer_from ? pfn + size : end;
+	stop = min(stop, ALIGN(pfn + 1, max(size, MAX_ORDER_NR_PAGES)));
+	stop = pfn + max(ALIGN_DOWN(stop - pfn, size), size);
+
+	if (when == KHO_MARK_LATE && fdt >= pfn && fdt < stop) {
+		if (fdt > pfn) {
+			stop = fdt;
+		} else {
+			when = KHO_MARK_INIT;	/* the FDT's block, now */
+			stop = pfn + size;
+		}
+	}
+	if (when == KHO_MARK_LATE) {
+		/* The page allocator may look at the heads before. */
+		if (kho_defer_partial_block(pfn, order, r))
+			for (p = pfn; p < stop; p += size)
+				kho_init_struct_pages(p, 1, true);
+		*left += stop - pfn;
+		return stop;
+	}
+	if (when == KHO_MARK_INIT)
+		*done += kho_init_struct_pages(pfn, stop - pfn, true);
+	for (p = pfn; p < stop; p += size)
+		kho_mark_head(p, order);
+	if (kho_defer_from)
+		bitmap_clear(kho_walk_heads[order], kho_walk_bit(pfn, order),
+			     (stop - pfn) >> order);
+	return stop;
+}
+
+/*
  * Set up the struct pages of every block the walk found, or leave them to
  * kho_memory_init_late() (above). If @mark, the blocks were all reserved:
  * write each one's order into its head page, which the restore functions
@@ -1474,10 +1551,9 @@ static void __init kho_defer_alloc(void)
  */
 static unsigned long __init kho_mark_preserved(bool mark)
 {
-	unsigned long bit, pfn, done = 0, left = 0;
+	unsigned long rs, re, pfn, end, done = 0, left = 0;
 	unsigned long fdt = PHYS_PFN(kho_in.fdt_phys);
 	struct kho_mark_region r = {};
-	enum kho_mark_when when;
 	unsigned int o;
 	int nid;
 
@@ -1494,21 +1570,12 @@ static unsigned long __init kho_mark_preserved(bool mark)
 			done += kho_setup_runs(o, 0, kho_walk_bits(o), false, false);
 			continue;
 		}
-		for_each_set_bit(bit, kho_walk_heads[o], kho_walk_bits(o)) {
-			pfn = ((kho_walk_base >> o) + bit) << o;
-			when = kho_block_when(pfn, o, &r);
-			if (when == KHO_MARK_LATE && pfn != fdt) {
-				/* The page allocator may look at it before. */
-				if (kho_defer_partial_block(pfn, o, &r))
-					kho_init_struct_pages(pfn, 1, true);
-				left += 1UL << o;
-				continue;
-			}
-			if (when != KHO_MARK_NOW)
-				done += kho_init_struct_pages(pfn, 1UL << o, true);
-			kho_mark_head(pfn, o);
-			if (kho_defer_from)
-				__clear_bit(bit, kho_walk_heads[o]);
+		rs = 0;
+		for_each_set_bitrange_from(rs, re, kho_walk_heads[o], kho_walk_bits(o)) {
+			pfn = ((kho_walk_base >> o) + rs) << o;
+			end = ((kho_walk_base >> o) + re) << o;
+			while (pfn < end)
+				pfn = kho_mark_run(pfn, end, o, fdt, &r, &done, &left);
 		}
 	}
 	if (left) {

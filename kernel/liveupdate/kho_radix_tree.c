@@ -33,7 +33,9 @@
  * whole), never a loop over pages; the same order is the block's own bit.
  *
  * Incoming side: kho_radix_walk() reads a tree left by the previous kernel,
- * given the physical address of its root, and reports every block. The
+ * given the physical address of its root, and reports every block, a run
+ * of adjacent blocks of one order at a time (one call for 32768 blocks of
+ * 4 KiB preserved side by side: the next kernel's boot pays per run). The
  * previous kernel's data is not trusted: a node address that is not page
  * aligned, or that the caller's &kho_radix_walker.node_ok rejects, or a key
  * that does not decode to a valid block stops the walk with -EINVAL. The
@@ -464,12 +466,12 @@ struct kho_radix_end_walker {
 };
 
 static int kho_radix_end_block(struct kho_radix_walker *w, phys_addr_t phys,
-			       unsigned int order)
+			       unsigned int order, unsigned long nr)
 {
 	struct kho_radix_end_walker *e =
 		container_of(w, struct kho_radix_end_walker, w);
 
-	e->end = max(e->end, phys + (PAGE_SIZE << order));
+	e->end = max(e->end, phys + ((phys_addr_t)nr << (PAGE_SHIFT + order)));
 	return 0;
 }
 
@@ -507,12 +509,38 @@ phys_addr_t kho_radix_end(struct kho_radix_tree *tree)
 }
 EXPORT_SYMBOL_IF_KUNIT(kho_radix_end);
 
+/*
+ * Report the set bits [@rs, @re) of the leaf at @prefix. The keys of one
+ * order are the numbers with the same highest bit and describe adjacent
+ * blocks of that order, so the stretch is one call of @w->block, or two
+ * where it crosses a power of two (the first key of the next lower order).
+ */
+static int kho_radix_walk_run(struct kho_radix_walker *w, u64 prefix,
+			      unsigned long rs, unsigned long re)
+{
+	u64 key = prefix + rs, end = prefix + re, stop;
+	unsigned int order;
+	phys_addr_t phys;
+	int err;
+
+	while (key < end) {
+		if (kho_radix_decode_key(key, &phys, &order))
+			return -EINVAL;
+		/* A valid key's highest bit is below bit 63. */
+		stop = min(end, BIT_ULL(fls64(key)));
+		err = w->block(w, phys, order, stop - key);
+		if (err)
+			return err;
+		key = stop;
+	}
+	return 0;
+}
+
 static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
 			       unsigned int level, u64 prefix)
 {
 	struct kho_radix_table *table;
-	unsigned int order, i;
-	phys_addr_t phys;
+	unsigned int i;
 	int err;
 
 	if (!node || !PAGE_ALIGNED(node) || (w->node_ok && !w->node_ok(w, node)))
@@ -520,12 +548,10 @@ static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
 
 	if (!level) {
 		unsigned long *bitmap = phys_to_virt(node);
-		unsigned long bit;
+		unsigned long rs, re;
 
-		for_each_set_bit(bit, bitmap, KHO_LEAF_BITS) {
-			if (kho_radix_decode_key(prefix | bit, &phys, &order))
-				return -EINVAL;
-			err = w->block(w, phys, order);
+		for_each_set_bitrange(rs, re, bitmap, KHO_LEAF_BITS) {
+			err = kho_radix_walk_run(w, prefix, rs, re);
 			if (err)
 				return err;
 		}
@@ -550,7 +576,8 @@ static int kho_radix_walk_node(struct kho_radix_walker *w, phys_addr_t node,
  * @w: the callbacks.
  *
  * Reads a tree written by this or by the previous kernel and calls
- * @w->block for each recorded block in ascending key order. Nothing is
+ * @w->block for each run of recorded blocks (adjacent blocks of one order,
+ * as far as one leaf node reaches) in ascending key order. Nothing is
  * modified.
  *
  * Context: any context in which @w's callbacks may run; the tree must not

@@ -22,25 +22,34 @@ struct block {
 	unsigned int order;
 };
 
-/* Collects what a walk reports, and can fail or reject nodes on request. */
+/*
+ * Collects what a walk reports, one entry per block, and can fail or reject
+ * nodes on request.
+ */
 struct collector {
 	struct kho_radix_walker w;
 	struct block *blocks;
 	unsigned int n, max;
+	unsigned int calls;	/* runs reported */
 	int fail_at;		/* return -EIO for this block (0-based), or -1 */
 	phys_addr_t bad_node;	/* node_ok() rejects this node, if non-zero */
 };
 
 static int collect_block(struct kho_radix_walker *w, phys_addr_t phys,
-			 unsigned int order)
+			 unsigned int order, unsigned long nr)
 {
 	struct collector *c = container_of(w, struct collector, w);
+	unsigned long i;
 
-	if (c->n == c->fail_at)
-		return -EIO;
-	if (c->n < c->max)
-		c->blocks[c->n] = (struct block){ phys, order };
-	c->n++;
+	c->calls++;
+	for (i = 0; i < nr; i++) {
+		if (c->n == c->fail_at)
+			return -EIO;
+		if (c->n < c->max)
+			c->blocks[c->n] = (struct block){
+				phys + ((phys_addr_t)i << (PAGE_SHIFT + order)), order };
+		c->n++;
+	}
 	return 0;
 }
 
@@ -81,6 +90,7 @@ static struct kho_radix_tree *new_tree(struct kunit *test)
 static int walk(struct kho_radix_tree *tree, struct collector *c)
 {
 	c->n = 0;
+	c->calls = 0;
 	return kho_radix_walk(virt_to_phys(tree->root), &c->w);
 }
 
@@ -180,6 +190,8 @@ static void kho_radix_add_adjacent_ranges(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
 	KUNIT_ASSERT_EQ(test, c->n, ARRAY_SIZE(starts) * per_range);
+	/* One run per range and leaf: the last two ranges cross leaves. */
+	KUNIT_EXPECT_EQ(test, c->calls, 5);
 	for (r = 0; r < ARRAY_SIZE(starts); r++) {
 		for (i = 0; i < per_range; i++, n++) {
 			KUNIT_EXPECT_EQ_MSG(test, c->blocks[n].phys, PFN_PHYS(starts[r] + i),
@@ -398,6 +410,33 @@ static void kho_radix_add_highest_address(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->blocks[0].phys, PFN_PHYS(pfn));
 }
 
+/*
+ * Adjacent keys of two orders are two runs: the last block of order 39 and
+ * the first of order 38 (keys 2^14 - 1 and 2^14, both in the first leaf),
+ * then 100 adjacent blocks of order 38.
+ */
+static void kho_radix_walk_runs_split_orders(struct kunit *test)
+{
+	const unsigned long last39 = ((1UL << 13) - 1) << 39;
+	struct kho_radix_tree *tree = new_tree(test);
+	struct collector *c = new_collector(test, 102);
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, kho_radix_add(tree, last39, 39), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, kho_radix_add(tree, (unsigned long)i << 38, 38), 0);
+	KUNIT_ASSERT_EQ(test, walk(tree, c), 0);
+	KUNIT_EXPECT_EQ(test, c->calls, 2);
+	KUNIT_ASSERT_EQ(test, c->n, 101);
+	KUNIT_EXPECT_EQ(test, c->blocks[0].order, 39);
+	KUNIT_EXPECT_EQ(test, c->blocks[0].phys, PFN_PHYS(last39));
+	for (i = 0; i < 100; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, c->blocks[i + 1].order, 38, "block %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->blocks[i + 1].phys,
+				    PFN_PHYS((unsigned long)i << 38), "block %u", i);
+	}
+}
+
 /* A callback error stops the walk and is returned as it is. */
 static void kho_radix_walk_stops_on_error(struct kunit *test)
 {
@@ -471,6 +510,7 @@ static struct kunit_case kho_radix_tree_cases[] = {
 	KUNIT_CASE(kho_radix_end_of_blocks),
 	KUNIT_CASE(kho_radix_add_remove_errors),
 	KUNIT_CASE(kho_radix_add_highest_address),
+	KUNIT_CASE(kho_radix_walk_runs_split_orders),
 	KUNIT_CASE(kho_radix_walk_stops_on_error),
 	KUNIT_CASE(kho_radix_walk_rejects_bad_node),
 	KUNIT_CASE(kho_radix_walk_rejects_corruption),
