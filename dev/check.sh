@@ -143,6 +143,8 @@ run_kunit() {
 	    for verdict, name in rows:
 	        out.write(f"{verdict} {name}\n")
 	EOF
+	# The kernel must reboot once the suites are done (QEMU exits 0).
+	[ $rc = 0 ] || grep -q '^fail kunit/' "$RESULTS" || record fail "kunit/qemu (exit $rc)"
 	# A checker's report or a warning during the suites fails them too.
 	if grep -qE 'Oops|BUG:|WARNING:|Call Trace:|Kernel panic' "$log"; then
 		grep -m 3 -E 'Oops|BUG:|WARNING:|Call Trace:|Kernel panic' "$log"

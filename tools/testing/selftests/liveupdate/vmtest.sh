@@ -36,7 +36,7 @@
 #   -j <n>      run up to <n> VMs at once (default: 1); the results are
 #               printed in list order. Under TCG a VM keeps about one host
 #               core busy, whatever its vCPUs: -j 2 on two cores takes
-#               two thirds of the time of -j 1
+#               about three quarters of the time of -j 1
 #   -K          use KVM instead of TCG
 #   -C          also show the console on the terminal
 #
