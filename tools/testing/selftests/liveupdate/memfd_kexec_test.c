@@ -2854,7 +2854,7 @@ static const struct {
 	long total;		/* with the file retrieved; -1: not revived */
 	long closed;		/* once it is closed (and the session done) */
 	const char *log;	/* a line stage 2 logs before the test runs */
-	long leave;		/* stage 1 grows the pool to leave this many MiB */
+	int grow;		/* stage 1 grows the pool into KHO scratch */
 } hpools[] = {
 	{ "hugetlb-pool-off", NULL, "hugetlb_luo_boot_pool=off", 16, 24, 24,
 	  NULL, 0 },
@@ -2867,7 +2867,7 @@ static const struct {
 	{ "hugetlb-pool-sessions", "session-chain", NULL, 8, -1, 16,
 	  "incoming session chain is corrupted", 0 },
 	{ "hugetlb-pool-small", NULL, NULL, 0, 8, 8,
-	  "HugeTLB: 4 of 4 boot pages of size 2.00 MiB are preserved", 192 },
+	  "HugeTLB: 4 of 4 boot pages of size 2.00 MiB are preserved", 1 },
 };
 
 #define KHO_OUT_DEBUGFS	"/sys/kernel/debug/kho/out"
@@ -2895,6 +2895,21 @@ static int hpool_in_scratch(uint64_t phys)
 	return in;
 }
 
+/* The size of this kernel's scratch areas in MiB (KHO debugfs). */
+static long hpool_scratch_mib(void)
+{
+	unsigned long long bytes = 0;
+	char len[64];
+	FILE *fl;
+
+	fl = fopen(KHO_OUT_DEBUGFS "/scratch_len", "re");
+	REQUIRE(fl, "open " KHO_OUT_DEBUGFS "/scratch_len: %m");
+	while (fgets(len, sizeof(len), fl))
+		bytes += strtoull(len, NULL, 16);
+	fclose(fl);
+	return bytes / MiB;
+}
+
 /* How many of the @n huge pages of @fd lie in KHO scratch. */
 static unsigned int hpool_pages_in_scratch(int fd, unsigned int n)
 {
@@ -2911,15 +2926,21 @@ static unsigned int hpool_pages_in_scratch(int fd, unsigned int n)
 }
 
 /*
- * Grow the pool at run time (vm.nr_hugepages) until @leave MiB of free
- * memory are left: the page allocator then takes the last pages from KHO
- * scratch (CMA), which a long-term pin must move them out of. Returns a
- * memfd that holds the free pages the pool hands out first, up to the
- * HPOOL_PAGES-th in scratch, but HPOOL_PAGES of them: as many in scratch
- * as there are up to all (*@in), left free for the memfd of the test.
+ * Grow the pool at run time (vm.nr_hugepages) until as much memory is left
+ * free as there is KHO scratch. Scratch is CMA in a cold boot, and the page
+ * allocator serves a movable allocation from CMA once CMA holds more than
+ * half of the free memory: below twice the scratch size, so about half the
+ * scratch goes into the last pages of the pool, whatever the scratch size
+ * (a fixed amount to leave free depended on it: the scratch follows the
+ * kernel's reservations, the initramfs among them). A long-term pin must
+ * move such pages out. Returns a memfd that holds the free pages the pool
+ * hands out first, up to the HPOOL_PAGES-th in scratch, but HPOOL_PAGES of
+ * them: as many in scratch as there are up to all (*@in), left free for the
+ * memfd of the test.
  */
-static int hpool_grow(struct pool *p, long leave, unsigned int *in)
+static int hpool_grow(struct pool *p, unsigned int *in)
 {
+	long leave = hpool_scratch_mib();
 	unsigned int i, nr_in = 0, left_in, left_out;
 	unsigned char *map, *scratch;
 	long grow;
@@ -2949,8 +2970,8 @@ static int hpool_grow(struct pool *p, long leave, unsigned int *in)
 		nr_in += scratch[i];
 	}
 	munmap(map, p->free * HP);
-	printf("# %u of the first %u pages of a pool of %ld in KHO scratch\n",
-	       nr_in, i, p->total);
+	printf("# %u of the first %u pages of a pool of %ld in KHO scratch (%ld MiB)\n",
+	       nr_in, i, p->total, leave);
 	REQUIRE(nr_in, "no pool page in KHO scratch: nothing to move out");
 
 	*in = nr_in < HPOOL_PAGES ? nr_in : HPOOL_PAGES;
@@ -2984,8 +3005,8 @@ static int stage_hugetlb_pool(int stage, unsigned int c)
 		REQUIRE(dev >= 0, "open /dev/liveupdate: %s", strerror(-dev));
 		pool_read(&p, "stage 1");
 		p0 = p;
-		if (hpools[c].leave)
-			filler = hpool_grow(&p, hpools[c].leave, &in);
+		if (hpools[c].grow)
+			filler = hpool_grow(&p, &in);
 		sfd = luo_create_session(dev, "hpool");
 		REQUIRE(sfd >= 0, "create session: %s", strerror(-sfd));
 		fd = huge_memfd("pool", HPOOL_PAGES * HP);
