@@ -2895,21 +2895,6 @@ static int hpool_in_scratch(uint64_t phys)
 	return in;
 }
 
-/* The size of this kernel's scratch areas in MiB (KHO debugfs). */
-static long hpool_scratch_mib(void)
-{
-	unsigned long long bytes = 0;
-	char len[64];
-	FILE *fl;
-
-	fl = fopen(KHO_OUT_DEBUGFS "/scratch_len", "re");
-	REQUIRE(fl, "open " KHO_OUT_DEBUGFS "/scratch_len: %m");
-	while (fgets(len, sizeof(len), fl))
-		bytes += strtoull(len, NULL, 16);
-	fclose(fl);
-	return bytes / MiB;
-}
-
 /* How many of the @n huge pages of @fd lie in KHO scratch. */
 static unsigned int hpool_pages_in_scratch(int fd, unsigned int n)
 {
@@ -2927,28 +2912,32 @@ static unsigned int hpool_pages_in_scratch(int fd, unsigned int n)
 
 /*
  * Grow the pool at run time (vm.nr_hugepages) until as much memory is left
- * free as there is KHO scratch. Scratch is CMA in a cold boot, and the page
- * allocator serves a movable allocation from CMA once CMA holds more than
- * half of the free memory: below twice the scratch size, so about half the
- * scratch goes into the last pages of the pool, whatever the scratch size
- * (a fixed amount to leave free depended on it: the scratch follows the
- * kernel's reservations, the initramfs among them). A long-term pin must
- * move such pages out. Returns a memfd that holds the free pages the pool
- * hands out first, up to the HPOOL_PAGES-th in scratch, but HPOOL_PAGES of
- * them: as many in scratch as there are up to all (*@in), left free for the
+ * free as there is free KHO scratch. Scratch is CMA in a cold boot, and the
+ * page allocator serves a movable allocation from CMA once CMA holds more
+ * than half of a zone's free memory: below twice the free scratch, so
+ * about half of it goes into the last pages of the pool, whatever the
+ * scratch size (a fixed amount left free depended on it: the scratch
+ * follows the kernel's reservations, the initramfs among them). The test
+ * VM has one zone that matters (DMA32, 2 GiB). A long-term pin must move
+ * such pages out. Returns a memfd that holds the free pages the pool hands
+ * out first, up to the HPOOL_PAGES-th in scratch, but HPOOL_PAGES of them:
+ * as many in scratch as there are up to all (*@in), left free for the
  * memfd of the test.
  */
 static int hpool_grow(struct pool *p, unsigned int *in)
 {
-	long leave = hpool_scratch_mib();
+	long leave = luo_meminfo_kib("CmaFree") / 1024;
+	long free_mib = luo_meminfo_kib("MemFree") / 1024;
 	unsigned int i, nr_in = 0, left_in, left_out;
 	unsigned char *map, *scratch;
 	long grow;
 	char buf[32];
 	int err, fd;
 
-	grow = (luo_meminfo_kib("MemFree") / 1024 - leave) / (HP / MiB);
-	REQUIRE(grow > HPOOL_PAGES, "MemFree too small to grow the pool");
+	REQUIRE(leave > 0, "no free CMA (KHO scratch) to grow the pool into");
+	grow = (free_mib - leave) / (long)(HP / MiB);
+	REQUIRE(grow > HPOOL_PAGES, "MemFree %ld MiB, CmaFree %ld MiB: too little to grow the pool",
+		free_mib, leave);
 	snprintf(buf, sizeof(buf), "%ld", p->total + grow);
 	err = vmtest_write_file("/proc/sys/vm/nr_hugepages", buf);
 	REQUIRE(!err, "nr_hugepages %s: %s", buf, strerror(-err));
@@ -2970,7 +2959,7 @@ static int hpool_grow(struct pool *p, unsigned int *in)
 		nr_in += scratch[i];
 	}
 	munmap(map, p->free * HP);
-	printf("# %u of the first %u pages of a pool of %ld in KHO scratch (%ld MiB)\n",
+	printf("# %u of the first %u pages of a pool of %ld in KHO scratch (%ld MiB free)\n",
 	       nr_in, i, p->total, leave);
 	REQUIRE(nr_in, "no pool page in KHO scratch: nothing to move out");
 

@@ -474,7 +474,10 @@ report() {
 for run in "${runs[@]}"; do
 	spec=${run%% *}
 	[ -x "$bindir/${spec%%:*}" ] || continue
-	initramfs "${spec%%:*}" > /dev/null || exit 1
+	initramfs "${spec%%:*}" > /dev/null || {
+		echo "vmtest: cannot build the initramfs of ${spec%%:*}" >&2
+		exit 1
+	}
 done
 
 # Up to $jobs runs at once, each in the background; the output of a run
