@@ -2157,18 +2157,26 @@ static int huge_memfd(const char *name, size_t size)
 	return fd;
 }
 
-/* Whether huge page @idx of @fd holds fill(seed). */
+/*
+ * Whether huge page @idx of @fd holds fill(seed). The two buffers are
+ * mapped and unmapped here, not malloc()ed: glibc can keep freed blocks of
+ * this size in its heap (once its mmap threshold has grown past them),
+ * still charged to the memory cgroup the test runs in, and hugetlb-cgroup
+ * compares memory.current across these reads.
+ */
 static int huge_page_is(int fd, unsigned int idx, unsigned int seed)
 {
-	unsigned char *page = malloc(HP), *want = malloc(HP);
+	unsigned char *page, *want;
 	int same;
 
-	REQUIRE(page && want, "malloc");
+	page = mmap(NULL, 2 * HP, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(page != MAP_FAILED, "mmap: %m");
+	want = page + HP;
 	fill(want, HP, seed);
 	same = pread(fd, page, HP, (off_t)idx * HP) == HP &&
 	       !memcmp(page, want, HP);
-	free(page);
-	free(want);
+	munmap(page, 2 * HP);
 	return same;
 }
 
