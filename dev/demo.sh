@@ -55,10 +55,7 @@ logdir=${DEMO_LOGS:-$LOGS/demo}
 log=$logdir/$test.log
 mkdir -p "$demo" "$logdir"
 
-# memcached from Debian, unpacked, never installed; one demo at a time
-# (make check runs two at once) until the files are in place.
-exec 9> "$demo/.lock"
-flock 9
+# memcached from Debian, unpacked, never installed.
 mc=$demo/root/usr/bin/memcached
 if [ ! -x "$mc" ]; then
 	echo "  DEMO    apt-get download memcached -> build/demo/root"
@@ -71,10 +68,10 @@ fi
 
 # Extra initramfs entries: memcached, its libraries, /etc/passwd for
 # memcached's -u root, and the directories they live in.
-list=$logdir/initramfs.list
-[ -s "$demo/passwd" ] || printf 'root:x:0:0:root:/root:/bin/sh\n' > "$demo/passwd"
-[ -s "$demo/group" ] || printf 'root:x:0:\n' > "$demo/group"
+list=$demo/initramfs.list
 {
+	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$demo/passwd"
+	printf 'root:x:0:\n' > "$demo/group"
 	echo "file /etc/passwd $demo/passwd 0644 0 0"
 	echo "file /etc/group $demo/group 0644 0 0"
 	echo "file /usr/bin/memcached $mc 0755 0 0"
@@ -90,7 +87,6 @@ list=$logdir/initramfs.list
 		sort -u | awk '{ print "dir " $0 " 0755 0 0" }'
 	cat "$list.files"
 } > "$list"
-exec 9>&-
 
 echo "Base:     $(sed -n 2p "$TOP/build/base-version.txt") + $(grep -cEv '^[[:space:]]*(#|$)' "$TOP/patches/series") patch(es) + our tree"
 echo "Kernel:   ${kernel#"$TOP"/} ($(du -h "$kernel" | cut -f1)), booted and kexec'd into again"

@@ -12,14 +12,9 @@
 # unpacked package goes to /usr/lib/x86_64-linux-gnu, where the loader
 # finds it.
 #
-# A no-op when the list is there and newer than this script. One run at a
-# time (make check runs two demos at once): the others wait for it.
+# A no-op when the list is there and newer than this script.
 set -euo pipefail
 : "${BUILD:?}"
-
-mkdir -p "$BUILD/vmdemo"
-exec 9> "$BUILD/vmdemo/.lock"
-flock 9
 
 suite=bookworm-backports
 # The packages of the demo's QEMU. qemu-system-x86 depends on seabios and
