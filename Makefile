@@ -68,8 +68,6 @@ export TOP BUILD SRC OBJ OBJDBG OBJDST HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
 
 # Under a jobserver (make -jN, as make check runs its builds) a kernel build
 # takes its share of the N slots; otherwise it runs JOBS jobs of its own.
-# Recipes that call it are marked "+": make hands its jobserver only to
-# lines it knows run make, and a $(call) does not show it that.
 jobs	= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
 kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 $(jobs) \
 	  $(if $(CCACHE),CC="ccache gcc") $(if $(V),V=1)
@@ -79,7 +77,7 @@ kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 $(jobs) \
 define build-kernel
 	@mkdir -p $(LOGS)
 	@echo "  KERNEL  $(patsubst $(TOP)/%,%,$(1))/arch/x86/boot/bzImage ($(3); log: build/logs/$(2))"
-	+@s=$$(date +%s); $(call kmake,$(1)) $(4) bzImage > $(LOGS)/$(2) 2>&1 || \
+	@s=$$(date +%s); $(call kmake,$(1)) $(4) bzImage > $(LOGS)/$(2) 2>&1 || \
 		{ tail -n 40 $(LOGS)/$(2); echo "kernel build failed ($(3))"; exit 1; }; \
 	n=$$(grep -cE '^  (CC|AS) ' $(LOGS)/$(2)); \
 	echo "  KERNEL  $$n objects compiled in $$(( $$(date +%s) - s )) s"
@@ -152,7 +150,7 @@ kernel-distro-nodefer: tree
 # The uAPI headers need no kernel config: their own object directory, so
 # they are installed while the kernels build.
 headers: tree
-	+@$(call kmake,$(BUILD)/obj-headers) -s headers_install INSTALL_HDR_PATH=$(HDR)
+	@$(call kmake,$(BUILD)/obj-headers) -s headers_install INSTALL_HDR_PATH=$(HDR)
 
 selftests: headers
 	@mkdir -p $(STOUT)
