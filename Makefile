@@ -66,11 +66,9 @@ STOUT	:= $(BUILD)/selftests
 export TOP BUILD SRC OBJ OBJDBG OBJDST HDR LOGS STDIR STOUT BASE JOBS KVM CCACHE
 
 
-# Under a jobserver (make -jN, as make check runs its builds) a kernel build
-# takes its share of the N slots; otherwise it runs JOBS jobs of its own.
-jobs	= $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS))
-kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 $(jobs) \
+kmake	= $(MAKE) -C $(SRC) O=$(1) ARCH=x86_64 -j$(JOBS) \
 	  $(if $(CCACHE),CC="ccache gcc") $(if $(V),V=1)
+KMAKE	= $(call kmake,$(OBJ))
 
 # $(call build-kernel,<objdir>,<log name>,<what>,<make args>): its bzImage,
 # the output in build/logs/<log name>; a warning in our files fails.
@@ -103,7 +101,7 @@ DISTRO_BASE ?= /usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
 DISTRO_FRAGMENTS := $(TOP)/dev/distro.config
 
 .PHONY: all deps tree kernel config headers selftests demo check bench kunit \
-	kselftest checkpatch series series-check clean distclean help check-build \
+	kselftest checkpatch series series-check clean distclean help \
 	config-debug kernel-debug kselftest-debug fuzz config-distro \
 	kernel-distro kselftest-distro deb kernel-distro-nodefer bench-distro \
 	bench-scale bench-hugetlb demo-vm demo-memcached demo-vm-1g agent
@@ -117,10 +115,10 @@ deps:
 	@$(TOP)/dev/deps.sh
 
 tree: deps
-	+@$(TOP)/dev/compose-tree.sh
+	@$(TOP)/dev/compose-tree.sh
 
 config: tree
-	+@$(TOP)/dev/make-config.sh $(FRAGMENTS) $(KUNIT_FRAGMENTS)
+	@$(TOP)/dev/make-config.sh $(FRAGMENTS) $(KUNIT_FRAGMENTS)
 
 kernel: config
 	$(call build-kernel,$(OBJ),kernel-build.log,W=1,W=1)
@@ -128,7 +126,7 @@ kernel: config
 # Without W=1 (the main kernel checks that), but a warning in our files
 # still fails: KASAN and lockdep change inlining and frame sizes.
 config-debug: tree
-	+@OBJ=$(OBJDBG) $(TOP)/dev/make-config.sh $(DEBUG_FRAGMENTS)
+	@OBJ=$(OBJDBG) $(TOP)/dev/make-config.sh $(DEBUG_FRAGMENTS)
 
 kernel-debug: config-debug
 	$(call build-kernel,$(OBJDBG),kernel-debug-build.log,debug)
@@ -136,21 +134,19 @@ kernel-debug: config-debug
 # Debian's config, so no W=1 (the base tree is not W=1 clean under it);
 # a warning in our files still fails.
 config-distro: tree
-	+@OBJ=$(OBJDST) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh $(DISTRO_FRAGMENTS)
+	@OBJ=$(OBJDST) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh $(DISTRO_FRAGMENTS)
 
 kernel-distro: config-distro
 	$(call build-kernel,$(OBJDST),kernel-distro-build.log,Debian config)
 
 # The distro kernel without deferred struct page init, for make bench-distro.
 kernel-distro-nodefer: tree
-	+@OBJ=$(OBJNDF) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh \
+	@OBJ=$(OBJNDF) BASECONFIG=$(DISTRO_BASE) $(TOP)/dev/make-config.sh \
 		$(DISTRO_FRAGMENTS) $(TOP)/dev/nodefer.config
 	$(call build-kernel,$(OBJNDF),kernel-distro-nodefer-build.log,no deferred init)
 
-# The uAPI headers need no kernel config: their own object directory, so
-# they are installed while the kernels build.
-headers: tree
-	@$(call kmake,$(BUILD)/obj-headers) -s headers_install INSTALL_HDR_PATH=$(HDR)
+headers: config
+	@$(KMAKE) -s headers_install INSTALL_HDR_PATH=$(HDR)
 
 selftests: headers
 	@mkdir -p $(STOUT)
@@ -180,14 +176,8 @@ demo-vm-1g: kernel-distro selftests
 	@DEMO_STORIES=vm VMDEMO_RUNS=1g DEMO_KERNEL=$(OBJDST)/arch/x86/boot/bzImage \
 		$(TOP)/dev/demo.sh
 
-# Everything make check needs is built at once under one jobserver of
-# JOBS + 1 slots: the steps that keep one core busy (a kernel's link,
-# bindeb-pkg, the selftests) overlap the other kernels' compiles.
-check:
-	@$(MAKE) --no-print-directory -j$$(( $(JOBS) + 1 )) check-build
+check: kernel kernel-debug kernel-distro deb selftests agent
 	@$(TOP)/dev/check.sh all
-
-check-build: kernel kernel-debug kernel-distro deb selftests agent
 
 bench: kernel selftests
 	@$(TOP)/dev/bench.sh
@@ -239,7 +229,7 @@ kselftest-distro: kernel-distro selftests
 	@$(TOP)/dev/check.sh kselftest-distro
 
 deb: $(if $(DEBCONFIG),tree,kernel-distro) headers
-	+@DEBCONFIG=$(DEBCONFIG) $(TOP)/dev/deb.sh
+	@DEBCONFIG=$(DEBCONFIG) $(TOP)/dev/deb.sh
 
 checkpatch: tree
 	@$(TOP)/dev/check.sh checkpatch
@@ -251,7 +241,7 @@ series-check: series
 	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
 
 clean:
-	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(OBJNDF) $(STOUT) $(HDR) $(BUILD)/obj-headers $(BUILD)/kunit $(LOGS) $(BUILD)/series \
+	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(OBJNDF) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \
 		$(BUILD)/series-check $(BUILD)/deb $(BUILD)/obj-deb
 
 distclean:

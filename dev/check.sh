@@ -45,11 +45,6 @@
 #               to a pristine base and reproduces build/linux), then
 #               checkpatch.pl --strict --no-signoff on every patch
 #
-# "all" runs checkpatch, kernel-doc and demo (one process or one VM at a
-# time) in the background, beside the stages that keep two VMs going: on two
-# cores nothing waits for them. Their output is kept in
-# build/logs/check-side.txt and printed after the others'.
-#
 # Every result is one line "pass|fail|skip <name>" in build/logs/results.txt;
 # the last line printed is "N passed, N failed[, N skipped]" and the exit
 # status is non-zero if anything failed. A skip is never counted as a pass.
@@ -443,19 +438,8 @@ start=$(date +%s)
 stamp=$LOGS/.check-start
 touch "$stamp"
 case $what in
-all)		# The stages that keep one core busy run beside the others, which
-		# keep two VMs going: their output and results follow at the end.
-		side=$LOGS/check-side.txt
-		(RESULTS=$LOGS/results-side.txt
-		 rm -f "$RESULTS"
-		 run_checkpatch; run_kerneldoc; run_demo) > "$side" 2>&1 &
-		side_pid=$!
-		run_kunit; run_kselftest; run_kselftest_debug; run_kselftest_distro
-		run_deb; run_fuzz
-		wait "$side_pid"
-		step "beside the stages above, since +0m00s: series, kernel-doc, demo (log: build/logs/check-side.txt)"
-		cat "$side"
-		cat "$LOGS/results-side.txt" >> "$RESULTS" ;;
+all)		run_kunit; run_kselftest; run_kselftest_debug; run_kselftest_distro
+		run_deb; run_fuzz; run_demo; run_checkpatch; run_kerneldoc ;;
 kunit)		run_kunit ;;
 kselftest)	run_kselftest ;;
 kselftest-debug) run_kselftest_debug ;;

@@ -28,12 +28,7 @@ echo "  DEB     linux-image-$release (log: build/logs/deb-build.log)"
 
 # bindeb-pkg writes the packages next to the object directory.
 rm -f "$obj"/../*.deb "$obj"/../*.buildinfo "$obj"/../*.changes
-# Under make -jN (make check) the package build shares its jobserver.
-case " ${MAKEFLAGS:-} " in
-*jobserver*) jobs= ;;
-*) jobs=-j${JOBS:-2} ;;
-esac
-if ! make -C "$SRC" O="$obj" ARCH=x86_64 $jobs \
+if ! make -C "$SRC" O="$obj" ARCH=x86_64 -j"${JOBS:-2}" \
 	${CCACHE:+CC="ccache gcc"} bindeb-pkg > "$LOGS/deb-build.log" 2>&1; then
 	tail -n 30 "$LOGS/deb-build.log"
 	echo "deb: bindeb-pkg failed" >&2
