@@ -42,7 +42,17 @@ base_dir=$(sed -n 's/^dir://p' <<< "$base_id")
 [ -n "$base_dir" ] || base_dir=$BUILD/base
 
 die() { echo "series: $*" >&2; exit 1; }
-git_() { git -C "$GIT" -c core.autocrlf=false -c advice.detachedHead=false "$@"; }
+# gc.auto=0: the repository is a build product; an automatic gc after the
+# base commit repacked its 90,000 objects with delta search, minutes of CPU
+# in the background of the steps after it. A split index: each commit and
+# each patch of git am rewrite only the entries they change, not the 9 MiB
+# index of the whole base (the export took 136 s with a warm base, now 75).
+# Only one shared index file is kept.
+git_() {
+	git -C "$GIT" -c core.autocrlf=false -c advice.detachedHead=false \
+		-c gc.auto=0 -c core.splitIndex=true \
+		-c splitIndex.sharedIndexExpire=now "$@"
+}
 
 mapfile -t msgs < <(find "$TOP/patches/commits" -name '*.msg' | sort)
 [ ${#msgs[@]} -gt 0 ] || die "no commits in patches/commits/"
@@ -123,7 +133,11 @@ if [ "$(cat "$GIT/.lu-base" 2>/dev/null)" != "$base_id" ]; then
 	rm -rf "$GIT"
 	mkdir -p "$GIT"
 	git_ init -q
-	git_ --work-tree="$base_dir" add -A -f
+	# Straight into one pack (bulk check-in: every file is above
+	# core.bigFileThreshold), deflated fast, without delta search: no
+	# 90,000 loose objects on the disk (560 MiB instead of 330).
+	git_ -c core.bigFileThreshold=1 -c core.compression=1 \
+		--work-tree="$base_dir" add -A -f
 	git_ -c user.name=base -c user.email=base@localhost \
 		commit -q -m "Linux $(sed -n 2p "$BUILD/base-version.txt")"
 	git_ tag -f base >/dev/null
@@ -154,14 +168,17 @@ for m in "${msgs[@]}"; do
 	while IFS= read -r p; do
 		git_ apply --index "$TOP/patches/$p" || die "$p does not apply in series order"
 	done < <(sed -n 's/^Patch: *//p' "$m")
+	added=()
 	for f in "${files[@]}"; do
 		src=${version[$m|$f]:-}
 		[ -n "$src" ] || { [ "${owner[$f]}" = "$m" ] && src=$TOP/$f; } || continue
 		mkdir -p "$(dirname "$GIT/$f")"
 		cp "$src" "$GIT/$f"
 		chmod --reference="$TOP/$f" "$GIT/$f"
-		git_ add -f "$f"
+		added+=("$f")
 	done
+	# One git add per commit: each call rewrites the 80,000-entry index.
+	[ ${#added[@]} = 0 ] || git_ add -f -- "${added[@]}"
 	grep -Ev '^(Patch|File):' "$m" > "$GIT/.git/lu-msg"
 	GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date \
 	git_ -c user.name="$name" -c user.email="$email" \
@@ -180,12 +197,14 @@ git_ -c user.name="$name" -c user.email="$email" am -q "$OUT"/*.patch ||
 [ "$(git_ rev-parse 'series-am^{tree}')" = "$(git_ rev-parse 'series^{tree}')" ] ||
 	die "git am gives a different tree than the series commits"
 # build/linux as a tree object (its files are already in the repository,
-# so this only reads them), compared with the series' tree.
+# so this only reads them), compared with the series' tree. A throwaway
+# index, not split (a split one would leave its shared file behind).
 rm -f "$GIT/.git/lu-src-index"
 GIT_INDEX_FILE=$GIT/.git/lu-src-index \
-	git_ -c core.sparseCheckout=false --work-tree="$SRC" add -A -f -- . \
-		':!.pc' ':!patches' ':!.lu-*'
-src_tree=$(GIT_INDEX_FILE=$GIT/.git/lu-src-index git_ write-tree)
+	git_ -c core.splitIndex=false -c core.sparseCheckout=false \
+		--work-tree="$SRC" add -A -f -- . ':!.pc' ':!patches' ':!.lu-*'
+src_tree=$(GIT_INDEX_FILE=$GIT/.git/lu-src-index \
+	git_ -c core.splitIndex=false write-tree)
 rm -f "$GIT/.git/lu-src-index"
 if [ "$src_tree" != "$(git_ rev-parse 'series^{tree}')" ]; then
 	git_ diff --stat "$src_tree" 'series^{tree}' > "$BUILD/series-diff.txt"
