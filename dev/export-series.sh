@@ -134,8 +134,8 @@ if [ "$(cat "$GIT/.lu-base" 2>/dev/null)" != "$base_id" ]; then
 	mkdir -p "$GIT"
 	git_ init -q
 	# Straight into one pack (bulk check-in: every file is above
-	# core.bigFileThreshold), deflated fast, without delta search: no
-	# 90,000 loose objects on the disk (560 MiB instead of 330).
+	# core.bigFileThreshold), deflated fast, without delta search: 330
+	# MiB on the disk, where 90,000 loose objects took 560 MiB.
 	git_ -c core.bigFileThreshold=1 -c core.compression=1 \
 		--work-tree="$base_dir" add -A -f
 	git_ -c user.name=base -c user.email=base@localhost \
