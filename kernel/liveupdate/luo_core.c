@@ -44,10 +44,10 @@
  *   another version, LUO logs it once, every open() of ``/dev/liveupdate``
  *   fails with ``EIO`` for the rest of this boot, and the preserved memory
  *   stays reserved. If it is the sessions that turn out unusable (read on
- *   the first open), the sessions read in full before the damage are
- *   finished through their handlers, which gives their memory back, the
- *   rest stays reserved, and the FLBs handed over are finished once the
- *   files that will never come are accounted for. The kernel does not
+ *   the first open), every session that reads in full is finished through
+ *   its handlers, which gives its memory back, the damaged ones stay
+ *   reserved, and the FLBs handed over are finished once the files that
+ *   will never come are accounted for. The kernel does not
  *   panic; a plain reboot or kexec gets the machine back to a clean state.
  * - If the handed-over sessions are consistent but nobody can take them
  *   over in this boot (``liveupdate=off``, or LUO cannot set itself up),
@@ -229,9 +229,9 @@ early_initcall(luo_early_init);
 
 /*
  * The incoming sessions are unusable (@err): nobody can take any of them
- * over in this boot. The sessions read in full before the inconsistency are
- * finished through their handlers, so their memory is free again; the rest
- * stays reserved (its data is not trusted). Then the FLBs account for the
+ * over in this boot. The sessions that read in full are finished through
+ * their handlers, so their memory is free again; the damaged ones stay
+ * reserved (their data is not trusted). Then the FLBs account for the
  * files that never come.
  */
 static void luo_incoming_fail(int err)

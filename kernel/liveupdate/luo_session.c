@@ -692,84 +692,110 @@ err_undo:
 	return err;
 }
 
+/*
+ * Read one entry of the incoming session chain into the incoming list and
+ * add its files to @nr_files. Returns 0, or a negative errno (with a log
+ * line if @report) if the entry cannot be trusted; nothing of it is then
+ * kept, and its memory stays reserved.
+ */
+static int luo_session_deserialize_one(const struct luo_session_ser *entry,
+				       bool report, long *nr_files)
+{
+	struct luo_session *session;
+	size_t len;
+	int err;
+
+	len = strnlen(entry->name, sizeof(entry->name));
+	if (!len || len == sizeof(entry->name)) {
+		if (report)
+			pr_err("incoming session with a malformed name\n");
+		return -EINVAL;
+	}
+	if (luo_session_find(&luo_incoming, entry->name)) {
+		if (report)
+			pr_err("incoming session '%*pE' is duplicated\n",
+			       (int)len, entry->name);
+		return -EINVAL;
+	}
+
+	session = luo_session_alloc(entry->name, true);
+	if (!session)
+		return -ENOMEM;
+
+	err = luo_file_deserialize(session, &entry->file_set_ser);
+	if (err) {
+		if (report)
+			pr_err("incoming session '%*pE': %pe\n", (int)len,
+			       entry->name, ERR_PTR(err));
+		luo_session_free(session);
+		return err;
+	}
+
+	luo_session_add(&luo_incoming, session);
+	*nr_files += session->file_set.count;
+	return 0;
+}
+
 /**
  * luo_session_deserialize - build the incoming sessions
  * @sessions_pa: head of the incoming session block chain, 0 if none.
  *
  * Runs once, on the first open of the device. Any inconsistency fails the
- * whole handover for this boot. The sessions read in full before it stay
- * in the incoming list, for the caller to discard through their handlers
- * (luo_session_discard_incoming()), which frees their memory; the session
- * found inconsistent is dropped without calling its handlers, and the ones
- * after it are not read, so the memory behind those stays reserved. The
- * session chain itself is released once it has been read.
+ * whole handover for this boot, but the chain is still read to its end:
+ * every session that reads in full is in the incoming list, for the
+ * caller to discard through its handlers (luo_session_discard_incoming()),
+ * which frees its memory, whether it came before or after a damaged one.
+ * A session found inconsistent is dropped without calling its handlers,
+ * so the memory behind it stays reserved; only the first one is named in
+ * the log. Reading stops early only when
+ * the kernel runs out of memory. The session chain itself is released
+ * once it has been read.
  *
  * Context: process context; the incoming file handlers must be registered.
- * Return: 0, or a negative errno if the handover data is unusable.
+ * Return: 0, or the first negative errno met if the handover data is
+ * unusable.
  */
 int luo_session_deserialize(u64 sessions_pa)
 {
 	ktime_t start = ktime_get();
-	long nr_sessions = 0, nr_files = 0;
+	long nr_sessions = 0, nr_files = 0, nr_bad = 0;
 	struct kho_block_set bs;
 	struct kho_block_set_it it;
 	struct luo_session_ser *entry;
-	int err;
+	int err = 0, ret;
 
 	if (!sessions_pa)
 		return 0;	/* a cold boot, or nothing was preserved */
 
 	kho_block_set_init(&bs, sizeof(struct luo_session_ser));
-	err = kho_block_set_restore(&bs, sessions_pa);
-	if (err) {
+	ret = kho_block_set_restore(&bs, sessions_pa);
+	if (ret) {
 		pr_err("incoming session chain is corrupted: %pe\n",
-		       ERR_PTR(err));
-		return err;
+		       ERR_PTR(ret));
+		return ret;
 	}
 
 	guard(rwsem_write)(&luo_incoming.rwsem);
 
 	kho_block_set_it_init(&it, &bs);
 	while ((entry = kho_block_set_it_read_entry(&it))) {
-		struct luo_session *session;
-		size_t len;
-
-		len = strnlen(entry->name, sizeof(entry->name));
-		if (!len || len == sizeof(entry->name)) {
-			pr_err("incoming session with a malformed name\n");
-			err = -EINVAL;
-			goto out;
-		}
-		if (luo_session_find(&luo_incoming, entry->name)) {
-			pr_err("incoming session '%*pE' is duplicated\n",
-			       (int)len, entry->name);
-			err = -EINVAL;
-			goto out;
-		}
-
-		session = luo_session_alloc(entry->name, true);
-		if (!session) {
-			err = -ENOMEM;
-			goto out;
-		}
-
-		err = luo_file_deserialize(session, &entry->file_set_ser);
-		if (err) {
-			pr_err("incoming session '%*pE': %pe\n", (int)len,
-			       entry->name, ERR_PTR(err));
-			luo_session_free(session);
-			goto out;
-		}
-
-		luo_session_add(&luo_incoming, session);
-		nr_sessions++;
-		nr_files += session->file_set.count;
+		ret = luo_session_deserialize_one(entry, !nr_bad, &nr_files);
 		cond_resched();
+		if (!ret) {
+			nr_sessions++;
+			continue;
+		}
+		nr_bad++;
+		if (!err)
+			err = ret;
+		if (ret == -ENOMEM)
+			break;
 	}
 
-out:
 	/* The chain was checked whole: its blocks are ours to free. */
 	kho_block_set_destroy(&bs);
+	if (nr_bad > 1)
+		pr_err("%ld more incoming session(s) unusable\n", nr_bad - 1);
 	if (err)
 		return err;
 	/* Part of the blackout when an agent opens the device after boot. */

@@ -33,10 +33,10 @@
  *                     the test handler damages what LUO wrote, at reboot
  *                     (spec 5.4: short blob, bad chains, unknown handler,
  *                     file-count mismatch, duplicate session): EIO
- *   corrupt-discard   a damaged session after a sound one: EIO, the sound
- *                     one's memory is free again, the damaged one's stays
- *                     reserved, the FLBs are finished once (one only when
- *                     a reference held across the open is put)
+ *   corrupt-discard   a damaged session between two sound ones: EIO, the
+ *                     sound ones' memory is free again, the damaged one's
+ *                     stays reserved, the FLBs are finished once (one only
+ *                     when a reference held across the open is put)
  *   kexec-load        reboot into an image from kexec_load(), which has no
  *                     handover data, fails and keeps the sessions; the
  *                     kexec_file_load() image then gets them
@@ -1322,11 +1322,12 @@ static void preserve_memfd(int sfd, __u64 token, size_t mib)
 }
 
 /*
- * A damaged session after a sound one: the first open fails with EIO, the
- * sound session ("kx-a": 64 MiB memfd and a test file) is finished through
- * its handlers, so its memory is free again, while the damaged one (its
- * name now duplicates "kx-a"; 32 MiB memfd and a test file) stays
- * reserved. The FLBs both test files depend on are finished once, the
+ * A damaged session between two sound ones: the first open fails with EIO,
+ * the sound sessions ("kx-a": 64 MiB memfd and a test file; "kx-c", read
+ * after the damaged one: 16 MiB memfd and a test file) are finished
+ * through their handlers, so their memory is free again, while the damaged
+ * one (its name now duplicates "kx-a"; 32 MiB memfd and a test file) stays
+ * reserved. The FLBs the test files depend on are finished once, the
  * first only when a reference held on it across the failed open is put.
  */
 static int variant_corrupt_discard(int stage)
@@ -1344,6 +1345,9 @@ static int variant_corrupt_discard(int stage)
 		sfd = create("kx-b");
 		preserve_memfd(sfd, 1, 32);
 		preserve_new(sfd, 2, 3, 1000);
+		sfd = create("kx-c");
+		preserve_memfd(sfd, 1, 16);
+		preserve_new(sfd, 2, 4, 1000);
 		CHECK_ERR(0, vmtest_write_file(path, "duplicate"),
 			  "damage the second session at reboot");
 		return end_stage(0);
@@ -1358,18 +1362,20 @@ static int variant_corrupt_discard(int stage)
 		       before, after);
 	CHECK(vmtest_kmsg_has("incoming session 'kx-a' is duplicated"),
 	      "the log names the damaged session");
-	CHECK(vmtest_kmsg_has("1 complete session(s) discarded"),
-	      "the log says the sound session was discarded");
-	CHECK(after - before >= 62 * 1024,
-	      "the sound session's 64 MiB memfd is free again (+%ld KiB)",
+	CHECK(vmtest_kmsg_has("2 complete session(s) discarded"),
+	      "the log says both sound sessions were discarded");
+	CHECK(after - before >= 78 * 1024,
+	      "the sound sessions' 64 and 16 MiB memfds are free again (+%ld KiB)",
 	      after - before);
-	CHECK(after - before < 80 * 1024,
+	CHECK(after - before < 96 * 1024,
 	      "the damaged session's 32 MiB memfd stays reserved (+%ld KiB in all)",
 	      after - before);
 	log = log_or_empty();
-	CHECK(finish_status(log, 2) == 0 && finish_status(log, 3) == -100000,
-	      "the sound test file finished (%d), the damaged one not (%d)",
-	      finish_status(log, 2), finish_status(log, 3));
+	CHECK(finish_status(log, 2) == 0 && finish_status(log, 4) == 0 &&
+	      finish_status(log, 3) == -100000,
+	      "the sound test files finished (%d, %d), the damaged one not (%d)",
+	      finish_status(log, 2), finish_status(log, 4),
+	      finish_status(log, 3));
 	CHECK(events_count(log, "flb-finish") == 0 &&
 	      events_count(log, "flb2-finish") == 1,
 	      "the held FLB is not finished yet, the other one is");
