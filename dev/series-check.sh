@@ -10,7 +10,10 @@
 # build in build/series-check/obj. The configuration at every step is the
 # test kernel's: tinyconfig + the fragments given as arguments, through
 # olddefconfig, so a symbol a prefix does not define yet is simply dropped.
-# Each step also installs the uapi headers (headers_install checks them).
+# Each step also installs the uapi headers (headers_install checks them)
+# and, once the prefix has them, builds the live update selftests against
+# those headers, failing on any compiler warning: a commit that adds a
+# test program or splits one must leave a prefix whose tests compile.
 #
 # A step fails on a build error or on a W=1 warning in a file of ours. The
 # first failure stops the run; its log is build/logs/series-check/<n>.log.
@@ -53,6 +56,22 @@ rm -f "$LOG"/*.log
 ours=$LOG/ours.txt
 git -C "$GIT" diff --name-only base series > "$ours"
 
+# The selftests of this prefix, if it has them, in build/series-check/obj.
+build_selftests() {
+	local dir=$WT/tools/testing/selftests/liveupdate
+
+	[ -f "$dir/Makefile" ] || return 0
+	mkdir -p "$OBJ/selftests"
+	make -C "$dir" OUTPUT="$OBJ/selftests" \
+		KHDR_INCLUDES="-isystem $OBJ/usr-headers/include" \
+		${CCACHE:+CC="ccache gcc"} 2>&1 | tee "$OBJ/selftests.log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+	if grep -q ': warning:' "$OBJ/selftests.log"; then
+		echo "Error 1: warnings in the selftests"
+		return 1
+	fi
+}
+
 start=$SECONDS
 n=0
 for c in "${commits[@]}"; do
@@ -66,7 +85,8 @@ for c in "${commits[@]}"; do
 		"$WT/scripts/kconfig/merge_config.sh" -m -O "$OBJ" "$OBJ/.config" "$@" &&
 		kmake olddefconfig &&
 		kmake W=1 bzImage &&
-		kmake headers_install INSTALL_HDR_PATH="$OBJ/usr-headers"
+		kmake headers_install INSTALL_HDR_PATH="$OBJ/usr-headers" &&
+		build_selftests
 	} > "$log" 2>&1 || {
 		printf '  FAIL   %2d/%d %s\n' "$n" ${#commits[@]} "$subject"
 		grep -E ': (error|warning):|Error [0-9]' "$log" | head -n 20 ||
