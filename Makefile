@@ -34,7 +34,7 @@
 #   make series-check  build every prefix of the series (bisectability)
 #
 # Variables: BASE=<tarball-or-dir>  KVM=1  JOBS=<n>  V=1  N=<n> SEED=<n> (fuzz)
-#            DEBCONFIG=<file> (deb)
+#            DEBCONFIG=<file> (deb)  FROM=<n> (series-check: start at patch n)
 
 BASE	?= /usr/src/linux-source-6.12.tar.xz
 JOBS	?= $(shell nproc)
