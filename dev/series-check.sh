@@ -108,4 +108,4 @@ for c in "${commits[@]}"; do
 	printf '  OK     %2d/%d %s (%ds)\n' "$n" ${#commits[@]} "$subject" $((SECONDS - t0))
 done
 git -C "$WT" checkout -q --detach base
-echo "  SERIES  every prefix of the ${#commits[@]} patches builds (W=1, $((SECONDS - start))s)"
+echo "  SERIES  every prefix of the ${#commits[@]} patches builds${FROM:+ from patch $FROM on} (W=1, $((SECONDS - start))s)"

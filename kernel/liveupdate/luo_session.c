@@ -747,9 +747,8 @@ static int luo_session_deserialize_one(const struct luo_session_ser *entry,
  * which frees its memory, whether it came before or after a damaged one.
  * A session found inconsistent is dropped without calling its handlers,
  * so the memory behind it stays reserved; only the first one is named in
- * the log. Reading stops early only when
- * the kernel runs out of memory. The session chain itself is released
- * once it has been read.
+ * the log. Reading stops early only when the kernel runs out of memory.
+ * The session chain itself is released once it has been read.
  *
  * Context: process context; the incoming file handlers must be registered.
  * Return: 0, or the first negative errno met if the handover data is
