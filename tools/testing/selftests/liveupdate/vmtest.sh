@@ -22,8 +22,9 @@
 #   -m <size>   guest memory (default: 2G)
 #   -s <n>      guest CPUs (default: 2)
 #   -n <n>      NUMA nodes (default: 1): memory and CPUs split evenly
-#   -c <model>  QEMU CPU model under TCG (default: QEMU's; e.g.
-#               qemu64,+pdpe1gb for 1 GiB pages)
+#   -c <model>  QEMU CPU model under TCG (default: qemu64; e.g.
+#               qemu64,+pdpe1gb for 1 GiB pages); CX16 is always taken
+#               away from it (see "cmpxchg16b" below)
 #   -u          boot through UEFI firmware (OVMF, Debian's ovmf package)
 #               instead of the default BIOS
 #   -a <args>   extra kernel command line
@@ -281,7 +282,19 @@ build_initramfs() {
 if [ $kvm = 1 ]; then
 	accel=(-accel kvm -cpu host)
 else
-	accel=(-accel tcg ${cpu:+-cpu "$cpu"})
+	# QEMU 7.2 (Debian 12) under TCG computes the flags cmpxchg16b leaves
+	# from a stale record of the last flag-setting instruction: after
+	# "add %rdi,%rax; cmpxchg16b" in one translation block, EFLAGS can
+	# hold the low 32 bits of %rdi. SLUB's per-CPU fast path runs that
+	# sequence in kernels with SLAB_FREELIST_HARDENED (Debian's config),
+	# and the next interrupt saves and restores those flags (TF, NT, AC,
+	# VM...). Now and then a boot of that kernel died of a double fault
+	# in __kmalloc_node_noprof(), the saved EFLAGS a slab address
+	# (01060b4a with RDI ffff8adc01060908). QEMU 10 (bookworm-backports)
+	# gets the flags right. Without CX16 the kernel uses its emulation
+	# of this_cpu_cmpxchg128() and a lock for the slab freelist; nothing
+	# the live update code does depends on it.
+	accel=(-accel tcg -cpu "${cpu:-qemu64},-cx16")
 fi
 bios=()
 if [ $uefi = 1 ]; then
