@@ -238,7 +238,7 @@ series: tree
 	@$(TOP)/dev/export-series.sh
 
 series-check: series
-	@$(TOP)/dev/series-check.sh $(FRAGMENTS)
+	@$(TOP)/dev/series-check.sh $(FRAGMENTS) $(KUNIT_FRAGMENTS)
 
 clean:
 	rm -rf $(OBJ) $(OBJDBG) $(OBJDST) $(OBJNDF) $(STOUT) $(HDR) $(BUILD)/kunit $(LOGS) $(BUILD)/series \

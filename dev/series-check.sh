@@ -19,7 +19,8 @@
 #
 # FROM=<n> starts at patch n (after a fix, when the prefixes before it
 # were built already); the build directory is then at whatever prefix the
-# last run left it.
+# last run left it. TO=<n> stops after patch n (to build only the prefixes
+# a change of the series made new).
 #
 # A step fails on a build error or on a W=1 warning in a file of ours. The
 # first failure stops the run; its log is build/logs/series-check/<n>.log.
@@ -84,6 +85,7 @@ n=0
 for c in "${commits[@]}"; do
 	n=$((n + 1))
 	[ "$n" -ge "${FROM:-1}" ] || continue
+	[ "$n" -le "${TO:-${#commits[@]}}" ] || break
 	subject=$(git -C "$GIT" log -1 --format=%s "$c")
 	log=$LOG/$n.log
 	t0=$SECONDS
@@ -110,4 +112,4 @@ for c in "${commits[@]}"; do
 	printf '  OK     %2d/%d %s (%ds)\n' "$n" ${#commits[@]} "$subject" $((SECONDS - t0))
 done
 git -C "$WT" checkout -q --detach base
-echo "  SERIES  every prefix of the ${#commits[@]} patches builds${FROM:+ from patch $FROM on} (W=1, $((SECONDS - start))s)"
+echo "  SERIES  every prefix of the ${#commits[@]} patches builds${FROM:+ from patch $FROM on}${TO:+ up to patch $TO} (W=1, $((SECONDS - start))s)"
