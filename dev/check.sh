@@ -97,6 +97,7 @@ run_slice() {
 
 run_kunit() {
 	local json=$LOGS/kunit.json log=$LOGS/kunit.log kernel=$OBJ/arch/x86/boot/bzImage
+	# No CX16 under TCG, as in vmtest.sh (QEMU 7.2 corrupts its flags).
 	local bios=() accel=(-accel tcg -cpu qemu64,-cx16) d rc
 
 	step "KUnit (the suites built into the test kernel, x86_64 under QEMU; log: build/logs/kunit.log)"

@@ -10,7 +10,7 @@
  * the flags. Prints 0x202 natively, 0xf00202 under QEMU 7.2.
  *
  * Run it as a VM's init (see the README, "The two commands"):
- *   gcc -static -O2 -o /tmp/init dev/tcg-cx16-flags.c
+ *   gcc -static -O2 -o /tmp/init <this file>
  *   printf 'dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\n
  *           file /init /tmp/init 0755 0 0\n' > /tmp/list
  *   build/obj/usr/gen_init_cpio /tmp/list > /tmp/init.cpio
@@ -18,17 +18,17 @@
  *     -kernel build/obj/arch/x86/boot/bzImage -initrd /tmp/init.cpio \
  *     -append "console=ttyS0 panic=-1"
  */
-#include <stdint.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/reboot.h>
 
-static uint64_t mem[2] __attribute__((aligned(16)));
+static alignas(16) unsigned long mem[2];	/* x86-64: 64 bits each */
 
 int main(void)
 {
-	uint64_t flags, rax = 1, rdx = 0;
-	const uint64_t rdi = 0x00f00000;	/* bits no flag result sets */
+	unsigned long flags, rax = 1, rdx = 0;
+	const unsigned long rdi = 0x00f00000;	/* bits no flag result sets */
 
 	mem[0] = 2;	/* rax after the add differs: ZF clear */
 	asm volatile("pushq $0x202\n\t"
